@@ -1,0 +1,34 @@
+# Every target builds the .venv it needs, so a fresh clone works with one command.
+PY      := python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: venv demo test bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q 'uv==0.13.8'
+	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m seeds.generate_demo --out seeds/landing
+	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published
+
+test: venv
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m benchmarks.run
+
+lint: venv
+	$(BIN)/ruff check orchestration seeds tests benchmarks
+
+clean:
+	rm -rf warehouse published seeds/landing dbt_project/target dbt_project/logs

@@ -1,0 +1,23 @@
+{#- Text value of a top-level key of a JSON object held as text; the key may be an SQL
+    expression (charge filter keys and pricing group keys come from catalog rows). -#}
+{% macro json_text(json_col, key_expr) %}{{ return(adapter.dispatch('json_text', 'tally')(json_col, key_expr)) }}{% endmacro %}
+{% macro default__json_text(json_col, key_expr) %}json_extract_string({{ json_col }}, '$."' || ({{ key_expr }}) || '"'){% endmacro %}
+{% macro spark__json_text(json_col, key_expr) %}get_json_object({{ json_col }}, concat('$.', {{ key_expr }})){% endmacro %}
+
+{#- True when a JSON text is an object (the shape Lago requires for `properties`). -#}
+{% macro is_json_object(txt) %}{{ return(adapter.dispatch('is_json_object', 'tally')(txt)) }}{% endmacro %}
+{% macro default__is_json_object(txt) %}(json_valid({{ txt }}) and json_type({{ txt }}) = 'OBJECT'){% endmacro %}
+{% macro spark__is_json_object(txt) %}(from_json({{ txt }}, 'map<string,string>') is not null){% endmacro %}
+
+{#- A canonical text form, so the same properties compare equal however they were spaced. -#}
+{% macro normalize_json(txt) %}{{ return(adapter.dispatch('normalize_json', 'tally')(txt)) }}{% endmacro %}
+{% macro default__normalize_json(txt) %}cast(json({{ txt }}) as varchar){% endmacro %}
+{% macro spark__normalize_json(txt) %}to_json(from_json({{ txt }}, 'map<string,string>')){% endmacro %}
+
+{#- Lago's numeric test for sum/max/latest/weighted values: ^-?\d+(\.\d+)?$ -#}
+{% macro is_numeric_text(txt) %}{{ return(adapter.dispatch('is_numeric_text', 'tally')(txt)) }}{% endmacro %}
+{% macro default__is_numeric_text(txt) %}regexp_full_match({{ txt }}, '-?[0-9]+(\.[0-9]+)?'){% endmacro %}
+{% macro spark__is_numeric_text(txt) %}({{ txt }} rlike '^-?[0-9]+(\\.[0-9]+)?$'){% endmacro %}
+
+{% macro fingerprint(expr) %}{{ return(adapter.dispatch('fingerprint', 'tally')(expr)) }}{% endmacro %}
+{% macro default__fingerprint(expr) %}md5({{ expr }}){% endmacro %}

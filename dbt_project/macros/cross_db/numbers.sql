@@ -1,0 +1,56 @@
+{#- Exact decimal arithmetic. Quantities and prices are decimal(38,10); DuckDB turns a
+    decimal division into a double, which would break half-up rounding at the cent, so
+    division is done on scaled integers here (truncated at 12 decimals, then rounded once
+    per fee). -#}
+{% macro num_type() %}decimal(38, 10){% endmacro %}
+{% macro money_type() %}decimal(20, 4){% endmacro %}
+{% macro to_num(expr) %}cast({{ expr }} as {{ tally.num_type() }}){% endmacro %}
+
+{% macro divide(num, den) %}{{ return(adapter.dispatch('divide', 'tally')(num, den)) }}{% endmacro %}
+{% macro default__divide(num, den) %}cast(({{ num }}) / nullif({{ den }}, 0) as decimal(38, 12)){% endmacro %}
+{% macro duckdb__divide(num, den) -%}
+cast(cast(
+    (cast(cast({{ num }} as decimal(38, 10)) * 10000000000 as hugeint) * 1000000000000)
+    // nullif(cast(cast({{ den }} as decimal(38, 10)) * 10000000000 as hugeint), 0)
+  as decimal(38, 0)) * cast(0.000000000001 as decimal(38, 12)) as decimal(38, 12))
+{%- endmacro %}
+
+{#- ceil(num / den) for non-negative decimals, exact (packages are billed whole). -#}
+{% macro ceil_divide(num, den) %}{{ return(adapter.dispatch('ceil_divide', 'tally')(num, den)) }}{% endmacro %}
+{% macro default__ceil_divide(num, den) %}ceil(cast({{ num }} as decimal(38, 10)) / {{ den }}){% endmacro %}
+{% macro duckdb__ceil_divide(num, den) -%}
+cast((cast(cast({{ num }} as decimal(38, 10)) * 10000000000 as hugeint)
+      + cast(cast({{ den }} as decimal(38, 10)) * 10000000000 as hugeint) - 1)
+     // cast(cast({{ den }} as decimal(38, 10)) * 10000000000 as hugeint) as decimal(38, 0))
+{%- endmacro %}
+
+{#- Round half away from zero to the currency's minor unit (a column), once per fee. -#}
+{% macro round_money(amount, minor_unit) -%}
+cast(case {{ minor_unit }}
+    when 0 then round({{ amount }}, 0)
+    when 1 then round({{ amount }}, 1)
+    when 3 then round({{ amount }}, 3)
+    when 4 then round({{ amount }}, 4)
+    else round({{ amount }}, 2)
+end as {{ tally.money_type() }})
+{%- endmacro %}
+
+{#- Lago's unit rounding option on a metric: round/ceil/floor at a (possibly negative)
+    precision. Precision must be a literal for DuckDB's round, hence one branch per value. -#}
+{% macro apply_unit_rounding(units, fn, precision) -%}
+case
+    when {{ fn }} is null then {{ units }}
+    {%- for p in range(-9, 11) %}
+    {%- set scale = ('1' ~ ('0' * p)) if p >= 0 else ('0.' ~ ('0' * (-p - 1)) ~ '1') %}
+    {%- set inverse = ('0.' ~ ('0' * (p - 1)) ~ '1') if p > 0 else ('1' ~ ('0' * (-p))) %}
+    when coalesce({{ precision }}, 0) = {{ p }} then cast(case {{ fn }}
+        when 'round' then round({{ units }}, {{ p }})
+        when 'ceil' then ceil({{ units }} * {{ scale }}) * {{ inverse }}
+        else floor({{ units }} * {{ scale }}) * {{ inverse }} end as {{ tally.num_type() }})
+    {%- endfor %}
+end
+{%- endmacro %}
+
+{% macro arg_max(value, order_by) %}{{ return(adapter.dispatch('arg_max', 'tally')(value, order_by)) }}{% endmacro %}
+{% macro default__arg_max(value, order_by) %}arg_max({{ value }}, {{ order_by }}){% endmacro %}
+{% macro spark__arg_max(value, order_by) %}max_by({{ value }}, {{ order_by }}){% endmacro %}

@@ -1,0 +1,86 @@
+-- One fee per period, charge, price bucket and pricing group: the charge model's amount
+-- (unrounded, as Lago's charge models), then rounded once, half away from zero, to the
+-- currency's minor unit. A negative amount is a zero fee (Lago fees/charge_service).
+with usage as (
+    select * from {{ ref('int_usage_by_period') }}
+),
+
+buckets as (
+    select * from {{ ref('stg_charge_buckets') }}
+),
+
+charges as (
+    select * from {{ ref('stg_charges') }}
+),
+
+currencies as (
+    select * from {{ ref('currencies') }}
+),
+
+periods as (
+    select * from {{ ref('int_billing_periods') }}
+    where is_in_window
+),
+
+-- events in their period, for the models that price event by event (percentage)
+period_events as (
+    select
+        charge_events.*,
+        periods.period_index,
+        coalesce(charge_events.event_value, 1) as value
+    from {{ ref('int_charge_events') }} as charge_events
+    inner join periods
+        on charge_events.external_subscription_id = periods.external_subscription_id
+        and charge_events.event_at >= periods.from_at
+        and charge_events.event_at < periods.to_at
+    where charge_events.charge_model = 'percentage'
+),
+
+tiered as (
+    select external_subscription_id, period_index, charge_id, filter_index, group_key, sum(amount) as amount
+    from {{ ref('int_fee_tiers') }}
+    group by 1, 2, 3, 4, 5
+),
+
+-- one macro per charge model (macros/charge_models); a new model is one more line here
+amounts as (
+    {{ tally.charge_standard('usage', 'buckets') }}
+    union all
+    {{ tally.charge_package('usage', 'buckets') }}
+    union all
+    {{ tally.charge_percentage('usage', 'buckets', 'period_events') }}
+    union all
+    select * from tiered
+),
+
+final as (
+    select
+        usage.external_subscription_id,
+        usage.period_index,
+        usage.charge_id,
+        usage.filter_index,
+        usage.group_key,
+        usage.external_customer_id,
+        usage.currency,
+        usage.billable_metric_code,
+        usage.charge_model,
+        coalesce(buckets.invoice_display_name, charges.invoice_display_name, usage.billable_metric_code)
+            as display_name,
+        usage.units,
+        usage.events_count,
+        {{ tally.to_num('case when amounts.amount > 0 then amounts.amount else 0 end') }} as precise_amount,
+        {{ tally.round_money('case when amounts.amount > 0 then amounts.amount else 0 end', 'currencies.minor_unit') }}
+            as amount
+    from usage
+    left join amounts
+        on {{ tally.grain_join('usage', 'amounts') }}
+    inner join buckets
+        on usage.charge_id = buckets.charge_id
+        and usage.filter_index = buckets.filter_index
+    inner join charges
+        on usage.charge_id = charges.charge_id
+    inner join currencies
+        on usage.currency = currencies.currency
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- billing.invoice_lines: one row per fee. Taxes are 0 until taxes land.
+with lines as (
+    select * from {{ ref('int_invoice_lines') }}
+),
+
+final as (
+    select
+        invoice_id,
+        line_id,
+        fee_type,
+        charge_id,
+        billable_metric_code,
+        cast(units as {{ tally.num_type() }}) as units,
+        cast(events_count as bigint) as events_count,
+        cast(unit_amount as decimal(38, 12)) as unit_amount,
+        cast(amount as {{ tally.money_type() }}) as amount,
+        cast(0 as {{ tally.money_type() }}) as taxes_amount,
+        currency
+    from lines
+)
+
+select * from final

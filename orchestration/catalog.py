@@ -1,0 +1,463 @@
+"""Load and validate the pricing catalog (SPEC §3) into the `catalog` schema.
+
+The catalog is small (rows, not events), so it is checked here in Python, where a broken
+row can be reported with its file, line and rule before anything is billed. Lago's JSON
+`properties` are flattened into relational tables (one row per price bucket, per tier,
+per filter value) so that every dbt model stays plain SQL on any adapter.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+AGGREGATIONS = {"count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"}
+RECURRING_ALLOWED = {"sum_agg", "unique_count_agg", "weighted_sum_agg"}
+CHARGE_MODELS = {"standard", "graduated", "volume", "package", "percentage", "graduated_percentage"}
+INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
+BILLING_TIMES = {"calendar", "anniversary"}
+ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
+ALL_VALUES = "__ALL_FILTER_VALUES__"
+MAX_GROUP_KEYS = 3
+# ISO 4217 minor units, shared with dbt (its `currencies` seed): anything else is refused by name.
+MINOR_UNITS = {r["currency"]: int(r["minor_unit"]) for r in csv.DictReader(
+    (Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "currencies.csv").open())}
+
+FILES = {
+    "customers.csv": ["external_id", "name", "currency", "timezone", "tax_codes"],
+    "billable_metrics.csv": ["code", "name", "aggregation_type", "field_name", "recurring",
+                             "rounding_function", "rounding_precision", "filters"],
+    "plans.csv": ["code", "name", "interval", "amount", "currency", "pay_in_advance", "trial_period",
+                  "minimum_commitment"],
+    "charges.csv": ["id", "plan_code", "billable_metric_code", "charge_model", "properties", "pay_in_advance",
+                    "min_amount", "invoice_display_name", "filters"],
+    "subscriptions.csv": ["external_id", "external_customer_id", "plan_code", "started_at", "ending_at",
+                          "billing_time"],
+}
+
+
+class CatalogError(Exception):
+    """A catalog that breaks its own rules; `problems` names file, row and rule for each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("pricing catalog refused:\n  " + "\n  ".join(problems))
+
+
+@dataclass
+class Row:
+    file: str
+    line: int
+    data: dict[str, str]
+
+    def where(self) -> str:
+        return f"{self.file} row {self.line}"
+
+
+@dataclass
+class Catalog:
+    """The validated, flattened catalog: table name -> (columns, rows)."""
+    tables: dict[str, tuple[list[tuple[str, str]], list[tuple]]] = field(default_factory=dict)
+
+
+def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
+    path = folder / name
+    if not path.exists():
+        problems.append(f"{name}: file is missing from {folder} (rule: the catalog needs {', '.join(FILES)})")
+        return []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
+        if missing:
+            problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
+            return []
+        # Line numbers count the header as line 1, so "row 2" is the first data row as an editor shows it.
+        return [Row(name, i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
+
+
+def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allow_negative: bool = False,
+         value: Any = None) -> Decimal | None:
+    raw = row.data.get(col, "") if value is None else value
+    if raw is None or str(raw).strip() == "":
+        if required:
+            problems.append(f"{row.where()}: {col} is required")
+        return None
+    try:
+        d = Decimal(str(raw).strip())
+    except InvalidOperation:
+        problems.append(f"{row.where()}: {col}={raw!r} is not a decimal number")
+        return None
+    if not d.is_finite():
+        problems.append(f"{row.where()}: {col}={raw!r} is not a finite number")
+        return None
+    if d < 0 and not allow_negative:
+        problems.append(f"{row.where()}: {col}={raw!r} is negative (rule: prices and amounts are >= 0)")
+        return None
+    return d
+
+
+def _bool(row: Row, col: str, problems: list[str], default: bool = False) -> bool:
+    raw = row.data.get(col, "").lower()
+    if raw == "":
+        return default
+    if raw in ("true", "t", "1", "yes"):
+        return True
+    if raw in ("false", "f", "0", "no"):
+        return False
+    problems.append(f"{row.where()}: {col}={raw!r} is not true/false")
+    return default
+
+
+def _json(row: Row, col: str, problems: list[str], kind: type) -> Any:
+    raw = row.data.get(col, "")
+    if raw == "":
+        return kind()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        problems.append(f"{row.where()}: {col} is not valid JSON ({exc.msg})")
+        return kind()
+    if not isinstance(value, kind):
+        problems.append(f"{row.where()}: {col} must be a JSON {kind.__name__}")
+        return kind()
+    return value
+
+
+def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool) -> str | None:
+    from datetime import date, datetime
+    raw = row.data.get(col, "")
+    if raw == "":
+        if required:
+            problems.append(f"{row.where()}: {col} is required")
+        return None
+    try:
+        if len(raw) == 10:
+            date.fromisoformat(raw)
+        else:
+            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(f"{row.where()}: {col}={raw!r} is not an ISO date or datetime")
+        return None
+    return raw
+
+
+def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:
+    """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended."""
+    ranges = props.get(key)
+    if not isinstance(ranges, list) or not ranges:
+        problems.append(f"{row.where()}: {model} needs a non-empty properties.{key} list")
+        return []
+    out, prev_to = [], None
+    value_col = "rate" if model == "graduated_percentage" else "per_unit_amount"
+    for i, r in enumerate(ranges):
+        if not isinstance(r, dict):
+            problems.append(f"{row.where()}: {key}[{i}] must be an object")
+            return []
+        frm = _dec(row, f"{key}[{i}].from_value", problems, value=r.get("from_value"))
+        to = None if r.get("to_value") is None else _dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
+        price = _dec(row, f"{key}[{i}].{value_col}", problems, value=r.get(value_col, "0"))
+        flat = _dec(row, f"{key}[{i}].flat_amount", problems, value=r.get("flat_amount", "0"))
+        if frm is None or price is None or flat is None:
+            return []
+        if i == 0 and frm not in (Decimal(0), Decimal(1)):
+            problems.append(f"{row.where()}: {key}[0].from_value must be 0 or 1 (rule: ranges start at 0)")
+        if i > 0 and prev_to is not None and frm not in (prev_to, prev_to + 1):
+            kind = "overlap" if frm < prev_to else "gap"
+            problems.append(f"{row.where()}: {key} have a {kind} between to_value {prev_to} and from_value {frm} "
+                            f"(rule: each range starts at the previous to_value or to_value + 1)")
+        if i > 0 and prev_to is None:
+            problems.append(f"{row.where()}: {key}[{i - 1}] is open-ended but is not the last range")
+        if to is not None and to <= frm:
+            problems.append(f"{row.where()}: {key}[{i}] to_value {to} must be greater than from_value {frm}")
+        if i == len(ranges) - 1 and to is not None:
+            problems.append(f"{row.where()}: the last of {key} must have to_value null (rule: last range is open)")
+        out.append((i + 1, frm, to, price, flat))
+        prev_to = to
+    return out
+
+
+def _bucket(row: Row, model: str, props: dict, problems: list[str], charge_id: str, filter_index: int,
+            display_name: str, tables: dict) -> None:
+    """One price bucket: the charge's own properties (filter 0) or one charge filter's."""
+    amount = package_size = free_units = rate = fixed = per_events = per_total = tmin = tmax = None
+    adjacent = False
+    if model in ("standard", "package"):
+        amount = _dec(row, "properties.amount", problems, value=props.get("amount"))
+    if model == "package":
+        size = props.get("package_size")
+        try:
+            package_size = int(size)
+            if package_size <= 0 or Decimal(str(size)) != package_size:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"{row.where()}: properties.package_size={size!r} must be a whole number > 0")
+        free_units = _dec(row, "properties.free_units", problems, value=props.get("free_units", 0))
+    if model == "percentage":
+        rate = _dec(row, "properties.rate", problems, value=props.get("rate"))
+        fixed = _dec(row, "properties.fixed_amount", problems, value=props.get("fixed_amount", 0))
+        raw_events = props.get("free_units_per_events") or 0
+        try:
+            per_events = int(raw_events)
+            if per_events < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"{row.where()}: properties.free_units_per_events={raw_events!r} must be a whole number >= 0")
+        per_total = _dec(row, "properties.free_units_per_total_aggregation", problems,
+                         value=props.get("free_units_per_total_aggregation") or 0)
+        if props.get("per_transaction_min_amount") not in (None, ""):
+            tmin = _dec(row, "properties.per_transaction_min_amount", problems,
+                        value=props.get("per_transaction_min_amount"))
+        if props.get("per_transaction_max_amount") not in (None, ""):
+            tmax = _dec(row, "properties.per_transaction_max_amount", problems,
+                        value=props.get("per_transaction_max_amount"))
+        if tmin is not None and tmax is not None and tmin > tmax:
+            problems.append(f"{row.where()}: per_transaction_min_amount is above per_transaction_max_amount")
+    if model in ("graduated", "volume", "graduated_percentage"):
+        key = {"graduated": "graduated_ranges", "volume": "volume_ranges",
+               "graduated_percentage": "graduated_percentage_ranges"}[model]
+        tiers = _ranges(row, props, key, model, problems)
+        # Lago's "adjacent model": every range starts exactly where the previous one ends.
+        adjacent = len(tiers) >= 2 and all(tiers[i][1] == tiers[i - 1][2] for i in range(1, len(tiers)))
+        for tier_index, frm, to, price, flat in tiers:
+            tables["charge_tiers"].append((
+                charge_id, filter_index, tier_index, frm, to,
+                price if model != "graduated_percentage" else Decimal(0), flat,
+                price if model == "graduated_percentage" else Decimal(0)))
+    tables["charge_buckets"].append((
+        charge_id, filter_index, display_name, amount, package_size, free_units, rate, fixed, per_events,
+        per_total, tmin, tmax, adjacent))
+
+
+def validate(folder: Path) -> Catalog:
+    """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
+    folder = Path(folder)
+    problems: list[str] = []
+    rows = {name: _read(folder, name, problems) for name in FILES}
+    tables: dict[str, list[tuple]] = {k: [] for k in (
+        "customers", "billable_metrics", "billable_metric_filters", "plans", "charges", "charge_buckets",
+        "charge_tiers", "charge_filter_values", "subscriptions")}
+
+    def unique(name: str, col: str) -> dict[str, Row]:
+        seen: dict[str, Row] = {}
+        for r in rows[name]:
+            key = r.data[col]
+            if key == "":
+                problems.append(f"{r.where()}: {col} is required")
+            elif key in seen:
+                problems.append(f"{r.where()}: duplicate {col} {key!r} (first at row {seen[key].line})")
+            else:
+                seen[key] = r
+        return seen
+
+    customers = unique("customers.csv", "external_id")
+    for r in customers.values():
+        d = r.data
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        tz = d["timezone"] or "UTC"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"{r.where()}: timezone {tz!r} is not an IANA time zone name")
+        tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
+
+    metrics = unique("billable_metrics.csv", "code")
+    metric_filters: dict[str, dict[str, list[str]]] = {}
+    for r in metrics.values():
+        d = r.data
+        agg = d["aggregation_type"]
+        if agg not in AGGREGATIONS:
+            problems.append(f"{r.where()}: aggregation_type {agg!r} is unknown (rule: one of {sorted(AGGREGATIONS)})")
+        if agg != "count_agg" and not d["field_name"]:
+            problems.append(f"{r.where()}: {agg} needs a field_name")
+        recurring = _bool(r, "recurring", problems)
+        if recurring and agg not in RECURRING_ALLOWED:
+            problems.append(f"{r.where()}: {agg} cannot be recurring (rule: only sum, unique_count, weighted_sum)")
+        fn = d["rounding_function"] or None
+        if fn and fn not in ROUNDING_FUNCTIONS:
+            problems.append(f"{r.where()}: rounding_function {fn!r} is not round/ceil/floor")
+        precision = None
+        if d["rounding_precision"]:
+            try:
+                precision = int(d["rounding_precision"])
+            except ValueError:
+                problems.append(f"{r.where()}: rounding_precision must be a whole number")
+        filters = _json(r, "filters", problems, dict)
+        for key, values in filters.items():
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                problems.append(f"{r.where()}: filters[{key!r}] must be a list of strings")
+                continue
+            for v in values:
+                tables["billable_metric_filters"].append((d["code"], key, v))
+        metric_filters[d["code"]] = filters
+        tables["billable_metrics"].append((d["code"], d["name"], agg, d["field_name"] or None, recurring, fn,
+                                           precision if fn else None))
+
+    plans = unique("plans.csv", "code")
+    for r in plans.values():
+        d = r.data
+        if d["interval"] not in INTERVALS:
+            problems.append(f"{r.where()}: interval {d['interval']!r} is unknown (rule: one of {sorted(INTERVALS)})")
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        amount = _dec(r, "amount", problems)
+        trial = 0
+        if d["trial_period"]:
+            try:
+                trial = int(Decimal(d["trial_period"]))
+                if trial < 0:
+                    raise ValueError
+            except (InvalidOperation, ValueError):
+                problems.append(f"{r.where()}: trial_period must be a whole number of days >= 0")
+        commitment = _dec(r, "minimum_commitment", problems, required=False)
+        tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
+                                _bool(r, "pay_in_advance", problems), trial, commitment))
+
+    charges = unique("charges.csv", "id")
+    for r in charges.values():
+        d = r.data
+        cid, model = d["id"], d["charge_model"]
+        if d["plan_code"] not in plans:
+            problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
+        metric = metrics.get(d["billable_metric_code"])
+        if metric is None:
+            problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
+                            f"in billable_metrics.csv")
+        if model not in CHARGE_MODELS:
+            problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(CHARGE_MODELS)})")
+            continue
+        agg = metric.data["aggregation_type"] if metric else None
+        if model == "percentage" and agg == "latest_agg":
+            problems.append(f"{r.where()}: percentage cannot price a latest_agg metric (Lago rule)")
+        pay_in_advance = _bool(r, "pay_in_advance", problems)
+        if pay_in_advance:
+            problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
+        props = _json(r, "properties", problems, dict)
+        group_keys = props.get("pricing_group_keys") or props.get("grouped_by") or []
+        if not isinstance(group_keys, list) or not all(isinstance(k, str) for k in group_keys):
+            problems.append(f"{r.where()}: properties.pricing_group_keys must be a list of property names")
+            group_keys = []
+        if len(group_keys) > MAX_GROUP_KEYS:
+            problems.append(f"{r.where()}: at most {MAX_GROUP_KEYS} pricing_group_keys are supported")
+            group_keys = group_keys[:MAX_GROUP_KEYS]
+        min_amount = _dec(r, "min_amount", problems, required=False)
+        _bucket(r, model, props, problems, cid, 0, d["invoice_display_name"], tables)
+        declared = metric_filters.get(d["billable_metric_code"], {})
+        for idx, f in enumerate(_json(r, "filters", problems, list), start=1):
+            if not isinstance(f, dict) or not isinstance(f.get("values"), dict) or not f["values"]:
+                problems.append(f"{r.where()}: filters[{idx - 1}] needs a non-empty \"values\" object")
+                continue
+            for key, values in f["values"].items():
+                vals = values if isinstance(values, list) else [values]
+                if key not in declared:
+                    problems.append(f"{r.where()}: filters[{idx - 1}] key {key!r} is not a filter of metric "
+                                    f"{d['billable_metric_code']!r}")
+                for v in vals:
+                    v = str(v)
+                    if v != ALL_VALUES and key in declared and v not in declared[key]:
+                        problems.append(f"{r.where()}: filters[{idx - 1}] value {v!r} is not allowed for {key!r}")
+                    tables["charge_filter_values"].append((cid, idx, key, v))
+            fprops = f.get("properties") or props
+            if not isinstance(fprops, dict):
+                problems.append(f"{r.where()}: filters[{idx - 1}].properties must be an object")
+                continue
+            _bucket(r, model, fprops, problems, cid, idx, f.get("invoice_display_name") or "", tables)
+        keys = list(group_keys) + [None] * (MAX_GROUP_KEYS - len(group_keys))
+        tables["charges"].append((cid, d["plan_code"], d["billable_metric_code"], model, pay_in_advance,
+                                  min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
+
+    subs = unique("subscriptions.csv", "external_id")
+    for r in subs.values():
+        d = r.data
+        cust = customers.get(d["external_customer_id"])
+        plan = plans.get(d["plan_code"])
+        if cust is None:
+            problems.append(f"{r.where()}: external_customer_id {d['external_customer_id']!r} does not exist "
+                            f"in customers.csv")
+        if plan is None:
+            problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
+        if cust and plan and cust.data["currency"].upper() != plan.data["currency"].upper():
+            problems.append(f"{r.where()}: customer {cust.data['external_id']!r} pays in {cust.data['currency']} "
+                            f"but plan {plan.data['code']!r} is in {plan.data['currency']} "
+                            f"(rule: customer and plan currency must match)")
+        bt = d["billing_time"] or "calendar"
+        if bt not in BILLING_TIMES:
+            problems.append(f"{r.where()}: billing_time {bt!r} is not calendar/anniversary")
+        start = _date_or_datetime(r, "started_at", problems, True)
+        end = _date_or_datetime(r, "ending_at", problems, False)
+        if start and end and end[:10] < start[:10]:
+            problems.append(f"{r.where()}: ending_at {end} is before started_at {start}")
+        tables["subscriptions"].append((d["external_id"], d["external_customer_id"], d["plan_code"], start, end, bt))
+
+    if problems:
+        raise CatalogError(problems)
+    cat = Catalog()
+    for name, data in tables.items():
+        cat.tables[name] = (SCHEMAS[name], data)
+    return cat
+
+
+MONEY = "decimal(38,10)"
+SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    "customers": [("external_id", "varchar"), ("name", "varchar"), ("currency", "varchar"),
+                  ("timezone", "varchar"), ("tax_codes", "varchar")],
+    "billable_metrics": [("code", "varchar"), ("name", "varchar"), ("aggregation_type", "varchar"),
+                         ("field_name", "varchar"), ("recurring", "boolean"), ("rounding_function", "varchar"),
+                         ("rounding_precision", "integer")],
+    "billable_metric_filters": [("billable_metric_code", "varchar"), ("filter_key", "varchar"),
+                                ("filter_value", "varchar")],
+    "plans": [("code", "varchar"), ("name", "varchar"), ("interval", "varchar"), ("amount", MONEY),
+              ("currency", "varchar"), ("pay_in_advance", "boolean"), ("trial_period", "integer"),
+              ("minimum_commitment", MONEY)],
+    "charges": [("charge_id", "varchar"), ("plan_code", "varchar"), ("billable_metric_code", "varchar"),
+                ("charge_model", "varchar"), ("pay_in_advance", "boolean"), ("min_amount", MONEY),
+                ("invoice_display_name", "varchar"), ("properties", "varchar"),
+                ("pricing_group_key_1", "varchar"), ("pricing_group_key_2", "varchar"),
+                ("pricing_group_key_3", "varchar")],
+    "charge_buckets": [("charge_id", "varchar"), ("filter_index", "integer"), ("invoice_display_name", "varchar"),
+                       ("amount", MONEY), ("package_size", "bigint"), ("free_units", MONEY), ("rate", MONEY),
+                       ("fixed_amount", MONEY), ("free_units_per_events", "bigint"),
+                       ("free_units_per_total_aggregation", MONEY), ("per_transaction_min_amount", MONEY),
+                       ("per_transaction_max_amount", MONEY), ("is_adjacent", "boolean")],
+    "charge_tiers": [("charge_id", "varchar"), ("filter_index", "integer"), ("tier_index", "integer"),
+                     ("from_value", MONEY), ("to_value", MONEY), ("per_unit_amount", MONEY),
+                     ("flat_amount", MONEY), ("rate", MONEY)],
+    "charge_filter_values": [("charge_id", "varchar"), ("filter_index", "integer"), ("filter_key", "varchar"),
+                             ("filter_value", "varchar")],
+    "subscriptions": [("external_id", "varchar"), ("external_customer_id", "varchar"), ("plan_code", "varchar"),
+                      ("started_at", "varchar"), ("ending_at", "varchar"), ("billing_time", "varchar")],
+}
+
+
+def write(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, int]:
+    """Replace the catalog schema in one transaction: a run never sees half a catalog."""
+    counts = {}
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists catalog")
+        for name, (cols, data) in cat.tables.items():
+            ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
+            con.execute(f"create or replace table catalog.{name} ({ddl})")
+            if data:
+                marks = ", ".join("?" for _ in cols)
+                con.executemany(f"insert into catalog.{name} values ({marks})",
+                                [[None if v is None else (str(v) if isinstance(v, Decimal) else v) for v in row]
+                                 for row in data])
+            counts[name] = len(data)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def load(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
+    return write(con, validate(folder))
