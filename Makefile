@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(BIN)/python -m seeds.generate_demo --out seeds/landing
-	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published
+	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
 test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

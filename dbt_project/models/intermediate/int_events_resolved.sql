@@ -95,7 +95,7 @@ checked as (
             when aggregation_type <> 'count_agg' and field_value_text is null then 'missing_field'
             when aggregation_type in ('sum_agg', 'max_agg', 'latest_agg', 'weighted_sum_agg')
                 and not {{ tally.is_numeric_text('field_value_text') }} then 'non_numeric_value'
-        end as rejection_reason
+        end as resolution_reason
     from matched
 ),
 
@@ -119,8 +119,8 @@ final as (
                 and {{ tally.is_numeric_text('field_value_text') }}
             then {{ tally.to_num('field_value_text') }} end as event_value,
         coalesce(operation_type, 'add') as operation_type,
-        rejection_reason,
-        case rejection_reason
+        resolution_reason as rejection_reason,
+        case resolution_reason
             when 'unknown_metric' then 'No billable metric has code ' || billable_metric_code || '.'
             when 'unknown_subscription' then 'Subscription ' || external_subscription_id
                 || ' does not exist' || case when resolved_subscription_id is not null

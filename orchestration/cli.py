@@ -1,0 +1,89 @@
+"""The `tally` command (SPEC §1)."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.paths import DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, DEFAULT_WAREHOUSE
+
+console = Console(file=sys.__stdout__)
+
+
+@click.group()
+def main() -> None:
+    """Tally: usage-based billing on dbt + DuckDB + Dagster."""
+
+
+@main.command()
+@click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
+              help="Pricing catalog folder (CSV files).")
+@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True,
+              help="Folder of event files (JSON Lines, CSV, Parquet).")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
+              help="The DuckDB file.")
+@click.option("--period", help="One billing month to (re)compute, YYYY-MM.")
+@click.option("--from", "from_", help="First billing month of a range, YYYY-MM.")
+@click.option("--to", help="Last billing month of a range, YYYY-MM (inclusive).")
+@click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
+              help="Where the published files go.")
+def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_: str | None, to: str | None,
+        publish: Path) -> None:
+    """Load the catalog and new events, bill the months, publish, print a summary."""
+    from orchestration import runner
+    from orchestration.definitions_util import quiet_dagster
+    try:
+        months = _months(period, from_, to)
+        quiet_dagster()
+        log_path = Path(warehouse).resolve().with_suffix(".run.log")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # dbt's and Dagster's own output goes to a log file next to the warehouse
+        with console.status("starting") as status, log_path.open("w") as log, \
+                contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            summary = runner.run(catalog, landing, warehouse, months, publish,
+                                 progress=lambda msg: (status.update(msg), console.log(msg)))
+        console.print(f"dbt and Dagster logs: {log_path}")
+    except runner.RunError as exc:
+        console.print(f"[bold red]tally run failed:[/] {exc}", highlight=False)
+        sys.exit(1)
+    print_summary(summary)
+
+
+def _months(period, from_, to):
+    from orchestration.months import months_between
+    from orchestration.runner import RunError, parse_month
+    if period and (from_ or to):
+        raise RunError("use either --period or --from/--to, not both")
+    if period:
+        return [parse_month(period)]
+    if from_ or to:
+        if not (from_ and to):
+            raise RunError("--from and --to go together")
+        first, last = parse_month(from_), parse_month(to)
+        if last < first:
+            raise RunError(f"--to {to} is before --from {from_}")
+        return months_between(first, last)
+    return None
+
+
+def print_summary(s) -> None:
+    table = Table(title=f"Invoices {s.months[0]:%Y-%m} to {s.months[1]:%Y-%m}")
+    table.add_column("currency")
+    table.add_column("invoices", justify="right")
+    table.add_column("total", justify="right")
+    for currency, count, total in s.totals:
+        table.add_row(currency, str(count), f"{total.normalize():,f}" if total == total.to_integral() else f"{total:,.2f}")
+    console.print(table)
+    console.print(f"invoices: {s.invoices}")
+    console.print(f"events sent: {s.events_sent} = billed {s.events_billed} + quarantined "
+                  f"{s.events_quarantined} + duplicates ignored {s.duplicates_ignored}")
+    for reason, n in s.quarantine_reasons:
+        console.print(f"  quarantined {reason}: {n}")
+
+
+if __name__ == "__main__":
+    main()

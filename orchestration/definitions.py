@@ -1,0 +1,138 @@
+"""Dagster definitions: the one code path for `tally run` and `dagster dev`.
+
+Assets, upstream to downstream:
+  catalog/*      the pricing catalog, validated and flattened (unpartitioned)
+  raw/events     new landing files, loaded once each (unpartitioned)
+  dbt models     staging → intermediate → marts, partitioned by billing month; a backfill of
+                 N months is one `dbt build` over the whole range (BackfillPolicy.single_run)
+  billing/published  the marts merged into the `billing` schema and written out per month
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Definitions,
+    MaterializeResult,
+    MonthlyPartitionsDefinition,
+    asset,
+    define_asset_job,
+    multi_asset,
+)
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
+
+from orchestration import catalog as catalog_loader
+from orchestration import landing as landing_loader
+from orchestration import publish as publisher
+from orchestration.paths import DBT_PROJECT_DIR, DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, warehouse_path
+
+PARTITIONS_START = os.environ.get("TALLY_PARTITIONS_START", "2020-01-01")
+billing_months = MonthlyPartitionsDefinition(start_date=PARTITIONS_START, end_offset=1)
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+
+
+def ensure_manifest() -> Path:
+    """dagster-dbt reads target/manifest.json at import; parse when it is missing or stale."""
+    manifest = Path(dbt_project.manifest_path)
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv")
+               and "target" not in p.parts and "logs" not in p.parts]
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                        "--profiles-dir", str(DBT_PROJECT_DIR)], check=True, env=env, cwd=DBT_PROJECT_DIR)
+    return manifest
+
+
+ensure_manifest()
+
+CATALOG_TABLES = list(catalog_loader.SCHEMAS)
+
+
+def _path(env: str, default: Path) -> Path:
+    return Path(os.environ.get(env, str(default))).resolve()
+
+
+@multi_asset(
+    specs=[AssetSpec(AssetKey(["catalog", t]), group_name="landing") for t in CATALOG_TABLES],
+    can_subset=False,
+)
+def pricing_catalog(context: AssetExecutionContext):
+    """Validate the catalog folder (TALLY_CATALOG) and replace the catalog schema in one transaction."""
+    folder = _path("TALLY_CATALOG", DEFAULT_CATALOG)
+    with duckdb.connect(str(warehouse_path())) as con:
+        counts = catalog_loader.load(con, folder)
+    for table in CATALOG_TABLES:
+        yield MaterializeResult(asset_key=AssetKey(["catalog", table]), metadata={"rows": counts.get(table, 0)})
+
+
+@multi_asset(
+    specs=[AssetSpec(AssetKey(["raw", "events"]), group_name="landing"),
+           AssetSpec(AssetKey(["raw", "landing_files"]), group_name="landing")],
+    can_subset=False,
+)
+def landed_events(context: AssetExecutionContext):
+    """Load new files of the landing folder (TALLY_LANDING); files already in the manifest are skipped."""
+    folder = _path("TALLY_LANDING", DEFAULT_LANDING)
+    with duckdb.connect(str(warehouse_path())) as con:
+        result = landing_loader.load(con, folder)
+    meta = {"files_loaded": len(result.loaded), "rows_loaded": result.rows, "files_skipped": len(result.skipped)}
+    yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata=meta)
+    yield MaterializeResult(asset_key=AssetKey(["raw", "landing_files"]), metadata=meta)
+
+
+def billing_window(context: AssetExecutionContext) -> dict[str, str]:
+    """The dbt vars for the partition (or range) being run: [first month, month after last)."""
+    window = context.partition_time_window
+    return {"billing_from": window.start.strftime("%Y-%m-%d"), "billing_to": window.end.strftime("%Y-%m-%d")}
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    partitions_def=billing_months,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def billing_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build", "--vars", json.dumps(billing_window(context))], context=context).stream()
+
+
+@asset(
+    key=AssetKey(["billing", "published"]),
+    deps=[get_asset_key_for_model([billing_models], model) for model in publisher.PUBLISHED],
+    partitions_def=billing_months,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="publish",
+)
+def published_billing(context: AssetExecutionContext) -> MaterializeResult:
+    """Swap the window's invoices into the `billing` schema and write Parquet/CSV per month."""
+    window = context.partition_time_window
+    start, end = window.start.date(), window.end.date()
+    out = _path("TALLY_PUBLISH", DEFAULT_PUBLISH)
+    with duckdb.connect(str(warehouse_path())) as con:
+        stats = publisher.publish(con, start, end, out)
+    return MaterializeResult(metadata=stats)
+
+
+billing_job = define_asset_job("monthly_billing", selection="*")
+
+defs = Definitions(
+    assets=[pricing_catalog, landed_events, billing_models, published_billing],
+    jobs=[billing_job],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                                     dbt_executable=dbt_executable())},
+)

@@ -1,0 +1,91 @@
+"""Publish the marts: merge the run's billing months into the `billing` schema in one
+transaction (a crash leaves the previous publication whole), then write Parquet and CSV
+per month, built in a temporary folder and swapped in."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+# dbt mart -> published table
+PUBLISHED = {
+    "fct_invoices": "invoices",
+    "fct_invoice_lines": "invoice_lines",
+    "fct_fee_tiers": "fee_tiers",
+    "fct_usage": "usage",
+    "fct_quarantined_events": "quarantined_events",
+}
+# tables merged month by month (the rest describe all events and are replaced whole)
+BY_INVOICE = ("invoice_lines", "fee_tiers")
+ORDER = {
+    "invoices": "invoice_id",
+    "invoice_lines": "invoice_id, line_id",
+    "fee_tiers": "invoice_id, line_id, tier_index",
+    "usage": "external_customer_id, external_subscription_id, billable_metric_code, charge_id, filter_index, "
+             "group_key, usage_date",
+    "quarantined_events": "source_file, line_number, reason",
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute("select column_name, data_type from information_schema.columns "
+                       "where table_schema = ? and table_name = ? order by ordinal_position",
+                       [schema, table]).fetchall()
+
+
+def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path | None) -> dict:
+    """Months [start, end) of the marts replace the same months of `billing`; other months stay."""
+    in_window = "period_end >= ? and period_end < ?"
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists billing")
+        for mart, table in PUBLISHED.items():
+            if _columns(con, "billing", table) != _columns(con, "marts", mart):
+                con.execute(f"create or replace table billing.{table} as select * from marts.{mart} limit 0")
+        window_invoices = f"select invoice_id from billing.invoices where {in_window}"
+        for table in BY_INVOICE:
+            con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
+        con.execute(f"delete from billing.invoices where {in_window}", [start, end])
+        for mart, table in PUBLISHED.items():
+            if table in ("usage", "quarantined_events"):
+                con.execute(f"delete from billing.{table}")
+            con.execute(f"insert into billing.{table} select * from marts.{mart} order by {ORDER[table]}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    stats = {"invoices": con.execute(f"select count(*) from billing.invoices where {in_window}",
+                                     [start, end]).fetchone()[0]}
+    if out_dir is not None:
+        stats["files"] = write_files(con, start, end, Path(out_dir))
+    return stats
+
+
+def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path) -> int:
+    """One folder per month (YYYY-MM) with Parquet and CSV of invoices, lines and tiers."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    months = [m for (m,) in con.execute(
+        "select distinct strftime(period_end, '%Y-%m') from billing.invoices "
+        "where period_end >= ? and period_end < ? order by 1", [start, end]).fetchall()]
+    written = 0
+    for month in months:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=out_dir))
+        month_invoices = f"select invoice_id from billing.invoices where strftime(period_end, '%Y-%m') = '{month}'"
+        for table in ("invoices", *BY_INVOICE):
+            query = (f"select * from billing.{table} where invoice_id in ({month_invoices}) "
+                     f"order by {ORDER[table]}")
+            for fmt in ("parquet", "csv"):
+                target = tmp / f"{table}.{fmt}"
+                con.execute(f"copy ({query}) to '{target}' (format {fmt})")
+                written += 1
+        final = out_dir / month
+        old = out_dir / f".{month}.old"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    return written

@@ -1,0 +1,149 @@
+"""`tally run`: the Dagster assets materialized in process, then a summary.
+
+Two materializations, both through Dagster: first the unpartitioned inputs (catalog, landing),
+then the billing months as one partition range (one dbt build, then publishing)."""
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from orchestration.catalog import CatalogError
+
+
+# Dagster's console logger at ERROR: the CLI prints its own progress and summary.
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+class RunError(Exception):
+    """A run that cannot go on; the message says why, for people."""
+
+
+@dataclass
+class Summary:
+    months: list[date]
+    invoices: int = 0
+    totals: list[tuple[str, int, Decimal]] = field(default_factory=list)
+    events_sent: int = 0
+    events_billed: int = 0
+    events_quarantined: int = 0
+    duplicates_ignored: int = 0
+    quarantine_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path):
+    """DuckDB has one writer process: a second run on the same file fails fast, clearly."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with lock_path.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(f"another tally run is using {warehouse}; wait for it to finish and run again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def parse_month(text: str) -> date:
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise RunError(f"{text!r} is not a month; use YYYY-MM") from None
+
+
+def event_months(con: duckdb.DuckDBPyConnection, today: date) -> list[date]:
+    """Months holding landed event timestamps (same parsing rules as stg_events), up to this month."""
+    from orchestration.months import months_between
+    row = con.execute("""
+        with ts as (
+            select case
+                when regexp_full_match(trim(event_timestamp), '-?[0-9]{1,12}(\\.[0-9]+)?')
+                    then make_timestamp(cast(round(cast(trim(event_timestamp) as decimal(38, 9)) * 1000000) as bigint))
+                else timezone('UTC', try_cast(replace(trim(event_timestamp), ' ', 'T') as timestamptz))
+            end as event_at
+            from raw.events where parse_error is null
+        )
+        select min(event_at), max(event_at) from ts where event_at >= timestamp '2000-01-01' and event_at < ?
+    """, [date(today.year + (today.month == 12), today.month % 12 + 1, 1)]).fetchone()
+    if row[0] is None:
+        return []
+    return months_between(row[0].date(), row[1].date())
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    seen = exc
+    while seen.__cause__ is not None:
+        seen = seen.__cause__
+    return seen
+
+
+def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None, publish: Path | None,
+        progress=lambda msg: None, today: date | None = None) -> Summary:
+    catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
+    if not catalog.is_dir():
+        raise RunError(f"catalog folder {catalog} does not exist")
+    if not landing.is_dir():
+        raise RunError(f"landing folder {landing} does not exist")
+    os.environ.update({"TALLY_WAREHOUSE": str(warehouse), "TALLY_CATALOG": str(catalog),
+                       "TALLY_LANDING": str(landing)})
+    if publish is not None:
+        os.environ["TALLY_PUBLISH"] = str(Path(publish).resolve())
+    with warehouse_lock(warehouse):
+        progress("Loading Dagster definitions")
+        from dagster import DagsterInstance, materialize
+
+        from orchestration import definitions as d
+        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        progress(f"Validating catalog {catalog} and landing new files from {landing}")
+        try:
+            materialize([d.pricing_catalog, d.landed_events], instance=instance, resources=d.defs.resources,
+                        run_config=QUIET)
+        except Exception as exc:  # Dagster wraps the asset's own error
+            root = _unwrap(exc)
+            if isinstance(root, CatalogError):
+                raise RunError(str(root)) from None
+            raise RunError(f"loading failed: {root}") from exc
+        with duckdb.connect(str(warehouse)) as con:
+            wanted = months if months else event_months(con, today or date.today())
+        if not wanted:
+            raise RunError(f"no events in {landing} and no --period given: nothing to bill")
+        first, last = wanted[0], wanted[-1]
+        progress(f"Billing {first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
+        tags = {"dagster/asset_partition_range_start": first.strftime("%Y-%m-%d"),
+                "dagster/asset_partition_range_end": last.strftime("%Y-%m-%d")}
+        try:
+            materialize([d.billing_models, d.published_billing, d.pricing_catalog, d.landed_events],
+                        selection=[d.billing_models, d.published_billing],
+                        instance=instance, resources=d.defs.resources, tags=tags, run_config=QUIET)
+        except Exception as exc:
+            raise RunError(f"billing run failed: {_unwrap(exc)}") from exc
+        with duckdb.connect(str(warehouse)) as con:
+            return summarize(con, first, last)
+
+
+def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summary:
+    end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    s = Summary(months=[first, last])
+    window = "from billing.invoices where period_end >= ? and period_end < ?"
+    s.invoices = con.execute(f"select count(*) {window}", [first, end]).fetchone()[0]
+    s.totals = con.execute(f"select currency, count(*), sum(total_amount) {window} group by 1 order by 1",
+                           [first, end]).fetchall()
+    s.events_sent = con.execute("select count(*) from raw.events").fetchone()[0]
+    s.events_billed = con.execute(
+        "select count(*) from intermediate.int_events_resolved where rejection_reason is null").fetchone()[0]
+    s.events_quarantined = con.execute("select count(*) from billing.quarantined_events").fetchone()[0]
+    s.duplicates_ignored = con.execute(
+        "select count(*) from intermediate.int_events_deduplicated where dedup_status = 'duplicate'").fetchone()[0]
+    s.quarantine_reasons = con.execute(
+        "select reason, count(*) from billing.quarantined_events group by 1 order by 1").fetchall()
+    return s
