@@ -4,7 +4,7 @@
 {% macro charge_graduated_percentage(usage, buckets, tiers) -%}
 select external_subscription_id, period_index, charge_id, filter_index, group_key,
     tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units,
-    tier_units * rate * {{ tally.to_num('0.01') }} + flat_amount as amount
+    tier_units * rate * cast(0.01 as decimal(3, 2)) + flat_amount as amount
 from (
     select {{ tally.fee_grain('u') }},
         t.tier_index, t.from_value, t.to_value, t.per_unit_amount, t.flat_amount, t.rate,

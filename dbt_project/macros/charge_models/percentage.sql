@@ -12,7 +12,7 @@ select {{ tally.fee_grain('u') }},
             then coalesce(s.min_max_amount, 0)
         else
             case when s.free_value > u.units then 0
-                else (u.units - coalesce(s.free_value, 0)) * b.rate * {{ tally.to_num('0.01') }} end
+                else (u.units - coalesce(s.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
             + case when u.units = 0 or b.fixed_amount = 0 or coalesce(s.free_events, 0) >= u.events_count then 0
                 else (u.events_count - coalesce(s.free_events, 0)) * b.fixed_amount end
     end as amount
@@ -38,12 +38,12 @@ left join (
         sum(case when e.charged_value is null then 0 else
             case
                 when e.per_transaction_min_amount is not null
-                    and e.charged_value * e.rate * {{ tally.to_num('0.01') }} + e.fixed_amount < e.per_transaction_min_amount
+                    and e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount < e.per_transaction_min_amount
                     then e.per_transaction_min_amount
                 when e.per_transaction_max_amount is not null
-                    and e.charged_value * e.rate * {{ tally.to_num('0.01') }} + e.fixed_amount > e.per_transaction_max_amount
+                    and e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount > e.per_transaction_max_amount
                     then e.per_transaction_max_amount
-                else e.charged_value * e.rate * {{ tally.to_num('0.01') }} + e.fixed_amount
+                else e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount
             end end) as min_max_amount
     from (
         select

@@ -9,9 +9,10 @@
 {% macro default__is_json_object(txt) %}(json_valid({{ txt }}) and json_type({{ txt }}) = 'OBJECT'){% endmacro %}
 {% macro spark__is_json_object(txt) %}(from_json({{ txt }}, 'map<string,string>') is not null){% endmacro %}
 
-{#- A canonical text form, so the same properties compare equal however they were spaced. -#}
+{#- A canonical text form of a JSON object, so the same properties compare equal however they
+    were spaced or ordered (top-level keys sorted). -#}
 {% macro normalize_json(txt) %}{{ return(adapter.dispatch('normalize_json', 'tally')(txt)) }}{% endmacro %}
-{% macro default__normalize_json(txt) %}cast(json({{ txt }}) as varchar){% endmacro %}
+{% macro default__normalize_json(txt) %}cast(list_sort(map_entries(cast(json({{ txt }}) as map(varchar, json)))) as varchar){% endmacro %}
 {% macro spark__normalize_json(txt) %}to_json(from_json({{ txt }}, 'map<string,string>')){% endmacro %}
 
 {#- Lago's numeric test for sum/max/latest/weighted values: ^-?\d+(\.\d+)?$ -#}

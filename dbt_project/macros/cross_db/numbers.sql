@@ -26,13 +26,14 @@ cast((cast(cast({{ num }} as decimal(38, 10)) * 10000000000 as hugeint)
 
 {#- Round half away from zero to the currency's minor unit (a column), once per fee. -#}
 {% macro round_money(amount, minor_unit) -%}
-cast(case {{ minor_unit }}
-    when 0 then round({{ amount }}, 0)
-    when 1 then round({{ amount }}, 1)
-    when 3 then round({{ amount }}, 3)
-    when 4 then round({{ amount }}, 4)
-    else round({{ amount }}, 2)
-end as {{ tally.money_type() }})
+{#- each branch cast on its own: a CASE over decimals of different scales may take the smallest -#}
+case {{ minor_unit }}
+    when 0 then cast(round({{ amount }}, 0) as {{ tally.money_type() }})
+    when 1 then cast(round({{ amount }}, 1) as {{ tally.money_type() }})
+    when 3 then cast(round({{ amount }}, 3) as {{ tally.money_type() }})
+    when 4 then cast(round({{ amount }}, 4) as {{ tally.money_type() }})
+    else cast(round({{ amount }}, 2) as {{ tally.money_type() }})
+end
 {%- endmacro %}
 
 {#- Lago's unit rounding option on a metric: round/ceil/floor at a (possibly negative)

@@ -1,0 +1,370 @@
+"""Catalog validation and flattening (SPEC §3): the demo catalog loads; every broken rule is refused
+with a message naming the file, the row (header = row 1) and the rule; flattening is exact."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.catalog import CatalogError, load, validate
+
+DEMO = Path(__file__).resolve().parents[1] / "seeds" / "catalog"
+MODELS = "['graduated', 'graduated_percentage', 'package', 'percentage', 'standard', 'volume']"
+AGGS = "['count_agg', 'latest_agg', 'max_agg', 'sum_agg', 'unique_count_agg', 'weighted_sum_agg']"
+RANGE_RULE = "(rule: each range starts at the previous to_value or to_value + 1)"
+
+
+# ---------------------------------------------------------------- helpers
+
+def read_csv(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def copy_catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "catalog"
+    shutil.copytree(DEMO, folder)
+    return folder
+
+
+def set_cell(folder: Path, name: str, key: str, column: str, value: str) -> int:
+    """Set `column` of the row whose first column is `key`; return its row number (header = row 1)."""
+    with (folder / name).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    [index] = [i for i, r in enumerate(rows) if i > 0 and r[0] == key]
+    rows[index][header.index(column)] = value
+    with (folder / name).open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return index + 1
+
+
+def broken(tmp_path: Path, name: str, key: str, column: str, value) -> tuple[Path, int]:
+    """A copy of the demo catalog with one cell changed (dicts/lists are written as JSON)."""
+    folder = copy_catalog(tmp_path)
+    if not isinstance(value, str):
+        value = json.dumps(value)
+    return folder, set_cell(folder, name, key, column, value)
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(CatalogError) as info:
+        validate(folder)
+    assert str(info.value) == "pricing catalog refused:\n  " + "\n  ".join(info.value.problems)
+    return info.value.problems
+
+
+def graduated(*ranges: tuple) -> dict:
+    return {"graduated_ranges": [{"from_value": f, "to_value": t, "per_unit_amount": p, "flat_amount": "0"}
+                                 for f, t, p in ranges]}
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+# ---------------------------------------------------------------- the demo catalog
+
+def expected_counts(folder: Path) -> dict[str, int]:
+    """Row counts of every flattened table, computed from the CSVs independently of catalog.py."""
+    metrics = read_csv(folder, "billable_metrics.csv")
+    charges = read_csv(folder, "charges.csv")
+    buckets = tiers = filter_values = 0
+    for c in charges:
+        props = json.loads(c["properties"])
+        filters = json.loads(c["filters"]) if c["filters"] else []
+        buckets += 1 + len(filters)
+        for p in [props] + [f.get("properties") or props for f in filters]:
+            tiers += sum(len(v) for k, v in p.items() if k.endswith("_ranges"))
+        for f in filters:
+            filter_values += sum(len(v) if isinstance(v, list) else 1 for v in f["values"].values())
+    return {
+        "customers": len(read_csv(folder, "customers.csv")),
+        "billable_metrics": len(metrics),
+        "billable_metric_filters": sum(len(v) for m in metrics if m["filters"]
+                                       for v in json.loads(m["filters"]).values()),
+        "plans": len(read_csv(folder, "plans.csv")),
+        "charges": len(charges),
+        "charge_buckets": buckets,
+        "charge_tiers": tiers,
+        "charge_filter_values": filter_values,
+        "subscriptions": len(read_csv(folder, "subscriptions.csv")),
+    }
+
+
+def test_demo_catalog_loads_with_exact_row_counts():
+    expected = expected_counts(DEMO)
+    # The counts are also plain line counts of the files (header = 1 line, no multi-line cells).
+    for table, name in [("customers", "customers.csv"), ("plans", "plans.csv"), ("charges", "charges.csv"),
+                        ("subscriptions", "subscriptions.csv"), ("billable_metrics", "billable_metrics.csv")]:
+        assert expected[table] == len((DEMO / name).read_text(encoding="utf-8").splitlines()) - 1
+    con = duckdb.connect(":memory:")
+    assert load(con, DEMO) == expected
+    actual = {t: query(con, f"select count(*) from catalog.{t}")[0][0] for t in expected}
+    assert actual == expected
+    assert sorted(r[0] for r in query(con, "select table_name from information_schema.tables "
+                                           "where table_schema = 'catalog'")) == sorted(expected)
+
+
+def test_demo_catalog_flattens_ranges_and_metric_filters():
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select tier_index, from_value::varchar, to_value::varchar, per_unit_amount::double, "
+                      "flat_amount::double, rate::double from catalog.charge_tiers "
+                      "where charge_id = 'ch_growth_storage' order by tier_index") == [
+        (1, "0.0000000000", "100.0000000000", 0.09, 0.0, 0.0),
+        (2, "101.0000000000", None, 0.07, 5.0, 0.0)]
+    assert query(con, "select * from catalog.billable_metric_filters order by filter_value") == [
+        ("tokens", "model", "large"), ("tokens", "model", "small")]
+    assert query(con, "select charge_id, is_adjacent from catalog.charge_buckets "
+                      "where charge_id = 'ch_starter_tokens'") == [("ch_starter_tokens", False)]
+
+
+# ---------------------------------------------------------------- one broken row, one rule
+
+def test_unknown_charge_model(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "charge_model", "tiered")
+    assert problems(folder) == [f"charges.csv row {row}: charge_model 'tiered' is unknown (rule: one of {MODELS})"]
+
+
+def test_graduated_ranges_with_a_gap(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
+                         graduated((0, 10000, "0"), (10002, None, "0.002")))
+    assert problems(folder) == [f"charges.csv row {row}: graduated_ranges have a gap between to_value 10000 "
+                                f"and from_value 10002 {RANGE_RULE}"]
+
+
+def test_ranges_that_overlap(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_storage", "properties", {"volume_ranges": [
+        {"from_value": 0, "to_value": 100, "per_unit_amount": "0.10", "flat_amount": "0"},
+        {"from_value": 50, "to_value": None, "per_unit_amount": "0.08", "flat_amount": "0"}]})
+    assert problems(folder) == [f"charges.csv row {row}: volume_ranges have a overlap between to_value 100 "
+                                f"and from_value 50 {RANGE_RULE}"]
+
+
+def test_last_range_not_open_ended(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
+                         graduated((0, 10000, "0"), (10001, 20000, "0.002")))
+    assert problems(folder) == [f"charges.csv row {row}: the last of graduated_ranges must have to_value null "
+                                f"(rule: last range is open)"]
+
+
+def test_charge_on_a_metric_that_does_not_exist(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "billable_metric_code", "seatz")
+    assert problems(folder) == [f"charges.csv row {row}: billable_metric_code 'seatz' does not exist "
+                                f"in billable_metrics.csv"]
+
+
+def test_subscription_plan_currency_differs_from_customer(tmp_path):
+    folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "plan_code", "growth_eur")
+    assert row == 2
+    assert problems(folder) == ["subscriptions.csv row 2: customer 'cus_001' pays in USD but plan 'growth_eur' "
+                                "is in EUR (rule: customer and plan currency must match)"]
+
+
+def test_customer_currency_differs_from_its_plans(tmp_path):
+    folder, _ = broken(tmp_path, "customers.csv", "cus_012", "currency", "EUR")
+    subs = [(i + 2, s) for i, s in enumerate(read_csv(folder, "subscriptions.csv"))
+            if s["external_customer_id"] == "cus_012"]
+    assert len(subs) == 2
+    assert problems(folder) == [f"subscriptions.csv row {line}: customer 'cus_012' pays in EUR but plan "
+                                f"'{s['plan_code']}' is in USD (rule: customer and plan currency must match)"
+                                for line, s in subs]
+
+
+def test_negative_plan_amount(tmp_path):
+    folder, row = broken(tmp_path, "plans.csv", "starter_usd", "amount", "-49.00")
+    assert row == 2
+    assert problems(folder) == ["plans.csv row 2: amount='-49.00' is negative "
+                                "(rule: prices and amounts are >= 0)"]
+
+
+def test_negative_per_unit_amount_in_graduated_ranges(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
+                         graduated((0, 10000, "0"), (10001, None, "-0.002")))
+    assert problems(folder) == [f"charges.csv row {row}: graduated_ranges[1].per_unit_amount='-0.002' is negative "
+                                f"(rule: prices and amounts are >= 0)"]
+
+
+def test_unknown_aggregation_type(tmp_path):
+    folder, row = broken(tmp_path, "billable_metrics.csv", "tokens", "aggregation_type", "avg_agg")
+    assert problems(folder) == [f"billable_metrics.csv row {row}: aggregation_type 'avg_agg' is unknown "
+                                f"(rule: one of {AGGS})"]
+
+
+def test_recurring_count_agg_metric(tmp_path):
+    folder, row = broken(tmp_path, "billable_metrics.csv", "api_calls", "recurring", "true")
+    assert row == 2
+    assert problems(folder) == ["billable_metrics.csv row 2: count_agg cannot be recurring "
+                                "(rule: only sum, unique_count, weighted_sum)"]
+
+
+def test_bad_timezone(tmp_path):
+    folder, row = broken(tmp_path, "customers.csv", "cus_003", "timezone", "Mars/Olympus_Mons")
+    assert row == 4
+    assert problems(folder) == ["customers.csv row 4: timezone 'Mars/Olympus_Mons' is not an IANA time zone name"]
+
+
+def test_unknown_currency_code(tmp_path):
+    folder, row = broken(tmp_path, "customers.csv", "cus_001", "currency", "XYZ")
+    assert row == 2
+    # The unknown code is refused on the customer's row, and its subscription no longer matches its plan.
+    assert problems(folder) == [
+        "customers.csv row 2: currency 'XYZ' is not a known ISO 4217 code",
+        "subscriptions.csv row 2: customer 'cus_001' pays in XYZ but plan 'starter_usd' is in USD "
+        "(rule: customer and plan currency must match)"]
+
+
+def test_package_size_zero(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_api_calls", "properties",
+                         {"amount": "1.50", "package_size": 0, "free_units": 2000})
+    assert problems(folder) == [f"charges.csv row {row}: properties.package_size=0 must be a whole number > 0"]
+
+
+def test_malformed_json_in_properties(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "properties", '{"amount": "25.00"')
+    # The unreadable properties leave the standard model without its amount: both are reported.
+    assert problems(folder) == [f"charges.csv row {row}: properties is not valid JSON (Expecting ',' delimiter)",
+                                f"charges.csv row {row}: properties.amount is required"]
+
+
+def test_duplicate_charge_id(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "id", "ch_pro_gpus")
+    first = 2 + [c["id"] for c in read_csv(DEMO, "charges.csv")].index("ch_pro_gpus")
+    assert problems(folder) == [f"charges.csv row {row}: duplicate id 'ch_pro_gpus' (first at row {first})"]
+
+
+def test_subscription_on_unknown_plan(tmp_path):
+    folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "plan_code", "gold_usd")
+    assert problems(folder) == ["subscriptions.csv row 2: plan_code 'gold_usd' does not exist in plans.csv"]
+
+
+def test_charge_filter_key_not_declared_by_metric(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_tokens", "filters",
+                         [{"values": {"region": ["eu"]}, "properties": {"amount": "0.00001"}}])
+    assert problems(folder) == [f"charges.csv row {row}: filters[0] key 'region' is not a filter of metric 'tokens'"]
+
+
+def test_charge_filter_value_not_declared_by_metric(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_tokens", "filters",
+                         [{"values": {"model": ["huge"]}, "properties": {"amount": "0.00001"}}])
+    assert problems(folder) == [f"charges.csv row {row}: filters[0] value 'huge' is not allowed for 'model'"]
+
+
+def test_missing_file(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "subscriptions.csv").unlink()
+    assert problems(folder) == [f"subscriptions.csv: file is missing from {folder} (rule: the catalog needs "
+                                f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)"]
+
+
+def test_missing_customers_file_also_orphans_subscriptions(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "customers.csv").unlink()
+    subs = read_csv(folder, "subscriptions.csv")
+    assert problems(folder) == (
+        [f"customers.csv: file is missing from {folder} (rule: the catalog needs "
+         f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)"]
+        + [f"subscriptions.csv row {i + 2}: external_customer_id {s['external_customer_id']!r} does not exist "
+           f"in customers.csv" for i, s in enumerate(subs)])
+
+
+def test_too_many_pricing_group_keys(tmp_path):
+    folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "properties",
+                         {"amount": "25.00", "pricing_group_keys": ["a", "b", "c", "d"]})
+    assert problems(folder) == [f"charges.csv row {row}: at most 3 pricing_group_keys are supported"]
+
+
+# ---------------------------------------------------------------- all problems at once
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    folder = copy_catalog(tmp_path)
+    tz_row = set_cell(folder, "customers.csv", "cus_002", "timezone", "Nowhere/City")
+    agg_row = set_cell(folder, "billable_metrics.csv", "storage_gb", "aggregation_type", "median_agg")
+    plan_row = set_cell(folder, "plans.csv", "pro_usd", "amount", "-1")
+    model_row = set_cell(folder, "charges.csv", "ch_dev_tokens", "charge_model", "tiered")
+    gap_row = set_cell(folder, "charges.csv", "ch_team_api_calls", "properties",
+                       json.dumps(graduated((0, 10, "0"), (12, None, "0.3"))))
+    sub_row = set_cell(folder, "subscriptions.csv", "sub_003", "plan_code", "nope")
+    assert problems(folder) == [
+        f"customers.csv row {tz_row}: timezone 'Nowhere/City' is not an IANA time zone name",
+        f"billable_metrics.csv row {agg_row}: aggregation_type 'median_agg' is unknown (rule: one of {AGGS})",
+        f"plans.csv row {plan_row}: amount='-1' is negative (rule: prices and amounts are >= 0)",
+        f"charges.csv row {model_row}: charge_model 'tiered' is unknown (rule: one of {MODELS})",
+        f"charges.csv row {gap_row}: graduated_ranges have a gap between to_value 10 and from_value 12 {RANGE_RULE}",
+        f"subscriptions.csv row {sub_row}: plan_code 'nope' does not exist in plans.csv",
+    ]
+
+
+def test_refused_catalog_leaves_previous_tables_untouched(tmp_path):
+    con = duckdb.connect(":memory:")
+    counts = load(con, DEMO)
+    folder, _ = broken(tmp_path, "plans.csv", "starter_usd", "amount", "-1")
+    with pytest.raises(CatalogError):
+        load(con, folder)
+    assert query(con, "select count(*) from catalog.customers")[0][0] == counts["customers"]
+    assert query(con, "select amount::varchar from catalog.plans where code = 'starter_usd'") == [("49.0000000000",)]
+
+
+# ---------------------------------------------------------------- flattening
+
+def test_charge_filters_give_one_bucket_each_plus_filter_zero():
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select filter_index, invoice_display_name, amount::varchar, is_adjacent "
+                      "from catalog.charge_buckets where charge_id = 'ch_ent_tokens' order by filter_index") == [
+        (0, "Tokens", "0.0000030000", False),
+        (1, "Large model tokens", "0.0000080000", False),
+        (2, "Small model tokens", "0.0000015000", False)]
+    assert query(con, "select filter_index, filter_key, filter_value from catalog.charge_filter_values "
+                      "where charge_id = 'ch_ent_tokens' order by filter_index") == [
+        (1, "model", "large"), (2, "model", "small")]
+    assert query(con, "select filter_index from catalog.charge_buckets where charge_id = 'ch_pro_seats'") == [(0,)]
+
+
+def test_filter_with_ranges_gets_its_own_tiers(tmp_path):
+    folder, _ = broken(tmp_path, "charges.csv", "ch_starter_tokens", "filters", [
+        {"invoice_display_name": "Large", "values": {"model": ["large", "small"]},
+         "properties": graduated((0, 10, "1"), (11, None, "2"))}])
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select filter_index, tier_index, from_value::int, to_value::int, per_unit_amount::int "
+                      "from catalog.charge_tiers where charge_id = 'ch_starter_tokens' and filter_index = 1 "
+                      "order by tier_index") == [(1, 1, 0, 10, 1), (1, 2, 11, None, 2)]
+    assert query(con, "select filter_index, filter_key, filter_value from catalog.charge_filter_values "
+                      "where charge_id = 'ch_starter_tokens' order by filter_value") == [
+        (1, "model", "large"), (1, "model", "small")]
+
+
+@pytest.mark.parametrize("ranges, adjacent, tiers", [
+    (((0, 0.1, "0.5"), (0.1, 1, "0.4"), (1, None, "0.3")), True,
+     [(1, "0.0000000000", "0.1000000000"), (2, "0.1000000000", "1.0000000000"), (3, "1.0000000000", None)]),
+    (((0, 10, "0.5"), (11, 20, "0.4"), (21, None, "0.3")), False,
+     [(1, "0.0000000000", "10.0000000000"), (2, "11.0000000000", "20.0000000000"), (3, "21.0000000000", None)]),
+], ids=["lago-decimal-adjacent", "plus-one"])
+def test_is_adjacent(tmp_path, ranges, adjacent, tiers):
+    folder, _ = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties", graduated(*ranges))
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select is_adjacent from catalog.charge_buckets "
+                      "where charge_id = 'ch_starter_api_calls'") == [(adjacent,)]
+    assert query(con, "select tier_index, from_value::varchar, to_value::varchar from catalog.charge_tiers "
+                      "where charge_id = 'ch_starter_api_calls' order by tier_index") == tiers
+
+
+def test_pricing_group_keys_fill_three_columns(tmp_path):
+    folder, _ = broken(tmp_path, "charges.csv", "ch_pro_seats", "properties",
+                       {"amount": "25.00", "pricing_group_keys": ["region", "team", "project"]})
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    sql = ("select charge_id, pricing_group_key_1, pricing_group_key_2, pricing_group_key_3 from catalog.charges "
+           "where charge_id in ('ch_pro_seats', 'ch_growth_api_calls', 'ch_pro_gpus') order by charge_id")
+    assert query(con, sql) == [("ch_growth_api_calls", "region", None, None),
+                               ("ch_pro_gpus", None, None, None),
+                               ("ch_pro_seats", "region", "team", "project")]
+    assert query(con, "select properties from catalog.charges where charge_id = 'ch_pro_seats'") == [
+        ('{"amount": "25.00", "pricing_group_keys": ["region", "team", "project"]}',)]
