@@ -32,7 +32,9 @@ windowed as (
         periods.period_index,
         periods.from_at,
         periods.to_at,
-        periods.period_days,
+        -- Lago divides a weighted sum by charges_duration: the FULL period's days, even when
+        -- the subscription starts or ends within it (Subscriptions::DatesService)
+        periods.full_period_days,
         charge_events.charge_id,
         charge_events.filter_index,
         charge_events.group_key,
@@ -160,7 +162,7 @@ weighted_events as (
 weighted_sums as (
     select
         external_subscription_id, period_index, charge_id, filter_index, group_key,
-        max(period_days) as period_days,
+        max(full_period_days) as charges_duration_days,
         max(opening_level) * max({{ tally.micros_between('from_at', 'coalesce(first_in_period_at, to_at)') }})
             + sum(case when is_in_period
                 then (opening_level + in_period_running)
@@ -190,7 +192,7 @@ measured as (
             when 'max_agg' then coalesce(simple_aggregates.max_value, 0)
             when 'latest_agg' then case when latest_values.latest_value > 0 then latest_values.latest_value else 0 end
             when 'unique_count_agg' then coalesce(unique_counts.unique_value, 0)
-            when 'weighted_sum_agg' then coalesce(""" ~ tally.divide('weighted_sums.level_micros', 'weighted_sums.period_days * 86400000000') ~ """, 0)
+            when 'weighted_sum_agg' then coalesce(""" ~ tally.divide('weighted_sums.level_micros * 0.000001', 'weighted_sums.charges_duration_days * 86400') ~ """, 0)
         end""") }} as raw_units
     from grid
     inner join periods
