@@ -71,14 +71,21 @@ def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
     if not path.exists():
         problems.append(f"{name}: file is missing from {folder} (rule: the catalog needs {', '.join(FILES)})")
         return []
-    with path.open(newline="", encoding="utf-8") as fh:
+    # utf-8-sig: a catalog saved by a spreadsheet starts with a byte-order mark
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
         if missing:
             problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
             return []
-        # Line numbers count the header as line 1, so "row 2" is the first data row as an editor shows it.
-        return [Row(name, i + 2, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader)]
+        # The reader's own line number (header = 1) stays right across blank lines and quoted newlines.
+        rows = []
+        for r in reader:
+            if None in r:
+                problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
+            rows.append(Row(name, reader.line_num, {k: (v or "").strip() if isinstance(v, str) else ""
+                                                    for k, v in r.items() if k}))
+        return rows
 
 
 def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allow_negative: bool = False,
@@ -192,10 +199,12 @@ def _bucket(row: Row, model: str, props: dict, problems: list[str], charge_id: s
     if model == "package":
         size = props.get("package_size")
         try:
+            if isinstance(size, bool):
+                raise ValueError
             package_size = int(size)
             if package_size <= 0 or Decimal(str(size)) != package_size:
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, InvalidOperation):
             problems.append(f"{row.where()}: properties.package_size={size!r} must be a whole number > 0")
         free_units = _dec(row, "properties.free_units", problems, value=props.get("free_units", 0))
     if model == "percentage":
@@ -203,10 +212,12 @@ def _bucket(row: Row, model: str, props: dict, problems: list[str], charge_id: s
         fixed = _dec(row, "properties.fixed_amount", problems, value=props.get("fixed_amount", 0))
         raw_events = props.get("free_units_per_events") or 0
         try:
+            if isinstance(raw_events, bool) or Decimal(str(raw_events)) != int(raw_events):
+                raise ValueError
             per_events = int(raw_events)
             if per_events < 0:
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, InvalidOperation):
             problems.append(f"{row.where()}: properties.free_units_per_events={raw_events!r} must be a whole number >= 0")
         per_total = _dec(row, "properties.free_units_per_total_aggregation", problems,
                          value=props.get("free_units_per_total_aggregation") or 0)
