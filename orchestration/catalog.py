@@ -40,6 +40,10 @@ FILES = {
     "subscriptions.csv": ["external_id", "external_customer_id", "plan_code", "started_at", "ending_at",
                           "billing_time"],
 }
+# Files a catalog may leave out (an absent file is an empty one): the money features of SPEC §3.
+OPTIONAL_FILES = {
+    "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
+}
 
 
 class CatalogError(Exception):
@@ -68,13 +72,15 @@ class Catalog:
 
 def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
     path = folder / name
+    if not path.exists() and name in OPTIONAL_FILES:
+        return []
     if not path.exists():
         problems.append(f"{name}: file is missing from {folder} (rule: the catalog needs {', '.join(FILES)})")
         return []
     # utf-8-sig: a catalog saved by a spreadsheet starts with a byte-order mark
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in FILES[name] if c not in (reader.fieldnames or [])]
+        missing = [c for c in {**FILES, **OPTIONAL_FILES}[name] if c not in (reader.fieldnames or [])]
         if missing:
             problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
             return []
@@ -249,10 +255,8 @@ def validate(folder: Path) -> Catalog:
     """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
     folder = Path(folder)
     problems: list[str] = []
-    rows = {name: _read(folder, name, problems) for name in FILES}
-    tables: dict[str, list[tuple]] = {k: [] for k in (
-        "customers", "billable_metrics", "billable_metric_filters", "plans", "charges", "charge_buckets",
-        "charge_tiers", "charge_filter_values", "subscriptions")}
+    rows = {name: _read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)}
+    tables: dict[str, list[tuple]] = {k: [] for k in SCHEMAS}
 
     def unique(name: str, col: str) -> dict[str, Row]:
         seen: dict[str, Row] = {}
@@ -408,6 +412,29 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: ending_at {end} is before started_at {start}")
         tables["subscriptions"].append((d["external_id"], d["external_customer_id"], d["plan_code"], start, end, bt))
 
+    recurring_plans: dict[str, Row] = {}
+    fixed_seen: dict[tuple[str, Decimal], Row] = {}
+    for r in rows["usage_thresholds.csv"]:
+        d = r.data
+        if d["plan_code"] not in plans:
+            problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
+        amount = _dec(r, "amount", problems)
+        if amount is not None and amount <= 0:
+            problems.append(f"{r.where()}: amount must be above 0 (rule: a threshold is a positive amount)")
+        recurring = _bool(r, "recurring", problems)
+        if recurring:
+            if d["plan_code"] in recurring_plans:
+                problems.append(f"{r.where()}: plan {d['plan_code']!r} already has a recurring threshold "
+                                f"(row {recurring_plans[d['plan_code']].line}; rule: at most one per plan)")
+            recurring_plans[d["plan_code"]] = r
+        elif amount is not None:
+            key = (d["plan_code"], amount)
+            if key in fixed_seen:
+                problems.append(f"{r.where()}: plan {d['plan_code']!r} already has a threshold of {amount} "
+                                f"(row {fixed_seen[key].line})")
+            fixed_seen[key] = r
+        tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
+
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
@@ -445,6 +472,8 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                              ("filter_value", "varchar")],
     "subscriptions": [("external_id", "varchar"), ("external_customer_id", "varchar"), ("plan_code", "varchar"),
                       ("started_at", "varchar"), ("ending_at", "varchar"), ("billing_time", "varchar")],
+    "usage_thresholds": [("plan_code", "varchar"), ("amount", MONEY), ("recurring", "boolean"),
+                         ("line_number", "integer")],
 }
 
 

@@ -92,6 +92,7 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "charge_buckets": buckets,
         "charge_tiers": tiers,
         "charge_filter_values": filter_values,
+        "usage_thresholds": len(read_csv(folder, "usage_thresholds.csv")),
         "subscriptions": len(read_csv(folder, "subscriptions.csv")),
     }
 
