@@ -97,6 +97,9 @@ final as (
         {{ tally.local_to_utc('cast(period_start as timestamp)', 'timezone') }} as from_at,
         {{ tally.local_to_utc(dbt.dateadd('day', 1, 'cast(period_end as timestamp)'), 'timezone') }} as to_at,
         cast({{ dbt.date_trunc('month', 'period_end') }} as date) as billing_month,
+        -- every closed period is computed (wallets, coupons and lifetime usage carry state
+        -- from earlier periods); only the window's invoices are published
+        period_end < cast('{{ var("billing_to") }}' as date) as is_billable,
         period_end >= cast('{{ var("billing_from") }}' as date)
             and period_end < cast('{{ var("billing_to") }}' as date) as is_in_window
     from bounded

@@ -19,7 +19,7 @@ currencies as (
 
 periods as (
     select * from {{ ref('int_billing_periods') }}
-    where is_in_window
+    where is_billable
 ),
 
 -- events in their period, for the models that price event by event (percentage)

@@ -3,7 +3,7 @@
 -- advance); an in-advance plan also gets an opening invoice for its first period.
 with periods as (
     select * from {{ ref('int_billing_periods') }}
-    where is_in_window
+    where is_billable
 ),
 
 invoice_heads as (

@@ -7,7 +7,7 @@
 -- subscription, so their value carries across periods.
 with periods as (
     select * from {{ ref('int_billing_periods') }}
-    where is_in_window
+    where is_billable
 ),
 
 charge_events as (

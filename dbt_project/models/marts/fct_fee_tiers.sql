@@ -11,7 +11,7 @@ lines as (
 
 invoices as (
     select * from {{ ref('int_invoices') }}
-    where invoice_kind = 'closing'
+    where invoice_kind = 'closing' and is_in_window
 ),
 
 final as (

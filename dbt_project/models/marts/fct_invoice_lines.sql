@@ -1,6 +1,7 @@
 -- billing.invoice_lines: one row per fee. Taxes are 0 until taxes land.
 with lines as (
     select * from {{ ref('int_invoice_lines') }}
+    where invoice_id in (select invoice_id from {{ ref('int_invoices') }} where is_in_window)
 ),
 
 final as (

@@ -3,6 +3,7 @@
 -- coupons, taxes, progressive billing and prepaid credits are 0 until those features land.
 with invoices as (
     select * from {{ ref('int_invoices') }}
+    where is_in_window
 ),
 
 lines as (
