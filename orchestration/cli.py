@@ -70,15 +70,20 @@ def _months(period, from_, to):
     return None
 
 
+def _money(amount) -> str:
+    return f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+
+
 def print_summary(s) -> None:
     table = Table(title=f"Invoices {s.months[0]:%Y-%m} to {s.months[1]:%Y-%m}")
-    table.add_column("currency")
-    table.add_column("invoices", justify="right")
-    table.add_column("total", justify="right")
-    for currency, count, total in s.totals:
-        table.add_row(currency, str(count), f"{total.normalize():,f}" if total == total.to_integral() else f"{total:,.2f}")
+    for col in ("currency", "invoices", "fees", "of which commitments", "progressive credit", "coupons", "taxes",
+                "credits used", "total"):
+        table.add_column(col, justify="left" if col == "currency" else "right")
+    counts = {currency: count for currency, count, _ in s.totals}
+    for currency, *amounts in s.money:
+        table.add_row(currency, str(counts[currency]), *(_money(a) for a in amounts))
     console.print(table)
-    console.print(f"invoices: {s.invoices}")
+    console.print(f"invoices: {s.invoices} (" + ", ".join(f"{t} {n}" for t, n in s.invoice_types) + ")")
     console.print(f"events sent: {s.events_sent} = billed {s.events_billed} + quarantined "
                   f"{s.events_quarantined} + duplicates ignored {s.duplicates_ignored}")
     for reason, n in s.quarantine_reasons:

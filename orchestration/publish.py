@@ -18,7 +18,11 @@ PUBLISHED = {
     "fct_fee_tiers": "fee_tiers",
     "fct_usage": "usage",
     "fct_quarantined_events": "quarantined_events",
+    "fct_credit_notes": "credit_notes",
+    "fct_wallet_ledger": "wallet_ledger",
 }
+# tables that describe all history up to the run's horizon: replaced whole
+WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger")
 # tables merged month by month (the rest describe all events and are replaced whole)
 BY_INVOICE = ("invoice_lines", "fee_tiers")
 ORDER = {
@@ -28,6 +32,8 @@ ORDER = {
     "usage": "external_customer_id, external_subscription_id, billable_metric_code, charge_id, filter_index, "
              "group_key, usage_date",
     "quarantined_events": "source_file, line_number, reason",
+    "credit_notes": "credit_note_id",
+    "wallet_ledger": "wallet_id, entry_at, entry_type, invoice_id",
 }
 
 
@@ -51,7 +57,7 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
             con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
         con.execute(f"delete from billing.invoices where {in_window}", [start, end])
         for mart, table in PUBLISHED.items():
-            if table in ("usage", "quarantined_events"):
+            if table in WHOLE:
                 con.execute(f"delete from billing.{table}")
             con.execute(f"insert into billing.{table} select * from marts.{mart} order by {ORDER[table]}")
         con.execute("commit")

@@ -70,6 +70,10 @@ API_CALL_TARGETS = {
     "cus_017": (10_300, 12_000, 11_200),
     "cus_022": (2_500, 10_800, 2_400),
     "cus_090": (1_800, 2_600, 10_300),
+    # the money features of the demo: a credit pack drawn down, an annual minimum, thresholds
+    "cus_101": (1_500, 800, 1_200),
+    "cus_102": (30_000, 30_000, 30_000),
+    "cus_103": (12_000, 15_000, 9_000),
 }
 # Monthly token volumes for named customers (cus_017 crosses the 10M tier of Starter).
 TOKEN_TARGETS = {"cus_003": 4_000_000, "cus_017": 14_000_000, "cus_011": 600_000}
@@ -83,6 +87,9 @@ PLAN_METRICS = {
     "enterprise_usd_quarterly": ("api_calls", "tokens", "gpus"),
     "growth_eur": ("api_calls", "tokens", "seats", "storage_gb"),
     "team_jpy": ("api_calls", "tokens", "seats"),
+    "credits_usd": ("api_calls",),
+    "annual_commit_usd": ("api_calls",),
+    "scale_usd": ("api_calls",),
 }
 # Median monthly API calls per plan for customers without a target.
 PLAN_API_MEDIAN = {

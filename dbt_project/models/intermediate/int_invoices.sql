@@ -1,36 +1,112 @@
--- The invoices of the run's window and their lines. An invoice closes each billing period
--- (its usage charges, plus the subscription fee: this period's in arrears, the next one's in
--- advance); an in-advance plan also gets an opening invoice for its first period.
+-- Every invoice up to the run's horizon, one row each, with the instant it is issued
+-- (`issued_at`, UTC) that orders the state carried from invoice to invoice: coupons that
+-- run out, credit notes and wallet balances.
+--   subscription         closes each billing period (its usage, its subscription fee in
+--                        arrears or the next one's in advance); an in-advance plan also
+--                        gets an opening invoice for its first period (`_open`)
+--   progressive_billing  a usage threshold crossed inside a period (`_pb1`, `_pb2`, ...)
+--   credit               a purchase of prepaid credits
 with periods as (
     select * from {{ ref('int_billing_periods') }}
     where is_billable
 ),
 
-invoice_heads as (
+progressive as (
+    select * from {{ ref('int_progressive_invoices') }}
+),
+
+purchases as (
+    select * from {{ ref('int_wallet_transactions') }}
+    where kind = 'purchased'
+),
+
+subscription_invoices as (
     select
-        periods.*,
+        'inv_' || external_subscription_id || '_' || {{ tally.date_key('period_start') }} as invoice_id,
+        'subscription' as invoice_type,
         'closing' as invoice_kind,
-        cast({{ dbt.dateadd('day', 1, 'periods.period_end') }} as date) as issuing_date
+        external_customer_id,
+        external_subscription_id,
+        plan_code,
+        currency,
+        period_index,
+        period_start,
+        period_end,
+        cast({{ dbt.dateadd('day', 1, 'period_end') }} as date) as issuing_date,
+        to_at as issued_at,
+        cast(null as integer) as progressive_seq,
+        is_in_window
     from periods
     union all
     select
-        periods.*,
-        'opening' as invoice_kind,
-        periods.period_start as issuing_date
+        'inv_' || external_subscription_id || '_' || {{ tally.date_key('period_start') }} || '_open',
+        'subscription',
+        'opening',
+        external_customer_id,
+        external_subscription_id,
+        plan_code,
+        currency,
+        period_index,
+        period_start,
+        period_end,
+        period_start,
+        from_at,
+        cast(null as integer),
+        is_in_window
     from periods
-    where periods.pay_in_advance and periods.period_index = 0
+    where pay_in_advance and period_index = 0
 ),
 
-invoices as (
+progressive_invoices as (
     select
-        'inv_' || external_subscription_id || '_' || {{ tally.date_key('period_start') }}
-            || case when invoice_kind = 'opening' then '_open' else '' end as invoice_id,
-        *
-    from invoice_heads
+        'inv_' || periods.external_subscription_id || '_' || {{ tally.date_key('periods.period_start') }}
+            || '_pb' || cast(progressive.progressive_seq as {{ dbt.type_string() }}),
+        'progressive_billing',
+        'progressive',
+        periods.external_customer_id,
+        periods.external_subscription_id,
+        periods.plan_code,
+        periods.currency,
+        periods.period_index,
+        periods.period_start,
+        periods.period_end,
+        progressive.issuing_date,
+        progressive.triggered_at,
+        cast(progressive.progressive_seq as integer),
+        periods.is_in_window
+    from progressive
+    inner join periods
+        on progressive.external_subscription_id = periods.external_subscription_id
+        and progressive.period_index = periods.period_index
+),
+
+credit_invoices as (
+    select
+        'inv_credit_' || wallet_id || '_' || cast(line_number as {{ dbt.type_string() }}),
+        'credit',
+        'credit',
+        external_customer_id,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        currency,
+        cast(null as integer),
+        created_on,
+        created_on,
+        created_on,
+        created_at,
+        cast(null as integer),
+        created_on >= cast('{{ var("billing_from") }}' as date)
+            and created_on < cast('{{ var("billing_to") }}' as date)
+    from purchases
+    where created_on < cast('{{ var("billing_to") }}' as date)
 ),
 
 final as (
-    select * from invoices
+    select * from subscription_invoices
+    union all
+    select * from progressive_invoices
+    union all
+    select * from credit_invoices
 )
 
 select * from final

@@ -1,57 +1,48 @@
--- billing.invoices: one row per invoice of the run's window. Totals follow Lago's order
--- (fees → progressive-billing credit → coupons → taxes → credit notes → prepaid credits);
--- coupons, taxes, progressive billing and prepaid credits are 0 until those features land.
-with invoices as (
-    select * from {{ ref('int_invoices') }}
+-- billing.invoices: one row per invoice of the run's window, amounts in Lago's order:
+-- fees → progressive-billing credit → coupons → taxes → credit notes → prepaid credits.
+-- `credit_notes_amount` is a column SPEC §4 does not list: without it total_amount would
+-- not visibly add up.
+with subtotals as (
+    select * from {{ ref('int_invoice_subtotals') }}
     where is_in_window
 ),
 
-lines as (
-    select * from {{ ref('int_invoice_lines') }}
+credit_notes as (
+    select * from {{ ref('int_credit_note_allocations') }}
 ),
 
-totals as (
-    select invoice_id, sum(amount) as fees_amount
-    from lines
-    group by invoice_id
-),
-
-amounts as (
-    select
-        invoices.*,
-        cast(coalesce(totals.fees_amount, 0) as {{ tally.money_type() }}) as fees_amount,
-        cast(0 as {{ tally.money_type() }}) as coupons_amount,
-        cast(0 as {{ tally.money_type() }}) as taxes_amount,
-        cast(0 as {{ tally.money_type() }}) as progressive_billing_credit_amount,
-        cast(0 as {{ tally.money_type() }}) as prepaid_credit_amount
-    from invoices
-    left join totals
-        on invoices.invoice_id = totals.invoice_id
+prepaid as (
+    select invoice_id, sum(amount) as prepaid_credit_amount
+    from {{ ref('int_wallet_allocations') }}
+    group by 1
 ),
 
 final as (
     select
-        invoice_id,
-        external_customer_id,
-        external_subscription_id,
-        cast('subscription' as {{ dbt.type_string() }}) as invoice_type,
-        period_start,
-        period_end,
-        issuing_date,
-        currency,
-        fees_amount,
-        coupons_amount,
-        cast(fees_amount - progressive_billing_credit_amount - coupons_amount as {{ tally.money_type() }})
-            as sub_total_excluding_taxes,
-        taxes_amount,
-        cast(fees_amount - progressive_billing_credit_amount - coupons_amount + taxes_amount
-            as {{ tally.money_type() }}) as sub_total_including_taxes,
-        progressive_billing_credit_amount,
-        prepaid_credit_amount,
-        cast(fees_amount - progressive_billing_credit_amount - coupons_amount + taxes_amount
-            - prepaid_credit_amount as {{ tally.money_type() }}) as total_amount,
+        subtotals.invoice_id,
+        subtotals.external_customer_id,
+        subtotals.external_subscription_id,
+        cast(subtotals.invoice_type as {{ dbt.type_string() }}) as invoice_type,
+        subtotals.period_start,
+        subtotals.period_end,
+        subtotals.issuing_date,
+        subtotals.currency,
+        subtotals.fees_amount,
+        subtotals.coupons_amount,
+        subtotals.sub_total_excluding_taxes,
+        subtotals.taxes_amount,
+        subtotals.sub_total_including_taxes,
+        subtotals.progressive_billing_credit_amount,
+        cast(coalesce(credit_notes.credit_notes_amount, 0) as {{ tally.money_type() }}) as credit_notes_amount,
+        cast(coalesce(prepaid.prepaid_credit_amount, 0) as {{ tally.money_type() }}) as prepaid_credit_amount,
+        cast(subtotals.sub_total_including_taxes - coalesce(credit_notes.credit_notes_amount, 0)
+            - coalesce(prepaid.prepaid_credit_amount, 0) as {{ tally.money_type() }}) as total_amount,
         cast('draft' as {{ dbt.type_string() }}) as status
-    from amounts
+    from subtotals
+    left join credit_notes
+        on subtotals.invoice_id = credit_notes.invoice_id
+    left join prepaid
+        on subtotals.invoice_id = prepaid.invoice_id
 )
 
 select * from final

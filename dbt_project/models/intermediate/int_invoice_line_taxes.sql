@@ -1,0 +1,130 @@
+-- Taxes per fee, after the progressive-billing credit and coupons (Lago
+-- fees/apply_taxes_service). The credit is spread over the invoice's charge fees and the
+-- coupons over all its fees, pro rata to their amounts, unrounded; the tax of each fee is
+-- its net amount × the rates of the first level that has taxes: the charge's, else the
+-- plan's, else the customer's, else the default taxes. Credit purchases are not taxed.
+with lines as (
+    select * from {{ ref('int_invoice_lines') }}
+),
+
+invoices as (
+    select * from {{ ref('int_invoices') }}
+),
+
+taxes as (
+    select * from {{ ref('stg_taxes') }}
+),
+
+progressive_credits as (
+    select invoice_id, sum(credit_amount) as credit_amount
+    from {{ ref('int_progressive_credits') }}
+    group by 1
+),
+
+coupons as (
+    select invoice_id, sum(amount) as coupons_amount
+    from {{ ref('int_invoice_coupons') }}
+    group by 1
+),
+
+invoice_sums as (
+    select
+        invoice_id,
+        sum(amount) as fees_amount,
+        sum(case when fee_type = 'charge' then amount else 0 end) as charge_amount
+    from lines
+    group by 1
+),
+
+charge_rates as (
+    select charge_taxes.charge_id, sum(taxes.rate) as rate
+    from {{ ref('stg_charge_taxes') }} as charge_taxes
+    inner join taxes on charge_taxes.tax_code = taxes.tax_code
+    group by 1
+),
+
+plan_rates as (
+    select plan_taxes.plan_code, sum(taxes.rate) as rate
+    from {{ ref('stg_plan_taxes') }} as plan_taxes
+    inner join taxes on plan_taxes.tax_code = taxes.tax_code
+    group by 1
+),
+
+customer_rates as (
+    select customer_taxes.external_customer_id, sum(taxes.rate) as rate
+    from {{ ref('stg_customer_taxes') }} as customer_taxes
+    inner join taxes on customer_taxes.tax_code = taxes.tax_code
+    group by 1
+),
+
+default_rate as (
+    select sum(rate) as rate
+    from taxes
+    where applied_by_default
+),
+
+shares as (
+    select
+        lines.*,
+        invoices.invoice_type,
+        invoices.plan_code,
+        invoices.external_customer_id,
+        case when lines.fee_type = 'charge' and invoice_sums.charge_amount > 0
+            then {{ tally.divide('coalesce(progressive_credits.credit_amount, 0) * lines.amount', 'invoice_sums.charge_amount') }}
+            else {{ tally.to_num('0') }} end as progressive_credit_share,
+        coalesce(coupons.coupons_amount, 0) as coupons_amount,
+        invoice_sums.fees_amount - coalesce(progressive_credits.credit_amount, 0) as coupon_base
+    from lines
+    inner join invoices
+        on lines.invoice_id = invoices.invoice_id
+    inner join invoice_sums
+        on lines.invoice_id = invoice_sums.invoice_id
+    left join progressive_credits
+        on lines.invoice_id = progressive_credits.invoice_id
+    left join coupons
+        on lines.invoice_id = coupons.invoice_id
+),
+
+netted as (
+    select
+        shares.*,
+        case when coupon_base > 0
+            then {{ tally.divide('coupons_amount * (amount - progressive_credit_share)', 'coupon_base') }}
+            else {{ tally.to_num('0') }} end as coupon_share
+    from shares
+),
+
+rated as (
+    select
+        netted.*,
+        case
+            when netted.fee_type = 'credit' then {{ tally.to_num('0') }}
+            else {{ tally.to_num(
+                'coalesce(case when netted.fee_type = \'charge\' then charge_rates.rate end, '
+                ~ 'plan_rates.rate, customer_rates.rate, default_rate.rate, 0)') }}
+        end as tax_rate
+    from netted
+    left join charge_rates
+        on netted.charge_id = charge_rates.charge_id
+    left join plan_rates
+        on netted.plan_code = plan_rates.plan_code
+    left join customer_rates
+        on netted.external_customer_id = customer_rates.external_customer_id
+    cross join default_rate
+),
+
+final as (
+    select
+        invoice_id,
+        line_id,
+        currency,
+        amount,
+        cast(progressive_credit_share + coupon_share as decimal(38, 12)) as precise_credits_amount,
+        cast(amount - progressive_credit_share - coupon_share as decimal(38, 12)) as taxable_amount,
+        tax_rate,
+        {{ tally.divide('(amount - progressive_credit_share - coupon_share) * tax_rate', '100') }}
+            as precise_taxes_amount
+    from rated
+)
+
+select * from final
