@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,15 @@ FILES = {
 OPTIONAL_FILES = {
     "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
 }
+# Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
+OPTIONAL_COLUMNS: dict[str, list[str]] = {}
+# What dbt parses on DuckDB and Spark alike: a date, or a date and time (seconds and an offset
+# optional; none means UTC). Python's fromisoformat alone would also let "20261001" through,
+# which SQL would read as Unix seconds.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.ASCII)
+# The catalog's MONEY columns are decimal(38,10): 28 digits before the point.
+MAX_DECIMAL = Decimal(10) ** 28
 
 
 class CatalogError(Exception):
@@ -84,13 +95,14 @@ def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
         if missing:
             problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
             return []
+        absent = {c: "" for c in OPTIONAL_COLUMNS.get(name, []) if c not in (reader.fieldnames or [])}
         # The reader's own line number (header = 1) stays right across blank lines and quoted newlines.
         rows = []
         for r in reader:
             if None in r:
                 problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
-            rows.append(Row(name, reader.line_num, {k: (v or "").strip() if isinstance(v, str) else ""
-                                                    for k, v in r.items() if k}))
+            rows.append(Row(name, reader.line_num, {**absent, **{k: (v or "").strip() if isinstance(v, str) else ""
+                                                                  for k, v in r.items() if k}}))
         return rows
 
 
@@ -111,6 +123,9 @@ def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allo
         return None
     if d < 0 and not allow_negative:
         problems.append(f"{row.where()}: {col}={raw!r} is negative (rule: prices and amounts are >= 0)")
+        return None
+    if abs(d) >= MAX_DECIMAL:
+        problems.append(f"{row.where()}: {col}={raw!r} is too large (rule: at most 28 digits before the point)")
         return None
     return d
 
@@ -142,22 +157,32 @@ def _json(row: Row, col: str, problems: list[str], kind: type) -> Any:
     return value
 
 
-def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool) -> str | None:
-    from datetime import date, datetime
+def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool,
+                      date_only: bool = False) -> str | None:
+    """An ISO date (YYYY-MM-DD) or, unless date_only, date and time (YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH:MM])."""
     raw = row.data.get(col, "")
     if raw == "":
         if required:
             problems.append(f"{row.where()}: {col} is required")
         return None
     try:
-        if len(raw) == 10:
+        if ISO_DATE.fullmatch(raw):
             date.fromisoformat(raw)
+        elif ISO_DATETIME.fullmatch(raw) and not date_only:
+            datetime.fromisoformat(raw)
         else:
-            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            raise ValueError
     except ValueError:
-        problems.append(f"{row.where()}: {col}={raw!r} is not an ISO date or datetime")
+        kind = "an ISO date (YYYY-MM-DD)" if date_only else "an ISO date or datetime"
+        problems.append(f"{row.where()}: {col}={raw!r} is not {kind}")
         return None
     return raw
+
+
+def _instant(raw: str) -> datetime:
+    """A validated date or datetime as a UTC instant: no offset means UTC, a bare date its 00:00 UTC."""
+    value = datetime.fromisoformat(raw)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:

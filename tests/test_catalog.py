@@ -369,3 +369,26 @@ def test_pricing_group_keys_fill_three_columns(tmp_path):
                                ("ch_pro_seats", "region", "team", "project")]
     assert query(con, "select properties from catalog.charges where charge_id = 'ch_pro_seats'") == [
         ('{"amount": "25.00", "pricing_group_keys": ["region", "team", "project"]}',)]
+
+
+# ---------------------------------------------------------------- dates and sizes dbt can read
+
+@pytest.mark.parametrize("value", ["20261001", "2026-W40-1", "2026-10-01T10", "2026-10-01T10:00:00+0200",
+                                   "2026-10-01t10:00", "2026-02-30", "2026-10-01T24:00"])
+def test_started_at_must_be_a_form_sql_reads(tmp_path, value):
+    # Python alone reads "20261001" as a date; the SQL would read it as Unix seconds.
+    folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "started_at", value)
+    assert problems(folder) == [f"subscriptions.csv row {row}: started_at={value!r} is not an ISO date or datetime"]
+
+
+@pytest.mark.parametrize("value", ["2026-10-01", "2026-10-01T10:00", "2026-10-01 10:00:00.5Z",
+                                   "2026-10-01T10:00:00-05:00"])
+def test_started_at_iso_forms_are_accepted(tmp_path, value):
+    folder, _ = broken(tmp_path, "subscriptions.csv", "sub_001", "started_at", value)
+    validate(folder)
+
+
+def test_amount_too_large_for_the_money_columns(tmp_path):
+    folder, row = broken(tmp_path, "plans.csv", "starter_usd", "amount", "1" + "0" * 28)
+    assert problems(folder) == [(f"plans.csv row {row}: amount='1{'0' * 28}' is too large "
+                                 f"(rule: at most 28 digits before the point)")]
