@@ -45,9 +45,13 @@ FILES = {
 # Files a catalog may leave out (an absent file is an empty one): the money features of SPEC §3.
 OPTIONAL_FILES = {
     "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
+    "taxes.csv": ["code", "name", "rate", "applied_by_default"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
-OPTIONAL_COLUMNS: dict[str, list[str]] = {}
+OPTIONAL_COLUMNS: dict[str, list[str]] = {
+    "plans.csv": ["tax_codes"],
+    "charges.csv": ["tax_codes"],
+}
 # What dbt parses on DuckDB and Spark alike: a date, or a date and time (seconds and an offset
 # optional; none means UTC). Python's fromisoformat alone would also let "20261001" through,
 # which SQL would read as Unix seconds.
@@ -185,6 +189,21 @@ def _instant(raw: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _codes(row: Row, col: str, known: dict[str, Row], problems: list[str]) -> list[str]:
+    """A `;`-separated list of tax codes: blanks trimmed, each known to taxes.csv, none twice."""
+    codes: list[str] = []
+    for code in (c.strip() for c in row.data.get(col, "").split(";")):
+        if code == "":
+            continue
+        if code in codes:
+            problems.append(f"{row.where()}: {col} lists {code!r} twice (rule: no duplicate codes within a row)")
+            continue
+        if code not in known:
+            problems.append(f"{row.where()}: {col} code {code!r} does not exist in taxes.csv")
+        codes.append(code)
+    return codes
+
+
 def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:
     """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended."""
     ranges = props.get(key)
@@ -295,6 +314,15 @@ def validate(folder: Path) -> Catalog:
                 seen[key] = r
         return seen
 
+    taxes = unique("taxes.csv", "code")
+    for r in taxes.values():
+        d = r.data
+        rate = _dec(r, "rate", problems, allow_negative=True)
+        if rate is not None and not Decimal(0) <= rate <= Decimal(100):
+            problems.append(f"{r.where()}: rate={d['rate']!r} is not a percent from 0 to 100 "
+                            f"(rule: a tax rate is in percent)")
+        tables["taxes"].append((d["code"], d["name"], rate, _bool(r, "applied_by_default", problems)))
+
     customers = unique("customers.csv", "external_id")
     for r in customers.values():
         d = r.data
@@ -307,6 +335,8 @@ def validate(folder: Path) -> Catalog:
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"{r.where()}: timezone {tz!r} is not an IANA time zone name")
         tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["customer_taxes"].append((d["external_id"], code))
 
     metrics = unique("billable_metrics.csv", "code")
     metric_filters: dict[str, dict[str, list[str]]] = {}
@@ -360,6 +390,8 @@ def validate(folder: Path) -> Catalog:
         commitment = _dec(r, "minimum_commitment", problems, required=False)
         tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
                                 _bool(r, "pay_in_advance", problems), trial, commitment))
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["plan_taxes"].append((d["code"], code))
 
     charges = unique("charges.csv", "id")
     for r in charges.values():
@@ -371,6 +403,8 @@ def validate(folder: Path) -> Catalog:
         if metric is None:
             problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
                             f"in billable_metrics.csv")
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["charge_taxes"].append((cid, code))
         if model not in CHARGE_MODELS:
             problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(CHARGE_MODELS)})")
             continue
@@ -499,6 +533,10 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                       ("started_at", "varchar"), ("ending_at", "varchar"), ("billing_time", "varchar")],
     "usage_thresholds": [("plan_code", "varchar"), ("amount", MONEY), ("recurring", "boolean"),
                          ("line_number", "integer")],
+    "taxes": [("tax_code", "varchar"), ("name", "varchar"), ("rate", MONEY), ("applied_by_default", "boolean")],
+    "customer_taxes": [("external_customer_id", "varchar"), ("tax_code", "varchar")],
+    "plan_taxes": [("plan_code", "varchar"), ("tax_code", "varchar")],
+    "charge_taxes": [("charge_id", "varchar"), ("tax_code", "varchar")],
 }
 
 

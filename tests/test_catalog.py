@@ -51,6 +51,28 @@ def broken(tmp_path: Path, name: str, key: str, column: str, value) -> tuple[Pat
     return folder, set_cell(folder, name, key, column, value)
 
 
+def write_csv(folder: Path, name: str, *lines: str) -> None:
+    """Write a catalog file from its header line and data lines, as given."""
+    (folder / name).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def add_column(folder: Path, name: str, column: str, values: dict[str, str]) -> None:
+    """Append `column` to a file; a row gets values[its first column], or empty."""
+    with (folder / name).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rows = [rows[0] + [column]] + [r + [values.get(r[0], "")] for r in rows[1:]]
+    with (folder / name).open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def optional_csv(folder: Path, name: str) -> list[dict[str, str]]:
+    return read_csv(folder, name) if (folder / name).exists() else []
+
+
+def codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(";") if c.strip()]
+
+
 def problems(folder: Path) -> list[str]:
     with pytest.raises(CatalogError) as info:
         validate(folder)
@@ -92,8 +114,12 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "charge_buckets": buckets,
         "charge_tiers": tiers,
         "charge_filter_values": filter_values,
-        "usage_thresholds": len(read_csv(folder, "usage_thresholds.csv")),
+        "usage_thresholds": len(optional_csv(folder, "usage_thresholds.csv")),
         "subscriptions": len(read_csv(folder, "subscriptions.csv")),
+        "taxes": len(optional_csv(folder, "taxes.csv")),
+        "customer_taxes": sum(len(codes(c["tax_codes"])) for c in read_csv(folder, "customers.csv")),
+        "plan_taxes": sum(len(codes(p.get("tax_codes"))) for p in read_csv(folder, "plans.csv")),
+        "charge_taxes": sum(len(codes(c.get("tax_codes"))) for c in charges),
     }
 
 
@@ -392,3 +418,97 @@ def test_amount_too_large_for_the_money_columns(tmp_path):
     folder, row = broken(tmp_path, "plans.csv", "starter_usd", "amount", "1" + "0" * 28)
     assert problems(folder) == [(f"plans.csv row {row}: amount='1{'0' * 28}' is too large "
                                  f"(rule: at most 28 digits before the point)")]
+
+
+# ---------------------------------------------------------------- taxes
+
+def catalog_with_taxes(tmp_path: Path) -> Path:
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "taxes.csv", "code,name,rate,applied_by_default",
+              "vat_fr,TVA,20.00,true", "reduced,Reduced VAT,5.5,", "zero,Exempt,0,false")
+    set_cell(folder, "customers.csv", "cus_001", "tax_codes", " vat_fr ; ;reduced")
+    set_cell(folder, "customers.csv", "cus_002", "tax_codes", "zero")
+    add_column(folder, "plans.csv", "tax_codes", {"starter_usd": "reduced"})
+    add_column(folder, "charges.csv", "tax_codes", {"ch_pro_seats": "zero;vat_fr", "ch_pro_gpus": " "})
+    return folder
+
+
+def test_taxes_and_tax_codes_load_exactly(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    con = duckdb.connect(":memory:")
+    counts = load(con, folder)
+    assert counts == expected_counts(folder)
+    assert query(con, "select tax_code, name, rate::varchar, applied_by_default from catalog.taxes") == [
+        ("vat_fr", "TVA", "20.0000000000", True), ("reduced", "Reduced VAT", "5.5000000000", False),
+        ("zero", "Exempt", "0.0000000000", False)]
+    assert query(con, "select * from catalog.customer_taxes") == [
+        ("cus_001", "vat_fr"), ("cus_001", "reduced"), ("cus_002", "zero")]
+    assert query(con, "select * from catalog.plan_taxes") == [("starter_usd", "reduced")]
+    assert query(con, "select * from catalog.charge_taxes") == [("ch_pro_seats", "zero"), ("ch_pro_seats", "vat_fr")]
+
+
+def test_plans_and_charges_without_tax_codes_column_load():
+    assert "tax_codes" not in read_csv(DEMO, "plans.csv")[0]
+    assert "tax_codes" not in read_csv(DEMO, "charges.csv")[0]
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select count(*) from catalog.plan_taxes union all select count(*) from catalog.charge_taxes") \
+        == [(0,), (0,)]
+
+
+def test_customers_without_tax_codes_column_is_still_refused(tmp_path):
+    folder = copy_catalog(tmp_path)
+    text = (folder / "customers.csv").read_text(encoding="utf-8").splitlines()
+    write_csv(folder, "customers.csv", *(line.rsplit(",", 1)[0] for line in text))
+    assert problems(folder)[0] == "customers.csv: missing columns ['tax_codes'] (rule: SPEC §3 columns)"
+
+
+def test_tax_code_that_does_not_exist(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "customers.csv", "cus_003", "tax_codes", "vat_fr;vat_de")
+    assert problems(folder) == [f"customers.csv row {row}: tax_codes code 'vat_de' does not exist in taxes.csv"]
+
+
+def test_tax_code_without_taxes_file(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "taxes.csv").unlink()
+    add_column(folder, "plans.csv", "tax_codes", {"pro_usd": "vat_fr"})
+    assert problems(folder) == ["plans.csv row 3: tax_codes code 'vat_fr' does not exist in taxes.csv"]
+
+
+def test_tax_code_twice_in_a_row(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_gpus", "tax_codes", "vat_fr; reduced ;vat_fr")
+    assert problems(folder) == [(f"charges.csv row {row}: tax_codes lists 'vat_fr' twice "
+                                 f"(rule: no duplicate codes within a row)")]
+
+
+@pytest.mark.parametrize("rate", ["100.01", "-1", "150"])
+def test_tax_rate_outside_a_percent(tmp_path, rate):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "taxes.csv", "reduced", "rate", rate)
+    assert problems(folder) == [(f"taxes.csv row {row}: rate={rate!r} is not a percent from 0 to 100 "
+                                 f"(rule: a tax rate is in percent)")]
+
+
+def test_tax_rate_100_is_allowed(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "reduced", "rate", "100")
+    validate(folder)
+
+
+def test_duplicate_tax_code(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "zero", "code", "vat_fr")
+    seats_row = 2 + [c["id"] for c in read_csv(DEMO, "charges.csv")].index("ch_pro_seats")
+    # The second row is refused, so the code it defined is no longer known either.
+    assert problems(folder) == [
+        "taxes.csv row 4: duplicate code 'vat_fr' (first at row 2)",
+        "customers.csv row 3: tax_codes code 'zero' does not exist in taxes.csv",
+        f"charges.csv row {seats_row}: tax_codes code 'zero' does not exist in taxes.csv"]
+
+
+def test_tax_rate_is_required(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "zero", "rate", "")
+    assert problems(folder) == ["taxes.csv row 4: rate is required"]
