@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,11 @@ INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
 BILLING_TIMES = {"calendar", "anniversary"}
 ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
 ALL_VALUES = "__ALL_FILTER_VALUES__"
+WALLET_KINDS = {"purchased", "granted"}
+# The billing SQL stacks a customer's wallets (and applied coupons) ten deep.
+MAX_WALLETS = 10
+DEFAULT_WALLET_PRIORITY = 50
+CREDIT_STEP = Decimal("0.00001")  # Lago floors credits to 5 decimals on input
 MAX_GROUP_KEYS = 3
 # ISO 4217 minor units, shared with dbt (its `currencies` seed): anything else is refused by name.
 MINOR_UNITS = {r["currency"]: int(r["minor_unit"]) for r in csv.DictReader(
@@ -46,6 +51,8 @@ FILES = {
 OPTIONAL_FILES = {
     "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
     "taxes.csv": ["code", "name", "rate", "applied_by_default"],
+    "wallets.csv": ["id", "external_customer_id", "currency", "rate_amount", "priority", "expiration_at"],
+    "wallet_transactions.csv": ["wallet_id", "credits", "kind", "created_at"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -202,6 +209,16 @@ def _codes(row: Row, col: str, known: dict[str, Row], problems: list[str]) -> li
             problems.append(f"{row.where()}: {col} code {code!r} does not exist in taxes.csv")
         codes.append(code)
     return codes
+
+
+def _whole(row: Row, col: str, problems: list[str], low: int, high: int | None, rule: str) -> int | None:
+    """A whole number (plain digits) in [low, high]; high None = no upper bound."""
+    raw = row.data.get(col, "")
+    if re.fullmatch(r"[0-9]+", raw, re.ASCII) and low <= int(raw) and (high is None or int(raw) <= high):
+        return int(raw)
+    bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    problems.append(f"{row.where()}: {col}={raw!r} must be a whole number {bound} (rule: {rule})")
+    return None
 
 
 def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:
@@ -494,6 +511,61 @@ def validate(folder: Path) -> Catalog:
             fixed_seen[key] = r
         tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
 
+    wallets = unique("wallets.csv", "id")
+    wallets_of: dict[str, int] = {}
+    for r in wallets.values():
+        d = r.data
+        cust = customers.get(d["external_customer_id"])
+        if cust is None:
+            problems.append(f"{r.where()}: external_customer_id {d['external_customer_id']!r} does not exist "
+                            f"in customers.csv")
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        elif cust and cur != cust.data["currency"].upper():
+            problems.append(f"{r.where()}: wallet currency {cur} differs from customer {cust.data['external_id']!r} "
+                            f"currency {cust.data['currency'].upper()} (rule: a wallet applies only in its "
+                            f"customer's invoice currency)")
+        rate = _dec(r, "rate_amount", problems, allow_negative=True)
+        if rate is not None and rate <= 0:
+            problems.append(f"{r.where()}: rate_amount={d['rate_amount']!r} must be above 0 "
+                            f"(rule: rate_amount is the currency value of one credit)")
+        priority = DEFAULT_WALLET_PRIORITY if d["priority"] == "" else _whole(
+            r, "priority", problems, 1, DEFAULT_WALLET_PRIORITY, "Lago wallet priority 1..50; empty = 50")
+        expiration = _date_or_datetime(r, "expiration_at", problems, False)
+        wallets_of[d["external_customer_id"]] = wallets_of.get(d["external_customer_id"], 0) + 1
+        if wallets_of[d["external_customer_id"]] > MAX_WALLETS:
+            problems.append(f"{r.where()}: customer {d['external_customer_id']!r} has more than {MAX_WALLETS} "
+                            f"wallets (rule: at most {MAX_WALLETS} wallets per customer; billing stacks at most "
+                            f"{MAX_WALLETS})")
+        tables["wallets"].append((d["id"], d["external_customer_id"], cur, rate, priority, expiration, r.line))
+    expirations = {w[0]: w[5] for w in tables["wallets"]}
+
+    for r in rows["wallet_transactions.csv"]:
+        d = r.data
+        if d["wallet_id"] == "":
+            problems.append(f"{r.where()}: wallet_id is required")
+        elif d["wallet_id"] not in wallets:
+            problems.append(f"{r.where()}: wallet_id {d['wallet_id']!r} does not exist in wallets.csv")
+        credits = _dec(r, "credits", problems, allow_negative=True)
+        if credits is not None:
+            floored = credits.quantize(CREDIT_STEP, rounding=ROUND_FLOOR, context=Context(prec=60))
+            if credits <= 0:
+                problems.append(f"{r.where()}: credits={d['credits']!r} must be above 0 "
+                                f"(rule: a transaction adds credits)")
+            elif floored == 0:
+                problems.append(f"{r.where()}: credits={d['credits']!r} is 0 once floored to 5 decimals "
+                                f"(rule: credits > 0; Lago keeps 5 decimals of credits)")
+            credits = floored
+        if d["kind"] not in WALLET_KINDS:
+            problems.append(f"{r.where()}: kind {d['kind']!r} is unknown (rule: one of {sorted(WALLET_KINDS)})")
+        created = _date_or_datetime(r, "created_at", problems, True)
+        expiration = expirations.get(d["wallet_id"])
+        if created and expiration and _instant(created) > _instant(expiration):
+            problems.append(f"{r.where()}: created_at {created} is after wallet {d['wallet_id']!r} expiration_at "
+                            f"{expiration} (rule: no credits on an expired wallet)")
+        tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
+
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
@@ -537,6 +609,11 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "customer_taxes": [("external_customer_id", "varchar"), ("tax_code", "varchar")],
     "plan_taxes": [("plan_code", "varchar"), ("tax_code", "varchar")],
     "charge_taxes": [("charge_id", "varchar"), ("tax_code", "varchar")],
+    "wallets": [("wallet_id", "varchar"), ("external_customer_id", "varchar"), ("currency", "varchar"),
+                ("rate_amount", MONEY), ("priority", "integer"), ("expiration_at", "varchar"),
+                ("line_number", "integer")],
+    "wallet_transactions": [("wallet_id", "varchar"), ("credits", MONEY), ("kind", "varchar"),
+                            ("created_at", "varchar"), ("line_number", "integer")],
 }
 
 

@@ -120,6 +120,8 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "customer_taxes": sum(len(codes(c["tax_codes"])) for c in read_csv(folder, "customers.csv")),
         "plan_taxes": sum(len(codes(p.get("tax_codes"))) for p in read_csv(folder, "plans.csv")),
         "charge_taxes": sum(len(codes(c.get("tax_codes"))) for c in charges),
+        "wallets": len(optional_csv(folder, "wallets.csv")),
+        "wallet_transactions": len(optional_csv(folder, "wallet_transactions.csv")),
     }
 
 
@@ -512,3 +514,182 @@ def test_tax_rate_is_required(tmp_path):
     folder = catalog_with_taxes(tmp_path)
     set_cell(folder, "taxes.csv", "zero", "rate", "")
     assert problems(folder) == ["taxes.csv row 4: rate is required"]
+
+
+# ---------------------------------------------------------------- wallets
+
+WALLETS = "id,external_customer_id,currency,rate_amount,priority,expiration_at"
+TRANSACTIONS = "wallet_id,credits,kind,created_at"
+WALLET_CURRENCY_RULE = "(rule: a wallet applies only in its customer's invoice currency)"
+
+
+def catalog_with_wallets(tmp_path: Path) -> Path:
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "wallets.csv", WALLETS,
+              "w_acme,cus_001,usd,1.00,,",
+              "w_acme_promo,cus_001,USD,0.5,1,2026-12-31",
+              "w_lumiere,cus_061,EUR,2,50,2026-11-15T12:00:00+01:00")
+    write_csv(folder, "wallet_transactions.csv", TRANSACTIONS,
+              "w_acme,100,purchased,2026-09-01",
+              "w_acme_promo,10.123456789,granted,2026-09-15T08:30:00Z",
+              "w_lumiere,0.00001,purchased,2026-11-15T11:00:00Z",
+              "w_acme,25.5,granted,2026-10-01 00:00")
+    return folder
+
+
+def test_wallets_and_transactions_load_exactly(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    con = duckdb.connect(":memory:")
+    assert load(con, folder) == expected_counts(folder)
+    assert query(con, "select wallet_id, external_customer_id, currency, rate_amount::varchar, priority, "
+                      "expiration_at, line_number from catalog.wallets") == [
+        ("w_acme", "cus_001", "USD", "1.0000000000", 50, None, 2),
+        ("w_acme_promo", "cus_001", "USD", "0.5000000000", 1, "2026-12-31", 3),
+        ("w_lumiere", "cus_061", "EUR", "2.0000000000", 50, "2026-11-15T12:00:00+01:00", 4)]
+    # credits are floored to 5 decimals, as Lago does on input
+    assert query(con, "select wallet_id, credits::varchar, kind, created_at, line_number "
+                      "from catalog.wallet_transactions") == [
+        ("w_acme", "100.0000000000", "purchased", "2026-09-01", 2),
+        ("w_acme_promo", "10.1234500000", "granted", "2026-09-15T08:30:00Z", 3),
+        ("w_lumiere", "0.0000100000", "purchased", "2026-11-15T11:00:00Z", 4),
+        ("w_acme", "25.5000000000", "granted", "2026-10-01 00:00", 5)]
+
+
+def test_wallet_on_unknown_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "external_customer_id", "cus_999")
+    assert problems(folder) == ["wallets.csv row 2: external_customer_id 'cus_999' does not exist in customers.csv"]
+
+
+def test_wallet_currency_differs_from_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_lumiere", "currency", "USD")
+    assert problems(folder) == [
+        f"wallets.csv row 4: wallet currency USD differs from customer 'cus_061' currency EUR {WALLET_CURRENCY_RULE}"]
+
+
+def test_wallet_currency_unknown(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "currency", "credits")
+    assert problems(folder) == ["wallets.csv row 2: currency 'credits' is not a known ISO 4217 code"]
+
+
+def test_duplicate_and_missing_wallet_id(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme_promo", "id", "w_acme")
+    set_cell(folder, "wallets.csv", "w_lumiere", "id", "")
+    # transactions of the refused rows point to no wallet
+    assert problems(folder) == [
+        "wallets.csv row 3: duplicate id 'w_acme' (first at row 2)",
+        "wallets.csv row 4: id is required",
+        "wallet_transactions.csv row 3: wallet_id 'w_acme_promo' does not exist in wallets.csv",
+        "wallet_transactions.csv row 4: wallet_id 'w_lumiere' does not exist in wallets.csv"]
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "0.0000"])
+def test_wallet_rate_amount_must_be_positive(tmp_path, rate):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "rate_amount", rate)
+    assert problems(folder) == [(f"wallets.csv row 2: rate_amount={rate!r} must be above 0 "
+                                 f"(rule: rate_amount is the currency value of one credit)")]
+
+
+def test_wallet_rate_amount_is_required(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "rate_amount", "")
+    assert problems(folder) == ["wallets.csv row 2: rate_amount is required"]
+
+
+@pytest.mark.parametrize("priority", ["0", "51", "2.5", "-1", "+3", "high"])
+def test_wallet_priority_outside_1_to_50(tmp_path, priority):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "priority", priority)
+    assert problems(folder) == [(f"wallets.csv row 2: priority={priority!r} must be a whole number from 1 to 50 "
+                                 f"(rule: Lago wallet priority 1..50; empty = 50)")]
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "31/12/2026", "20261231"])
+def test_wallet_expiration_not_iso(tmp_path, value):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "expiration_at", value)
+    assert problems(folder) == [f"wallets.csv row 2: expiration_at={value!r} is not an ISO date or datetime"]
+
+
+def test_at_most_ten_wallets_per_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    write_csv(folder, "wallets.csv", WALLETS, *(f"w{i},cus_002,USD,1,," for i in range(12)),
+              "w_acme,cus_001,USD,1,,", "w_acme_promo,cus_001,USD,1,,", "w_lumiere,cus_061,EUR,1,,")
+    rule = "(rule: at most 10 wallets per customer; billing stacks at most 10)"
+    assert problems(folder) == [f"wallets.csv row {line}: customer 'cus_002' has more than 10 wallets {rule}"
+                                for line in (12, 13)]
+
+
+def test_transaction_on_unknown_wallet(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "wallet_id", "w_nope")
+    assert problems(folder) == ["wallet_transactions.csv row 4: wallet_id 'w_nope' does not exist in wallets.csv"]
+
+
+@pytest.mark.parametrize("credits, message", [
+    ("0", "credits='0' must be above 0 (rule: a transaction adds credits)"),
+    ("-10", "credits='-10' must be above 0 (rule: a transaction adds credits)"),
+    ("0.000009", ("credits='0.000009' is 0 once floored to 5 decimals (rule: credits > 0; Lago keeps 5 decimals "
+                  "of credits)")),
+    ("ten", "credits='ten' is not a decimal number"),
+    ("", "credits is required"),
+])
+def test_transaction_credits_must_be_positive(tmp_path, credits, message):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "credits", credits)
+    assert problems(folder) == [f"wallet_transactions.csv row 4: {message}"]
+
+
+def test_transaction_credits_floor_keeps_large_values_exact(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "credits", "123456789012345678901234567.999999")
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select credits::varchar from catalog.wallet_transactions where wallet_id = 'w_lumiere'") \
+        == [("123456789012345678901234567.9999900000",)]
+
+
+@pytest.mark.parametrize("kind", ["paid", "Granted", "voided", ""])
+def test_transaction_kind_unknown(tmp_path, kind):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "kind", kind)
+    assert problems(folder) == [(f"wallet_transactions.csv row 4: kind {kind!r} is unknown "
+                                 f"(rule: one of ['granted', 'purchased'])")]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("", "created_at is required"),
+    ("yesterday", "created_at='yesterday' is not an ISO date or datetime"),
+])
+def test_transaction_created_at_required_iso(tmp_path, value, message):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "created_at", value)
+    assert problems(folder) == [f"wallet_transactions.csv row 4: {message}"]
+
+
+@pytest.mark.parametrize("wallet, created, expiration", [
+    # the wallet expires 2026-11-15T11:00:00Z (12:00 in +01:00)
+    ("w_lumiere", "2026-11-15T11:00:01Z", "2026-11-15T12:00:00+01:00"),
+    ("w_lumiere", "2026-11-16", "2026-11-15T12:00:00+01:00"),
+    # a bare date is 00:00 UTC of that date
+    ("w_acme_promo", "2026-12-31T00:00:00.000001", "2026-12-31"),
+])
+def test_transaction_after_wallet_expiration(tmp_path, wallet, created, expiration):
+    folder = catalog_with_wallets(tmp_path)
+    row = set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
+    assert problems(folder) == [(f"wallet_transactions.csv row {row}: created_at {created} is after wallet "
+                                 f"{wallet!r} expiration_at {expiration} (rule: no credits on an expired wallet)")]
+
+
+@pytest.mark.parametrize("wallet, created", [
+    ("w_lumiere", "2026-11-15T12:00:00+01:00"), ("w_lumiere", "2026-11-15T11:00:00"),
+    ("w_acme_promo", "2026-12-31"), ("w_acme_promo", "2026-12-31T01:00:00+01:00"),
+])
+def test_transaction_at_wallet_expiration_is_allowed(tmp_path, wallet, created):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
+    validate(folder)
