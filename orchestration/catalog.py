@@ -27,8 +27,11 @@ BILLING_TIMES = {"calendar", "anniversary"}
 ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
 ALL_VALUES = "__ALL_FILTER_VALUES__"
 WALLET_KINDS = {"purchased", "granted"}
-# The billing SQL stacks a customer's wallets (and applied coupons) ten deep.
+COUPON_TYPES = {"fixed_amount", "percentage"}
+COUPON_FREQUENCIES = {"once", "recurring", "forever"}
+# The billing SQL stacks a customer's wallets, and its applied coupons, ten deep.
 MAX_WALLETS = 10
+MAX_APPLIED_COUPONS = 10
 DEFAULT_WALLET_PRIORITY = 50
 CREDIT_STEP = Decimal("0.00001")  # Lago floors credits to 5 decimals on input
 MAX_GROUP_KEYS = 3
@@ -53,6 +56,8 @@ OPTIONAL_FILES = {
     "taxes.csv": ["code", "name", "rate", "applied_by_default"],
     "wallets.csv": ["id", "external_customer_id", "currency", "rate_amount", "priority", "expiration_at"],
     "wallet_transactions.csv": ["wallet_id", "credits", "kind", "created_at"],
+    "coupons.csv": ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
+    "applied_coupons.csv": ["coupon_code", "external_customer_id", "applied_at"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -566,6 +571,54 @@ def validate(folder: Path) -> Catalog:
                             f"{expiration} (rule: no credits on an expired wallet)")
         tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
 
+    coupons = unique("coupons.csv", "code")
+    for r in coupons.values():
+        d = r.data
+        ctype, frequency = d["coupon_type"], d["frequency"]
+        # Only the value the coupon type uses is kept; the other column is ignored, as Lago does.
+        amount = rate = duration = None
+        if ctype not in COUPON_TYPES:
+            problems.append(f"{r.where()}: coupon_type {ctype!r} is unknown (rule: one of {sorted(COUPON_TYPES)})")
+        elif ctype == "fixed_amount":
+            amount = _dec(r, "amount", problems, allow_negative=True)
+            if amount is not None and amount <= 0:
+                problems.append(f"{r.where()}: amount={d['amount']!r} must be above 0 "
+                                f"(rule: a fixed_amount coupon needs amount > 0)")
+        else:
+            rate = _dec(r, "percentage_rate", problems, allow_negative=True)
+            if rate is not None and not Decimal(0) < rate <= Decimal(100):
+                problems.append(f"{r.where()}: percentage_rate={d['percentage_rate']!r} must be above 0 and at "
+                                f"most 100 (rule: a percentage coupon needs 0 < percentage_rate <= 100)")
+        if frequency not in COUPON_FREQUENCIES:
+            problems.append(f"{r.where()}: frequency {frequency!r} is unknown "
+                            f"(rule: one of {sorted(COUPON_FREQUENCIES)})")
+        elif frequency == "recurring":
+            duration = _whole(r, "frequency_duration", problems, 1, None,
+                              "a recurring coupon needs frequency_duration > 0")
+        tables["coupons"].append((d["code"], ctype, amount, rate, frequency, duration))
+
+    applied_pairs: dict[tuple[str, str], Row] = {}
+    coupons_of: dict[str, int] = {}
+    for r in rows["applied_coupons.csv"]:
+        d = r.data
+        code, cust = d["coupon_code"], d["external_customer_id"]
+        if code not in coupons:
+            problems.append(f"{r.where()}: coupon_code {code!r} does not exist in coupons.csv")
+        if cust not in customers:
+            problems.append(f"{r.where()}: external_customer_id {cust!r} does not exist in customers.csv")
+        applied = _date_or_datetime(r, "applied_at", problems, True)
+        if (code, cust) in applied_pairs:
+            problems.append(f"{r.where()}: coupon {code!r} is already applied to customer {cust!r} "
+                            f"(row {applied_pairs[(code, cust)].line}; rule: a coupon applies once per customer)")
+        else:
+            applied_pairs[(code, cust)] = r
+        coupons_of[cust] = coupons_of.get(cust, 0) + 1
+        if coupons_of[cust] > MAX_APPLIED_COUPONS:
+            problems.append(f"{r.where()}: customer {cust!r} has more than {MAX_APPLIED_COUPONS} applied coupons "
+                            f"(rule: at most {MAX_APPLIED_COUPONS} applied coupons per customer; billing stacks "
+                            f"at most {MAX_APPLIED_COUPONS})")
+        tables["applied_coupons"].append((code, cust, applied, r.line))
+
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
@@ -614,6 +667,10 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                 ("line_number", "integer")],
     "wallet_transactions": [("wallet_id", "varchar"), ("credits", MONEY), ("kind", "varchar"),
                             ("created_at", "varchar"), ("line_number", "integer")],
+    "coupons": [("coupon_code", "varchar"), ("coupon_type", "varchar"), ("amount", MONEY),
+                ("percentage_rate", MONEY), ("frequency", "varchar"), ("frequency_duration", "integer")],
+    "applied_coupons": [("coupon_code", "varchar"), ("external_customer_id", "varchar"), ("applied_at", "varchar"),
+                        ("line_number", "integer")],
 }
 
 

@@ -122,6 +122,8 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "charge_taxes": sum(len(codes(c.get("tax_codes"))) for c in charges),
         "wallets": len(optional_csv(folder, "wallets.csv")),
         "wallet_transactions": len(optional_csv(folder, "wallet_transactions.csv")),
+        "coupons": len(optional_csv(folder, "coupons.csv")),
+        "applied_coupons": len(optional_csv(folder, "applied_coupons.csv")),
     }
 
 
@@ -693,3 +695,133 @@ def test_transaction_at_wallet_expiration_is_allowed(tmp_path, wallet, created):
     folder = catalog_with_wallets(tmp_path)
     set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
     validate(folder)
+
+
+# ---------------------------------------------------------------- coupons
+
+COUPONS = "code,coupon_type,amount,percentage_rate,frequency,frequency_duration"
+APPLIED = "coupon_code,external_customer_id,applied_at"
+
+
+def catalog_with_coupons(tmp_path: Path) -> Path:
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "coupons.csv", COUPONS,
+              "welcome,fixed_amount,50.00,,once,",
+              "launch,percentage,,12.5,recurring,3",
+              "partner,percentage,7,100,forever,2",
+              "loyal,fixed_amount,5,,recurring,12")
+    write_csv(folder, "applied_coupons.csv", APPLIED,
+              "welcome,cus_001,2026-09-01",
+              "launch,cus_001,2026-09-02T10:00:00Z",
+              "partner,cus_061,2026-10-01T00:00:00+02:00",
+              "loyal,cus_002,2026-10-15 08:00")
+    return folder
+
+
+def test_coupons_and_applied_coupons_load_exactly(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    con = duckdb.connect(":memory:")
+    assert load(con, folder) == expected_counts(folder)
+    # only the value of the coupon's type is kept; frequency_duration only for recurring
+    assert query(con, "select coupon_code, coupon_type, amount::varchar, percentage_rate::varchar, frequency, "
+                      "frequency_duration from catalog.coupons") == [
+        ("welcome", "fixed_amount", "50.0000000000", None, "once", None),
+        ("launch", "percentage", None, "12.5000000000", "recurring", 3),
+        ("partner", "percentage", None, "100.0000000000", "forever", None),
+        ("loyal", "fixed_amount", "5.0000000000", None, "recurring", 12)]
+    assert query(con, "select * from catalog.applied_coupons") == [
+        ("welcome", "cus_001", "2026-09-01", 2),
+        ("launch", "cus_001", "2026-09-02T10:00:00Z", 3),
+        ("partner", "cus_061", "2026-10-01T00:00:00+02:00", 4),
+        ("loyal", "cus_002", "2026-10-15 08:00", 5)]
+
+
+def test_duplicate_coupon_code(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "loyal", "code", "welcome")
+    assert problems(folder) == ["coupons.csv row 5: duplicate code 'welcome' (first at row 2)",
+                                "applied_coupons.csv row 5: coupon_code 'loyal' does not exist in coupons.csv"]
+
+
+def test_coupon_type_unknown(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "coupon_type", "free_month")
+    assert problems(folder) == [(
+        "coupons.csv row 2: coupon_type 'free_month' is unknown (rule: one of ['fixed_amount', 'percentage'])")]
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("0", "amount='0' must be above 0 (rule: a fixed_amount coupon needs amount > 0)"),
+    ("-5", "amount='-5' must be above 0 (rule: a fixed_amount coupon needs amount > 0)"),
+    ("", "amount is required"),
+])
+def test_fixed_amount_coupon_needs_a_positive_amount(tmp_path, amount, message):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "amount", amount)
+    assert problems(folder) == [f"coupons.csv row 2: {message}"]
+
+
+@pytest.mark.parametrize("rate", ["0", "100.5", "-10"])
+def test_percentage_coupon_rate_above_0_at_most_100(tmp_path, rate):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "percentage_rate", rate)
+    assert problems(folder) == [(f"coupons.csv row 3: percentage_rate={rate!r} must be above 0 and at most 100 "
+                                 f"(rule: a percentage coupon needs 0 < percentage_rate <= 100)")]
+
+
+def test_percentage_coupon_needs_a_rate(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "percentage_rate", "")
+    assert problems(folder) == ["coupons.csv row 3: percentage_rate is required"]
+
+
+def test_coupon_frequency_unknown(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "frequency", "monthly")
+    assert problems(folder) == [(
+        "coupons.csv row 2: frequency 'monthly' is unknown (rule: one of ['forever', 'once', 'recurring'])")]
+
+
+@pytest.mark.parametrize("duration", ["", "0", "1.5", "-2"])
+def test_recurring_coupon_needs_a_duration(tmp_path, duration):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "frequency_duration", duration)
+    assert problems(folder) == [(f"coupons.csv row 3: frequency_duration={duration!r} must be a whole number of "
+                                 f"at least 1 (rule: a recurring coupon needs frequency_duration > 0)")]
+
+
+def test_applied_coupon_unknown_coupon_and_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "partner", "external_customer_id", "cus_999")
+    set_cell(folder, "applied_coupons.csv", "loyal", "coupon_code", "nope")
+    assert problems(folder) == [
+        "applied_coupons.csv row 4: external_customer_id 'cus_999' does not exist in customers.csv",
+        "applied_coupons.csv row 5: coupon_code 'nope' does not exist in coupons.csv"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("", "applied_at is required"),
+    ("01/10/2026", "applied_at='01/10/2026' is not an ISO date or datetime"),
+])
+def test_applied_coupon_applied_at_required_iso(tmp_path, value, message):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "partner", "applied_at", value)
+    assert problems(folder) == [f"applied_coupons.csv row 4: {message}"]
+
+
+def test_same_coupon_applied_twice_to_a_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "launch", "coupon_code", "welcome")
+    assert problems(folder) == [(
+        "applied_coupons.csv row 3: coupon 'welcome' is already applied to customer 'cus_001' "
+        "(row 2; rule: a coupon applies once per customer)")]
+
+
+def test_at_most_ten_applied_coupons_per_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    write_csv(folder, "coupons.csv", COUPONS, *(f"c{i},percentage,,1,forever," for i in range(12)))
+    write_csv(folder, "applied_coupons.csv", APPLIED, *(f"c{i},cus_003,2026-09-01" for i in range(12)),
+              "c0,cus_004,2026-09-01")
+    rule = "(rule: at most 10 applied coupons per customer; billing stacks at most 10)"
+    assert problems(folder) == [f"applied_coupons.csv row {line}: customer 'cus_003' has more than 10 applied "
+                                f"coupons {rule}" for line in (12, 13)]
