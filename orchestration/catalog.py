@@ -58,6 +58,7 @@ OPTIONAL_FILES = {
     "wallet_transactions.csv": ["wallet_id", "credits", "kind", "created_at"],
     "coupons.csv": ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
     "applied_coupons.csv": ["coupon_code", "external_customer_id", "applied_at"],
+    "fx_rates.csv": ["date", "currency", "rate"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -619,6 +620,24 @@ def validate(folder: Path) -> Catalog:
                             f"at most {MAX_APPLIED_COUPONS})")
         tables["applied_coupons"].append((code, cust, applied, r.line))
 
+    fx_seen: dict[tuple[str, str], Row] = {}
+    for r in rows["fx_rates.csv"]:
+        d = r.data
+        rate_date = _date_or_datetime(r, "date", problems, True, date_only=True)
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        rate = _dec(r, "rate", problems, allow_negative=True)
+        if rate is not None and rate <= 0:
+            problems.append(f"{r.where()}: rate={d['rate']!r} must be above 0 (rule: an exchange rate is positive)")
+        if rate_date is not None:
+            if (rate_date, cur) in fx_seen:
+                problems.append(f"{r.where()}: duplicate date and currency ({rate_date}, {cur}) "
+                                f"(first at row {fx_seen[(rate_date, cur)].line})")
+            else:
+                fx_seen[(rate_date, cur)] = r
+        tables["fx_rates"].append((rate_date, cur, rate))
+
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
@@ -671,6 +690,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                 ("percentage_rate", MONEY), ("frequency", "varchar"), ("frequency_duration", "integer")],
     "applied_coupons": [("coupon_code", "varchar"), ("external_customer_id", "varchar"), ("applied_at", "varchar"),
                         ("line_number", "integer")],
+    "fx_rates": [("rate_date", "varchar"), ("currency", "varchar"), ("rate", MONEY)],
 }
 
 

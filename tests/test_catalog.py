@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -124,6 +125,7 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "wallet_transactions": len(optional_csv(folder, "wallet_transactions.csv")),
         "coupons": len(optional_csv(folder, "coupons.csv")),
         "applied_coupons": len(optional_csv(folder, "applied_coupons.csv")),
+        "fx_rates": len(optional_csv(folder, "fx_rates.csv")),
     }
 
 
@@ -825,3 +827,52 @@ def test_at_most_ten_applied_coupons_per_customer(tmp_path):
     rule = "(rule: at most 10 applied coupons per customer; billing stacks at most 10)"
     assert problems(folder) == [f"applied_coupons.csv row {line}: customer 'cus_003' has more than 10 applied "
                                 f"coupons {rule}" for line in (12, 13)]
+
+
+# ---------------------------------------------------------------- exchange rates
+
+def test_demo_fx_rates_load_exactly():
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates") == [
+        (r["date"], r["currency"], f"{Decimal(r['rate']):.10f}") for r in read_csv(DEMO, "fx_rates.csv")]
+    assert query(con, "select count(*) from catalog.fx_rates")[0][0] == 6
+
+
+def test_fx_currency_is_upper_cased(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,eur,1.08")
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select * from catalog.fx_rates") == [("2026-09-01", "EUR", Decimal("1.08"))]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2026-09-01T00:00:00Z", "date='2026-09-01T00:00:00Z' is not an ISO date (YYYY-MM-DD)"),
+    ("2026-9-1", "date='2026-9-1' is not an ISO date (YYYY-MM-DD)"),
+    ("", "date is required"),
+])
+def test_fx_date_not_an_iso_date(tmp_path, value, message):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", f"{value},EUR,1.08")
+    assert problems(folder) == [f"fx_rates.csv row 2: {message}"]
+
+
+def test_fx_currency_unknown(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,EURO,1.08")
+    assert problems(folder) == ["fx_rates.csv row 2: currency 'EURO' is not a known ISO 4217 code"]
+
+
+@pytest.mark.parametrize("rate", ["0", "-1.08"])
+def test_fx_rate_must_be_positive(tmp_path, rate):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", f"2026-09-01,EUR,{rate}")
+    assert problems(folder) == [f"fx_rates.csv row 2: rate={rate!r} must be above 0 (rule: an exchange rate is positive)"]
+
+
+def test_fx_duplicate_date_and_currency(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate",
+              "2026-09-01,EUR,1.08", "2026-09-01,JPY,0.0067", "2026-10-01,EUR,1.09", "2026-09-01,eur,1.07")
+    assert problems(folder) == ["fx_rates.csv row 5: duplicate date and currency (2026-09-01, EUR) (first at row 2)"]
