@@ -429,7 +429,10 @@ def test_amount_too_large_for_the_money_columns(tmp_path):
 # ---------------------------------------------------------------- taxes
 
 def catalog_with_taxes(tmp_path: Path) -> Path:
-    folder = copy_catalog(tmp_path)
+    return add_taxes(copy_catalog(tmp_path))
+
+
+def add_taxes(folder: Path) -> Path:
     write_csv(folder, "taxes.csv", "code,name,rate,applied_by_default",
               "vat_fr,TVA,20.00,true", "reduced,Reduced VAT,5.5,", "zero,Exempt,0,false")
     set_cell(folder, "customers.csv", "cus_001", "tax_codes", " vat_fr ; ;reduced")
@@ -437,20 +440,6 @@ def catalog_with_taxes(tmp_path: Path) -> Path:
     add_column(folder, "plans.csv", "tax_codes", {"starter_usd": "reduced"})
     add_column(folder, "charges.csv", "tax_codes", {"ch_pro_seats": "zero;vat_fr", "ch_pro_gpus": " "})
     return folder
-
-
-def test_taxes_and_tax_codes_load_exactly(tmp_path):
-    folder = catalog_with_taxes(tmp_path)
-    con = duckdb.connect(":memory:")
-    counts = load(con, folder)
-    assert counts == expected_counts(folder)
-    assert query(con, "select tax_code, name, rate::varchar, applied_by_default from catalog.taxes") == [
-        ("vat_fr", "TVA", "20.0000000000", True), ("reduced", "Reduced VAT", "5.5000000000", False),
-        ("zero", "Exempt", "0.0000000000", False)]
-    assert query(con, "select * from catalog.customer_taxes") == [
-        ("cus_001", "vat_fr"), ("cus_001", "reduced"), ("cus_002", "zero")]
-    assert query(con, "select * from catalog.plan_taxes") == [("starter_usd", "reduced")]
-    assert query(con, "select * from catalog.charge_taxes") == [("ch_pro_seats", "zero"), ("ch_pro_seats", "vat_fr")]
 
 
 def test_plans_and_charges_without_tax_codes_column_load():
@@ -528,7 +517,10 @@ WALLET_CURRENCY_RULE = "(rule: a wallet applies only in its customer's invoice c
 
 
 def catalog_with_wallets(tmp_path: Path) -> Path:
-    folder = copy_catalog(tmp_path)
+    return add_wallets(copy_catalog(tmp_path))
+
+
+def add_wallets(folder: Path) -> Path:
     write_csv(folder, "wallets.csv", WALLETS,
               "w_acme,cus_001,usd,1.00,,",
               "w_acme_promo,cus_001,USD,0.5,1,2026-12-31",
@@ -539,24 +531,6 @@ def catalog_with_wallets(tmp_path: Path) -> Path:
               "w_lumiere,0.00001,purchased,2026-11-15T11:00:00Z",
               "w_acme,25.5,granted,2026-10-01 00:00")
     return folder
-
-
-def test_wallets_and_transactions_load_exactly(tmp_path):
-    folder = catalog_with_wallets(tmp_path)
-    con = duckdb.connect(":memory:")
-    assert load(con, folder) == expected_counts(folder)
-    assert query(con, "select wallet_id, external_customer_id, currency, rate_amount::varchar, priority, "
-                      "expiration_at, line_number from catalog.wallets") == [
-        ("w_acme", "cus_001", "USD", "1.0000000000", 50, None, 2),
-        ("w_acme_promo", "cus_001", "USD", "0.5000000000", 1, "2026-12-31", 3),
-        ("w_lumiere", "cus_061", "EUR", "2.0000000000", 50, "2026-11-15T12:00:00+01:00", 4)]
-    # credits are floored to 5 decimals, as Lago does on input
-    assert query(con, "select wallet_id, credits::varchar, kind, created_at, line_number "
-                      "from catalog.wallet_transactions") == [
-        ("w_acme", "100.0000000000", "purchased", "2026-09-01", 2),
-        ("w_acme_promo", "10.1234500000", "granted", "2026-09-15T08:30:00Z", 3),
-        ("w_lumiere", "0.0000100000", "purchased", "2026-11-15T11:00:00Z", 4),
-        ("w_acme", "25.5000000000", "granted", "2026-10-01 00:00", 5)]
 
 
 def test_wallet_on_unknown_customer(tmp_path):
@@ -706,7 +680,10 @@ APPLIED = "coupon_code,external_customer_id,applied_at"
 
 
 def catalog_with_coupons(tmp_path: Path) -> Path:
-    folder = copy_catalog(tmp_path)
+    return add_coupons(copy_catalog(tmp_path))
+
+
+def add_coupons(folder: Path) -> Path:
     write_csv(folder, "coupons.csv", COUPONS,
               "welcome,fixed_amount,50.00,,once,",
               "launch,percentage,,12.5,recurring,3",
@@ -718,24 +695,6 @@ def catalog_with_coupons(tmp_path: Path) -> Path:
               "partner,cus_061,2026-10-01T00:00:00+02:00",
               "loyal,cus_002,2026-10-15 08:00")
     return folder
-
-
-def test_coupons_and_applied_coupons_load_exactly(tmp_path):
-    folder = catalog_with_coupons(tmp_path)
-    con = duckdb.connect(":memory:")
-    assert load(con, folder) == expected_counts(folder)
-    # only the value of the coupon's type is kept; frequency_duration only for recurring
-    assert query(con, "select coupon_code, coupon_type, amount::varchar, percentage_rate::varchar, frequency, "
-                      "frequency_duration from catalog.coupons") == [
-        ("welcome", "fixed_amount", "50.0000000000", None, "once", None),
-        ("launch", "percentage", None, "12.5000000000", "recurring", 3),
-        ("partner", "percentage", None, "100.0000000000", "forever", None),
-        ("loyal", "fixed_amount", "5.0000000000", None, "recurring", 12)]
-    assert query(con, "select * from catalog.applied_coupons") == [
-        ("welcome", "cus_001", "2026-09-01", 2),
-        ("launch", "cus_001", "2026-09-02T10:00:00Z", 3),
-        ("partner", "cus_061", "2026-10-01T00:00:00+02:00", 4),
-        ("loyal", "cus_002", "2026-10-15 08:00", 5)]
 
 
 def test_duplicate_coupon_code(tmp_path):
@@ -834,7 +793,7 @@ def test_at_most_ten_applied_coupons_per_customer(tmp_path):
 def test_demo_fx_rates_load_exactly():
     con = duckdb.connect(":memory:")
     load(con, DEMO)
-    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates") == [
+    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates order by all") == [
         (r["date"], r["currency"], f"{Decimal(r['rate']):.10f}") for r in read_csv(DEMO, "fx_rates.csv")]
     assert query(con, "select count(*) from catalog.fx_rates")[0][0] == 6
 
@@ -876,3 +835,50 @@ def test_fx_duplicate_date_and_currency(tmp_path):
     write_csv(folder, "fx_rates.csv", "date,currency,rate",
               "2026-09-01,EUR,1.08", "2026-09-01,JPY,0.0067", "2026-10-01,EUR,1.09", "2026-09-01,eur,1.07")
     assert problems(folder) == ["fx_rates.csv row 5: duplicate date and currency (2026-09-01, EUR) (first at row 2)"]
+
+
+# ---------------------------------------------------------------- all the money files at once
+
+def test_every_money_file_loads_exactly(tmp_path):
+    folder = add_coupons(add_wallets(add_taxes(copy_catalog(tmp_path))))
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,EUR,1.0850", "2026-09-01,jpy,0.00679")
+    con = duckdb.connect(":memory:")
+    counts = load(con, folder)
+    assert counts == expected_counts(folder)
+    assert all(counts[t] > 0 for t in ("taxes", "customer_taxes", "plan_taxes", "charge_taxes", "wallets",
+                                       "wallet_transactions", "coupons", "applied_coupons", "fx_rates"))
+    assert query(con, "select tax_code, name, rate::varchar, applied_by_default from catalog.taxes "
+                      "order by tax_code") == [
+        ("reduced", "Reduced VAT", "5.5000000000", False), ("vat_fr", "TVA", "20.0000000000", True),
+        ("zero", "Exempt", "0.0000000000", False)]
+    assert query(con, "select * from catalog.customer_taxes order by all") == [
+        ("cus_001", "reduced"), ("cus_001", "vat_fr"), ("cus_002", "zero")]
+    assert query(con, "select * from catalog.plan_taxes order by all") == [("starter_usd", "reduced")]
+    assert query(con, "select * from catalog.charge_taxes order by all") == [
+        ("ch_pro_seats", "vat_fr"), ("ch_pro_seats", "zero")]
+    assert query(con, "select wallet_id, external_customer_id, currency, rate_amount::varchar, priority, "
+                      "expiration_at, line_number from catalog.wallets order by line_number") == [
+        ("w_acme", "cus_001", "USD", "1.0000000000", 50, None, 2),
+        ("w_acme_promo", "cus_001", "USD", "0.5000000000", 1, "2026-12-31", 3),
+        ("w_lumiere", "cus_061", "EUR", "2.0000000000", 50, "2026-11-15T12:00:00+01:00", 4)]
+    # credits are floored to 5 decimals, as Lago does on input
+    assert query(con, "select wallet_id, credits::varchar, kind, created_at, line_number "
+                      "from catalog.wallet_transactions order by line_number") == [
+        ("w_acme", "100.0000000000", "purchased", "2026-09-01", 2),
+        ("w_acme_promo", "10.1234500000", "granted", "2026-09-15T08:30:00Z", 3),
+        ("w_lumiere", "0.0000100000", "purchased", "2026-11-15T11:00:00Z", 4),
+        ("w_acme", "25.5000000000", "granted", "2026-10-01 00:00", 5)]
+    # only the value of the coupon's type is kept; frequency_duration only for recurring
+    assert query(con, "select coupon_code, coupon_type, amount::varchar, percentage_rate::varchar, frequency, "
+                      "frequency_duration from catalog.coupons order by coupon_code") == [
+        ("launch", "percentage", None, "12.5000000000", "recurring", 3),
+        ("loyal", "fixed_amount", "5.0000000000", None, "recurring", 12),
+        ("partner", "percentage", None, "100.0000000000", "forever", None),
+        ("welcome", "fixed_amount", "50.0000000000", None, "once", None)]
+    assert query(con, "select * from catalog.applied_coupons order by line_number") == [
+        ("welcome", "cus_001", "2026-09-01", 2),
+        ("launch", "cus_001", "2026-09-02T10:00:00Z", 3),
+        ("partner", "cus_061", "2026-10-01T00:00:00+02:00", 4),
+        ("loyal", "cus_002", "2026-10-15 08:00", 5)]
+    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates order by all") == [
+        ("2026-09-01", "EUR", "1.0850000000"), ("2026-09-01", "JPY", "0.0067900000")]
