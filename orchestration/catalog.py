@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +26,14 @@ INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
 BILLING_TIMES = {"calendar", "anniversary"}
 ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
 ALL_VALUES = "__ALL_FILTER_VALUES__"
+WALLET_KINDS = {"purchased", "granted"}
+COUPON_TYPES = {"fixed_amount", "percentage"}
+COUPON_FREQUENCIES = {"once", "recurring", "forever"}
+# The billing SQL stacks a customer's wallets, and its applied coupons, ten deep.
+MAX_WALLETS = 10
+MAX_APPLIED_COUPONS = 10
+DEFAULT_WALLET_PRIORITY = 50
+CREDIT_STEP = Decimal("0.00001")  # Lago floors credits to 5 decimals on input
 MAX_GROUP_KEYS = 3
 # ISO 4217 minor units, shared with dbt (its `currencies` seed): anything else is refused by name.
 MINOR_UNITS = {r["currency"]: int(r["minor_unit"]) for r in csv.DictReader(
@@ -43,7 +53,25 @@ FILES = {
 # Files a catalog may leave out (an absent file is an empty one): the money features of SPEC §3.
 OPTIONAL_FILES = {
     "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
+    "taxes.csv": ["code", "name", "rate", "applied_by_default"],
+    "wallets.csv": ["id", "external_customer_id", "currency", "rate_amount", "priority", "expiration_at"],
+    "wallet_transactions.csv": ["wallet_id", "credits", "kind", "created_at"],
+    "coupons.csv": ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
+    "applied_coupons.csv": ["coupon_code", "external_customer_id", "applied_at"],
+    "fx_rates.csv": ["date", "currency", "rate"],
 }
+# Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
+OPTIONAL_COLUMNS: dict[str, list[str]] = {
+    "plans.csv": ["tax_codes"],
+    "charges.csv": ["tax_codes"],
+}
+# What dbt parses on DuckDB and Spark alike: a date, or a date and time (seconds and an offset
+# optional; none means UTC). Python's fromisoformat alone would also let "20261001" through,
+# which SQL would read as Unix seconds.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.ASCII)
+# The catalog's MONEY columns are decimal(38,10): 28 digits before the point.
+MAX_DECIMAL = Decimal(10) ** 28
 
 
 class CatalogError(Exception):
@@ -84,13 +112,14 @@ def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
         if missing:
             problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
             return []
+        absent = {c: "" for c in OPTIONAL_COLUMNS.get(name, []) if c not in (reader.fieldnames or [])}
         # The reader's own line number (header = 1) stays right across blank lines and quoted newlines.
         rows = []
         for r in reader:
             if None in r:
                 problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
-            rows.append(Row(name, reader.line_num, {k: (v or "").strip() if isinstance(v, str) else ""
-                                                    for k, v in r.items() if k}))
+            rows.append(Row(name, reader.line_num, {**absent, **{k: (v or "").strip() if isinstance(v, str) else ""
+                                                                  for k, v in r.items() if k}}))
         return rows
 
 
@@ -111,6 +140,9 @@ def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allo
         return None
     if d < 0 and not allow_negative:
         problems.append(f"{row.where()}: {col}={raw!r} is negative (rule: prices and amounts are >= 0)")
+        return None
+    if abs(d) >= MAX_DECIMAL:
+        problems.append(f"{row.where()}: {col}={raw!r} is too large (rule: at most 28 digits before the point)")
         return None
     return d
 
@@ -142,22 +174,57 @@ def _json(row: Row, col: str, problems: list[str], kind: type) -> Any:
     return value
 
 
-def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool) -> str | None:
-    from datetime import date, datetime
+def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool,
+                      date_only: bool = False) -> str | None:
+    """An ISO date (YYYY-MM-DD) or, unless date_only, date and time (YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH:MM])."""
     raw = row.data.get(col, "")
     if raw == "":
         if required:
             problems.append(f"{row.where()}: {col} is required")
         return None
     try:
-        if len(raw) == 10:
+        if ISO_DATE.fullmatch(raw):
             date.fromisoformat(raw)
+        elif ISO_DATETIME.fullmatch(raw) and not date_only:
+            datetime.fromisoformat(raw)
         else:
-            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            raise ValueError
     except ValueError:
-        problems.append(f"{row.where()}: {col}={raw!r} is not an ISO date or datetime")
+        kind = "an ISO date (YYYY-MM-DD)" if date_only else "an ISO date or datetime"
+        problems.append(f"{row.where()}: {col}={raw!r} is not {kind}")
         return None
     return raw
+
+
+def _instant(raw: str) -> datetime:
+    """A validated date or datetime as a UTC instant: no offset means UTC, a bare date its 00:00 UTC."""
+    value = datetime.fromisoformat(raw)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _codes(row: Row, col: str, known: dict[str, Row], problems: list[str]) -> list[str]:
+    """A `;`-separated list of tax codes: blanks trimmed, each known to taxes.csv, none twice."""
+    codes: list[str] = []
+    for code in (c.strip() for c in row.data.get(col, "").split(";")):
+        if code == "":
+            continue
+        if code in codes:
+            problems.append(f"{row.where()}: {col} lists {code!r} twice (rule: no duplicate codes within a row)")
+            continue
+        if code not in known:
+            problems.append(f"{row.where()}: {col} code {code!r} does not exist in taxes.csv")
+        codes.append(code)
+    return codes
+
+
+def _whole(row: Row, col: str, problems: list[str], low: int, high: int | None, rule: str) -> int | None:
+    """A whole number (plain digits) in [low, high]; high None = no upper bound."""
+    raw = row.data.get(col, "")
+    if re.fullmatch(r"[0-9]+", raw, re.ASCII) and low <= int(raw) and (high is None or int(raw) <= high):
+        return int(raw)
+    bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    problems.append(f"{row.where()}: {col}={raw!r} must be a whole number {bound} (rule: {rule})")
+    return None
 
 
 def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:
@@ -270,6 +337,15 @@ def validate(folder: Path) -> Catalog:
                 seen[key] = r
         return seen
 
+    taxes = unique("taxes.csv", "code")
+    for r in taxes.values():
+        d = r.data
+        rate = _dec(r, "rate", problems, allow_negative=True)
+        if rate is not None and not Decimal(0) <= rate <= Decimal(100):
+            problems.append(f"{r.where()}: rate={d['rate']!r} is not a percent from 0 to 100 "
+                            f"(rule: a tax rate is in percent)")
+        tables["taxes"].append((d["code"], d["name"], rate, _bool(r, "applied_by_default", problems)))
+
     customers = unique("customers.csv", "external_id")
     for r in customers.values():
         d = r.data
@@ -282,6 +358,8 @@ def validate(folder: Path) -> Catalog:
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"{r.where()}: timezone {tz!r} is not an IANA time zone name")
         tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["customer_taxes"].append((d["external_id"], code))
 
     metrics = unique("billable_metrics.csv", "code")
     metric_filters: dict[str, dict[str, list[str]]] = {}
@@ -335,6 +413,8 @@ def validate(folder: Path) -> Catalog:
         commitment = _dec(r, "minimum_commitment", problems, required=False)
         tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
                                 _bool(r, "pay_in_advance", problems), trial, commitment))
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["plan_taxes"].append((d["code"], code))
 
     charges = unique("charges.csv", "id")
     for r in charges.values():
@@ -346,6 +426,8 @@ def validate(folder: Path) -> Catalog:
         if metric is None:
             problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
                             f"in billable_metrics.csv")
+        for code in _codes(r, "tax_codes", taxes, problems):
+            tables["charge_taxes"].append((cid, code))
         if model not in CHARGE_MODELS:
             problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(CHARGE_MODELS)})")
             continue
@@ -435,6 +517,127 @@ def validate(folder: Path) -> Catalog:
             fixed_seen[key] = r
         tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
 
+    wallets = unique("wallets.csv", "id")
+    wallets_of: dict[str, int] = {}
+    for r in wallets.values():
+        d = r.data
+        cust = customers.get(d["external_customer_id"])
+        if cust is None:
+            problems.append(f"{r.where()}: external_customer_id {d['external_customer_id']!r} does not exist "
+                            f"in customers.csv")
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        elif cust and cur != cust.data["currency"].upper():
+            problems.append(f"{r.where()}: wallet currency {cur} differs from customer {cust.data['external_id']!r} "
+                            f"currency {cust.data['currency'].upper()} (rule: a wallet applies only in its "
+                            f"customer's invoice currency)")
+        rate = _dec(r, "rate_amount", problems, allow_negative=True)
+        if rate is not None and rate <= 0:
+            problems.append(f"{r.where()}: rate_amount={d['rate_amount']!r} must be above 0 "
+                            f"(rule: rate_amount is the currency value of one credit)")
+        priority = DEFAULT_WALLET_PRIORITY if d["priority"] == "" else _whole(
+            r, "priority", problems, 1, DEFAULT_WALLET_PRIORITY, "Lago wallet priority 1..50; empty = 50")
+        expiration = _date_or_datetime(r, "expiration_at", problems, False)
+        wallets_of[d["external_customer_id"]] = wallets_of.get(d["external_customer_id"], 0) + 1
+        if wallets_of[d["external_customer_id"]] > MAX_WALLETS:
+            problems.append(f"{r.where()}: customer {d['external_customer_id']!r} has more than {MAX_WALLETS} "
+                            f"wallets (rule: at most {MAX_WALLETS} wallets per customer; billing stacks at most "
+                            f"{MAX_WALLETS})")
+        tables["wallets"].append((d["id"], d["external_customer_id"], cur, rate, priority, expiration, r.line))
+    expirations = {w[0]: w[5] for w in tables["wallets"]}
+
+    for r in rows["wallet_transactions.csv"]:
+        d = r.data
+        if d["wallet_id"] == "":
+            problems.append(f"{r.where()}: wallet_id is required")
+        elif d["wallet_id"] not in wallets:
+            problems.append(f"{r.where()}: wallet_id {d['wallet_id']!r} does not exist in wallets.csv")
+        credits = _dec(r, "credits", problems, allow_negative=True)
+        if credits is not None:
+            floored = credits.quantize(CREDIT_STEP, rounding=ROUND_FLOOR, context=Context(prec=60))
+            if credits <= 0:
+                problems.append(f"{r.where()}: credits={d['credits']!r} must be above 0 "
+                                f"(rule: a transaction adds credits)")
+            elif floored == 0:
+                problems.append(f"{r.where()}: credits={d['credits']!r} is 0 once floored to 5 decimals "
+                                f"(rule: credits > 0; Lago keeps 5 decimals of credits)")
+            credits = floored
+        if d["kind"] not in WALLET_KINDS:
+            problems.append(f"{r.where()}: kind {d['kind']!r} is unknown (rule: one of {sorted(WALLET_KINDS)})")
+        created = _date_or_datetime(r, "created_at", problems, True)
+        expiration = expirations.get(d["wallet_id"])
+        if created and expiration and _instant(created) > _instant(expiration):
+            problems.append(f"{r.where()}: created_at {created} is after wallet {d['wallet_id']!r} expiration_at "
+                            f"{expiration} (rule: no credits on an expired wallet)")
+        tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
+
+    coupons = unique("coupons.csv", "code")
+    for r in coupons.values():
+        d = r.data
+        ctype, frequency = d["coupon_type"], d["frequency"]
+        # Only the value the coupon type uses is kept; the other column is ignored, as Lago does.
+        amount = rate = duration = None
+        if ctype not in COUPON_TYPES:
+            problems.append(f"{r.where()}: coupon_type {ctype!r} is unknown (rule: one of {sorted(COUPON_TYPES)})")
+        elif ctype == "fixed_amount":
+            amount = _dec(r, "amount", problems, allow_negative=True)
+            if amount is not None and amount <= 0:
+                problems.append(f"{r.where()}: amount={d['amount']!r} must be above 0 "
+                                f"(rule: a fixed_amount coupon needs amount > 0)")
+        else:
+            rate = _dec(r, "percentage_rate", problems, allow_negative=True)
+            if rate is not None and not Decimal(0) < rate <= Decimal(100):
+                problems.append(f"{r.where()}: percentage_rate={d['percentage_rate']!r} must be above 0 and at "
+                                f"most 100 (rule: a percentage coupon needs 0 < percentage_rate <= 100)")
+        if frequency not in COUPON_FREQUENCIES:
+            problems.append(f"{r.where()}: frequency {frequency!r} is unknown "
+                            f"(rule: one of {sorted(COUPON_FREQUENCIES)})")
+        elif frequency == "recurring":
+            duration = _whole(r, "frequency_duration", problems, 1, None,
+                              "a recurring coupon needs frequency_duration > 0")
+        tables["coupons"].append((d["code"], ctype, amount, rate, frequency, duration))
+
+    applied_pairs: dict[tuple[str, str], Row] = {}
+    coupons_of: dict[str, int] = {}
+    for r in rows["applied_coupons.csv"]:
+        d = r.data
+        code, cust = d["coupon_code"], d["external_customer_id"]
+        if code not in coupons:
+            problems.append(f"{r.where()}: coupon_code {code!r} does not exist in coupons.csv")
+        if cust not in customers:
+            problems.append(f"{r.where()}: external_customer_id {cust!r} does not exist in customers.csv")
+        applied = _date_or_datetime(r, "applied_at", problems, True)
+        if (code, cust) in applied_pairs:
+            problems.append(f"{r.where()}: coupon {code!r} is already applied to customer {cust!r} "
+                            f"(row {applied_pairs[(code, cust)].line}; rule: a coupon applies once per customer)")
+        else:
+            applied_pairs[(code, cust)] = r
+        coupons_of[cust] = coupons_of.get(cust, 0) + 1
+        if coupons_of[cust] > MAX_APPLIED_COUPONS:
+            problems.append(f"{r.where()}: customer {cust!r} has more than {MAX_APPLIED_COUPONS} applied coupons "
+                            f"(rule: at most {MAX_APPLIED_COUPONS} applied coupons per customer; billing stacks "
+                            f"at most {MAX_APPLIED_COUPONS})")
+        tables["applied_coupons"].append((code, cust, applied, r.line))
+
+    fx_seen: dict[tuple[str, str], Row] = {}
+    for r in rows["fx_rates.csv"]:
+        d = r.data
+        rate_date = _date_or_datetime(r, "date", problems, True, date_only=True)
+        cur = d["currency"].upper()
+        if cur not in MINOR_UNITS:
+            problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
+        rate = _dec(r, "rate", problems, allow_negative=True)
+        if rate is not None and rate <= 0:
+            problems.append(f"{r.where()}: rate={d['rate']!r} must be above 0 (rule: an exchange rate is positive)")
+        if rate_date is not None:
+            if (rate_date, cur) in fx_seen:
+                problems.append(f"{r.where()}: duplicate date and currency ({rate_date}, {cur}) "
+                                f"(first at row {fx_seen[(rate_date, cur)].line})")
+            else:
+                fx_seen[(rate_date, cur)] = r
+        tables["fx_rates"].append((rate_date, cur, rate))
+
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
@@ -474,6 +677,20 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                       ("started_at", "varchar"), ("ending_at", "varchar"), ("billing_time", "varchar")],
     "usage_thresholds": [("plan_code", "varchar"), ("amount", MONEY), ("recurring", "boolean"),
                          ("line_number", "integer")],
+    "taxes": [("tax_code", "varchar"), ("name", "varchar"), ("rate", MONEY), ("applied_by_default", "boolean")],
+    "customer_taxes": [("external_customer_id", "varchar"), ("tax_code", "varchar")],
+    "plan_taxes": [("plan_code", "varchar"), ("tax_code", "varchar")],
+    "charge_taxes": [("charge_id", "varchar"), ("tax_code", "varchar")],
+    "wallets": [("wallet_id", "varchar"), ("external_customer_id", "varchar"), ("currency", "varchar"),
+                ("rate_amount", MONEY), ("priority", "integer"), ("expiration_at", "varchar"),
+                ("line_number", "integer")],
+    "wallet_transactions": [("wallet_id", "varchar"), ("credits", MONEY), ("kind", "varchar"),
+                            ("created_at", "varchar"), ("line_number", "integer")],
+    "coupons": [("coupon_code", "varchar"), ("coupon_type", "varchar"), ("amount", MONEY),
+                ("percentage_rate", MONEY), ("frequency", "varchar"), ("frequency_duration", "integer")],
+    "applied_coupons": [("coupon_code", "varchar"), ("external_customer_id", "varchar"), ("applied_at", "varchar"),
+                        ("line_number", "integer")],
+    "fx_rates": [("rate_date", "varchar"), ("currency", "varchar"), ("rate", MONEY)],
 }
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.catalog import CatalogError, load, validate
+from orchestration.paths import DBT_PROJECT_DIR
 
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "catalog"
 MODELS = "['graduated', 'graduated_percentage', 'package', 'percentage', 'standard', 'volume']"
@@ -49,6 +55,28 @@ def broken(tmp_path: Path, name: str, key: str, column: str, value) -> tuple[Pat
     if not isinstance(value, str):
         value = json.dumps(value)
     return folder, set_cell(folder, name, key, column, value)
+
+
+def write_csv(folder: Path, name: str, *lines: str) -> None:
+    """Write a catalog file from its header line and data lines, as given."""
+    (folder / name).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def add_column(folder: Path, name: str, column: str, values: dict[str, str]) -> None:
+    """Append `column` to a file; a row gets values[its first column], or empty."""
+    with (folder / name).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    rows = [rows[0] + [column]] + [r + [values.get(r[0], "")] for r in rows[1:]]
+    with (folder / name).open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def optional_csv(folder: Path, name: str) -> list[dict[str, str]]:
+    return read_csv(folder, name) if (folder / name).exists() else []
+
+
+def codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(";") if c.strip()]
 
 
 def problems(folder: Path) -> list[str]:
@@ -92,8 +120,17 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "charge_buckets": buckets,
         "charge_tiers": tiers,
         "charge_filter_values": filter_values,
-        "usage_thresholds": len(read_csv(folder, "usage_thresholds.csv")),
+        "usage_thresholds": len(optional_csv(folder, "usage_thresholds.csv")),
         "subscriptions": len(read_csv(folder, "subscriptions.csv")),
+        "taxes": len(optional_csv(folder, "taxes.csv")),
+        "customer_taxes": sum(len(codes(c["tax_codes"])) for c in read_csv(folder, "customers.csv")),
+        "plan_taxes": sum(len(codes(p.get("tax_codes"))) for p in read_csv(folder, "plans.csv")),
+        "charge_taxes": sum(len(codes(c.get("tax_codes"))) for c in charges),
+        "wallets": len(optional_csv(folder, "wallets.csv")),
+        "wallet_transactions": len(optional_csv(folder, "wallet_transactions.csv")),
+        "coupons": len(optional_csv(folder, "coupons.csv")),
+        "applied_coupons": len(optional_csv(folder, "applied_coupons.csv")),
+        "fx_rates": len(optional_csv(folder, "fx_rates.csv")),
     }
 
 
@@ -369,3 +406,552 @@ def test_pricing_group_keys_fill_three_columns(tmp_path):
                                ("ch_pro_seats", "region", "team", "project")]
     assert query(con, "select properties from catalog.charges where charge_id = 'ch_pro_seats'") == [
         ('{"amount": "25.00", "pricing_group_keys": ["region", "team", "project"]}',)]
+
+
+# ---------------------------------------------------------------- dates and sizes dbt can read
+
+@pytest.mark.parametrize("value", ["20261001", "2026-W40-1", "2026-10-01T10", "2026-10-01T10:00:00+0200",
+                                   "2026-10-01t10:00", "2026-02-30", "2026-10-01T24:00"])
+def test_started_at_must_be_a_form_sql_reads(tmp_path, value):
+    # Python alone reads "20261001" as a date; the SQL would read it as Unix seconds.
+    folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "started_at", value)
+    assert problems(folder) == [f"subscriptions.csv row {row}: started_at={value!r} is not an ISO date or datetime"]
+
+
+@pytest.mark.parametrize("value", ["2026-10-01", "2026-10-01T10:00", "2026-10-01 10:00:00.5Z",
+                                   "2026-10-01T10:00:00-05:00"])
+def test_started_at_iso_forms_are_accepted(tmp_path, value):
+    folder, _ = broken(tmp_path, "subscriptions.csv", "sub_001", "started_at", value)
+    validate(folder)
+
+
+def test_amount_too_large_for_the_money_columns(tmp_path):
+    folder, row = broken(tmp_path, "plans.csv", "starter_usd", "amount", "1" + "0" * 28)
+    assert problems(folder) == [(f"plans.csv row {row}: amount='1{'0' * 28}' is too large "
+                                 f"(rule: at most 28 digits before the point)")]
+
+
+# ---------------------------------------------------------------- taxes
+
+def catalog_with_taxes(tmp_path: Path) -> Path:
+    return add_taxes(copy_catalog(tmp_path))
+
+
+def add_taxes(folder: Path) -> Path:
+    write_csv(folder, "taxes.csv", "code,name,rate,applied_by_default",
+              "vat_fr,TVA,20.00,true", "reduced,Reduced VAT,5.5,", "zero,Exempt,0,false")
+    set_cell(folder, "customers.csv", "cus_001", "tax_codes", " vat_fr ; ;reduced")
+    set_cell(folder, "customers.csv", "cus_002", "tax_codes", "zero")
+    add_column(folder, "plans.csv", "tax_codes", {"starter_usd": "reduced"})
+    add_column(folder, "charges.csv", "tax_codes", {"ch_pro_seats": "zero;vat_fr", "ch_pro_gpus": " "})
+    return folder
+
+
+def test_plans_and_charges_without_tax_codes_column_load():
+    assert "tax_codes" not in read_csv(DEMO, "plans.csv")[0]
+    assert "tax_codes" not in read_csv(DEMO, "charges.csv")[0]
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select count(*) from catalog.plan_taxes union all select count(*) from catalog.charge_taxes") \
+        == [(0,), (0,)]
+
+
+def test_customers_without_tax_codes_column_is_still_refused(tmp_path):
+    folder = copy_catalog(tmp_path)
+    text = (folder / "customers.csv").read_text(encoding="utf-8").splitlines()
+    write_csv(folder, "customers.csv", *(line.rsplit(",", 1)[0] for line in text))
+    assert problems(folder)[0] == "customers.csv: missing columns ['tax_codes'] (rule: SPEC §3 columns)"
+
+
+def test_tax_code_that_does_not_exist(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "customers.csv", "cus_003", "tax_codes", "vat_fr;vat_de")
+    assert problems(folder) == [f"customers.csv row {row}: tax_codes code 'vat_de' does not exist in taxes.csv"]
+
+
+def test_tax_code_without_taxes_file(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "taxes.csv").unlink()
+    add_column(folder, "plans.csv", "tax_codes", {"pro_usd": "vat_fr"})
+    assert problems(folder) == ["plans.csv row 3: tax_codes code 'vat_fr' does not exist in taxes.csv"]
+
+
+def test_tax_code_twice_in_a_row(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_gpus", "tax_codes", "vat_fr; reduced ;vat_fr")
+    assert problems(folder) == [(f"charges.csv row {row}: tax_codes lists 'vat_fr' twice "
+                                 f"(rule: no duplicate codes within a row)")]
+
+
+@pytest.mark.parametrize("rate", ["100.01", "-1", "150"])
+def test_tax_rate_outside_a_percent(tmp_path, rate):
+    folder = catalog_with_taxes(tmp_path)
+    row = set_cell(folder, "taxes.csv", "reduced", "rate", rate)
+    assert problems(folder) == [(f"taxes.csv row {row}: rate={rate!r} is not a percent from 0 to 100 "
+                                 f"(rule: a tax rate is in percent)")]
+
+
+def test_tax_rate_100_is_allowed(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "reduced", "rate", "100")
+    validate(folder)
+
+
+def test_duplicate_tax_code(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "zero", "code", "vat_fr")
+    seats_row = 2 + [c["id"] for c in read_csv(DEMO, "charges.csv")].index("ch_pro_seats")
+    # The second row is refused, so the code it defined is no longer known either.
+    assert problems(folder) == [
+        "taxes.csv row 4: duplicate code 'vat_fr' (first at row 2)",
+        "customers.csv row 3: tax_codes code 'zero' does not exist in taxes.csv",
+        f"charges.csv row {seats_row}: tax_codes code 'zero' does not exist in taxes.csv"]
+
+
+def test_tax_rate_is_required(tmp_path):
+    folder = catalog_with_taxes(tmp_path)
+    set_cell(folder, "taxes.csv", "zero", "rate", "")
+    assert problems(folder) == ["taxes.csv row 4: rate is required"]
+
+
+# ---------------------------------------------------------------- wallets
+
+WALLETS = "id,external_customer_id,currency,rate_amount,priority,expiration_at"
+TRANSACTIONS = "wallet_id,credits,kind,created_at"
+WALLET_CURRENCY_RULE = "(rule: a wallet applies only in its customer's invoice currency)"
+
+
+def catalog_with_wallets(tmp_path: Path) -> Path:
+    return add_wallets(copy_catalog(tmp_path))
+
+
+def add_wallets(folder: Path) -> Path:
+    write_csv(folder, "wallets.csv", WALLETS,
+              "w_acme,cus_001,usd,1.00,,",
+              "w_acme_promo,cus_001,USD,0.5,1,2026-12-31",
+              "w_lumiere,cus_061,EUR,2,50,2026-11-15T12:00:00+01:00")
+    write_csv(folder, "wallet_transactions.csv", TRANSACTIONS,
+              "w_acme,100,purchased,2026-09-01",
+              "w_acme_promo,10.123456789,granted,2026-09-15T08:30:00Z",
+              "w_lumiere,0.00001,purchased,2026-11-15T11:00:00Z",
+              "w_acme,25.5,granted,2026-10-01 00:00")
+    return folder
+
+
+def test_wallet_on_unknown_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "external_customer_id", "cus_999")
+    assert problems(folder) == ["wallets.csv row 2: external_customer_id 'cus_999' does not exist in customers.csv"]
+
+
+def test_wallet_currency_differs_from_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_lumiere", "currency", "USD")
+    assert problems(folder) == [
+        f"wallets.csv row 4: wallet currency USD differs from customer 'cus_061' currency EUR {WALLET_CURRENCY_RULE}"]
+
+
+def test_wallet_currency_unknown(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "currency", "credits")
+    assert problems(folder) == ["wallets.csv row 2: currency 'credits' is not a known ISO 4217 code"]
+
+
+def test_duplicate_and_missing_wallet_id(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme_promo", "id", "w_acme")
+    set_cell(folder, "wallets.csv", "w_lumiere", "id", "")
+    # transactions of the refused rows point to no wallet
+    assert problems(folder) == [
+        "wallets.csv row 3: duplicate id 'w_acme' (first at row 2)",
+        "wallets.csv row 4: id is required",
+        "wallet_transactions.csv row 3: wallet_id 'w_acme_promo' does not exist in wallets.csv",
+        "wallet_transactions.csv row 4: wallet_id 'w_lumiere' does not exist in wallets.csv"]
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "0.0000"])
+def test_wallet_rate_amount_must_be_positive(tmp_path, rate):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "rate_amount", rate)
+    assert problems(folder) == [(f"wallets.csv row 2: rate_amount={rate!r} must be above 0 "
+                                 f"(rule: rate_amount is the currency value of one credit)")]
+
+
+def test_wallet_rate_amount_is_required(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "rate_amount", "")
+    assert problems(folder) == ["wallets.csv row 2: rate_amount is required"]
+
+
+@pytest.mark.parametrize("priority", ["0", "51", "2.5", "-1", "+3", "high"])
+def test_wallet_priority_outside_1_to_50(tmp_path, priority):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "priority", priority)
+    assert problems(folder) == [(f"wallets.csv row 2: priority={priority!r} must be a whole number from 1 to 50 "
+                                 f"(rule: Lago wallet priority 1..50; empty = 50)")]
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "31/12/2026", "20261231"])
+def test_wallet_expiration_not_iso(tmp_path, value):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallets.csv", "w_acme", "expiration_at", value)
+    assert problems(folder) == [f"wallets.csv row 2: expiration_at={value!r} is not an ISO date or datetime"]
+
+
+def test_at_most_ten_wallets_per_customer(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    write_csv(folder, "wallets.csv", WALLETS, *(f"w{i},cus_002,USD,1,," for i in range(12)),
+              "w_acme,cus_001,USD,1,,", "w_acme_promo,cus_001,USD,1,,", "w_lumiere,cus_061,EUR,1,,")
+    rule = "(rule: at most 10 wallets per customer; billing stacks at most 10)"
+    assert problems(folder) == [f"wallets.csv row {line}: customer 'cus_002' has more than 10 wallets {rule}"
+                                for line in (12, 13)]
+
+
+def test_transaction_on_unknown_wallet(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "wallet_id", "w_nope")
+    assert problems(folder) == ["wallet_transactions.csv row 4: wallet_id 'w_nope' does not exist in wallets.csv"]
+
+
+@pytest.mark.parametrize("credits, message", [
+    ("0", "credits='0' must be above 0 (rule: a transaction adds credits)"),
+    ("-10", "credits='-10' must be above 0 (rule: a transaction adds credits)"),
+    ("0.000009", ("credits='0.000009' is 0 once floored to 5 decimals (rule: credits > 0; Lago keeps 5 decimals "
+                  "of credits)")),
+    ("ten", "credits='ten' is not a decimal number"),
+    ("", "credits is required"),
+])
+def test_transaction_credits_must_be_positive(tmp_path, credits, message):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "credits", credits)
+    assert problems(folder) == [f"wallet_transactions.csv row 4: {message}"]
+
+
+def test_transaction_credits_floor_keeps_large_values_exact(tmp_path):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "credits", "123456789012345678901234567.999999")
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select credits::varchar from catalog.wallet_transactions where wallet_id = 'w_lumiere'") \
+        == [("123456789012345678901234567.9999900000",)]
+
+
+@pytest.mark.parametrize("kind", ["paid", "Granted", "voided", ""])
+def test_transaction_kind_unknown(tmp_path, kind):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "kind", kind)
+    assert problems(folder) == [(f"wallet_transactions.csv row 4: kind {kind!r} is unknown "
+                                 f"(rule: one of ['granted', 'purchased'])")]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("", "created_at is required"),
+    ("yesterday", "created_at='yesterday' is not an ISO date or datetime"),
+])
+def test_transaction_created_at_required_iso(tmp_path, value, message):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", "w_lumiere", "created_at", value)
+    assert problems(folder) == [f"wallet_transactions.csv row 4: {message}"]
+
+
+@pytest.mark.parametrize("wallet, created, expiration", [
+    # the wallet expires 2026-11-15T11:00:00Z (12:00 in +01:00)
+    ("w_lumiere", "2026-11-15T11:00:01Z", "2026-11-15T12:00:00+01:00"),
+    ("w_lumiere", "2026-11-16", "2026-11-15T12:00:00+01:00"),
+    # a bare date is 00:00 UTC of that date
+    ("w_acme_promo", "2026-12-31T00:00:00.000001", "2026-12-31"),
+])
+def test_transaction_after_wallet_expiration(tmp_path, wallet, created, expiration):
+    folder = catalog_with_wallets(tmp_path)
+    row = set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
+    assert problems(folder) == [(f"wallet_transactions.csv row {row}: created_at {created} is after wallet "
+                                 f"{wallet!r} expiration_at {expiration} (rule: no credits on an expired wallet)")]
+
+
+@pytest.mark.parametrize("wallet, created", [
+    ("w_lumiere", "2026-11-15T12:00:00+01:00"), ("w_lumiere", "2026-11-15T11:00:00"),
+    ("w_acme_promo", "2026-12-31"), ("w_acme_promo", "2026-12-31T01:00:00+01:00"),
+])
+def test_transaction_at_wallet_expiration_is_allowed(tmp_path, wallet, created):
+    folder = catalog_with_wallets(tmp_path)
+    set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
+    validate(folder)
+
+
+# ---------------------------------------------------------------- coupons
+
+COUPONS = "code,coupon_type,amount,percentage_rate,frequency,frequency_duration"
+APPLIED = "coupon_code,external_customer_id,applied_at"
+
+
+def catalog_with_coupons(tmp_path: Path) -> Path:
+    return add_coupons(copy_catalog(tmp_path))
+
+
+def add_coupons(folder: Path) -> Path:
+    write_csv(folder, "coupons.csv", COUPONS,
+              "welcome,fixed_amount,50.00,,once,",
+              "launch,percentage,,12.5,recurring,3",
+              "partner,percentage,7,100,forever,2",
+              "loyal,fixed_amount,5,,recurring,12")
+    write_csv(folder, "applied_coupons.csv", APPLIED,
+              "welcome,cus_001,2026-09-01",
+              "launch,cus_001,2026-09-02T10:00:00Z",
+              "partner,cus_061,2026-10-01T00:00:00+02:00",
+              "loyal,cus_002,2026-10-15 08:00")
+    return folder
+
+
+def test_duplicate_coupon_code(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "loyal", "code", "welcome")
+    assert problems(folder) == ["coupons.csv row 5: duplicate code 'welcome' (first at row 2)",
+                                "applied_coupons.csv row 5: coupon_code 'loyal' does not exist in coupons.csv"]
+
+
+def test_coupon_type_unknown(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "coupon_type", "free_month")
+    assert problems(folder) == [(
+        "coupons.csv row 2: coupon_type 'free_month' is unknown (rule: one of ['fixed_amount', 'percentage'])")]
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("0", "amount='0' must be above 0 (rule: a fixed_amount coupon needs amount > 0)"),
+    ("-5", "amount='-5' must be above 0 (rule: a fixed_amount coupon needs amount > 0)"),
+    ("", "amount is required"),
+])
+def test_fixed_amount_coupon_needs_a_positive_amount(tmp_path, amount, message):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "amount", amount)
+    assert problems(folder) == [f"coupons.csv row 2: {message}"]
+
+
+@pytest.mark.parametrize("rate", ["0", "100.5", "-10"])
+def test_percentage_coupon_rate_above_0_at_most_100(tmp_path, rate):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "percentage_rate", rate)
+    assert problems(folder) == [(f"coupons.csv row 3: percentage_rate={rate!r} must be above 0 and at most 100 "
+                                 f"(rule: a percentage coupon needs 0 < percentage_rate <= 100)")]
+
+
+def test_percentage_coupon_needs_a_rate(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "percentage_rate", "")
+    assert problems(folder) == ["coupons.csv row 3: percentage_rate is required"]
+
+
+def test_coupon_frequency_unknown(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "welcome", "frequency", "monthly")
+    assert problems(folder) == [(
+        "coupons.csv row 2: frequency 'monthly' is unknown (rule: one of ['forever', 'once', 'recurring'])")]
+
+
+@pytest.mark.parametrize("duration", ["", "0", "1.5", "-2"])
+def test_recurring_coupon_needs_a_duration(tmp_path, duration):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "coupons.csv", "launch", "frequency_duration", duration)
+    assert problems(folder) == [(f"coupons.csv row 3: frequency_duration={duration!r} must be a whole number of "
+                                 f"at least 1 (rule: a recurring coupon needs frequency_duration > 0)")]
+
+
+def test_applied_coupon_unknown_coupon_and_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "partner", "external_customer_id", "cus_999")
+    set_cell(folder, "applied_coupons.csv", "loyal", "coupon_code", "nope")
+    assert problems(folder) == [
+        "applied_coupons.csv row 4: external_customer_id 'cus_999' does not exist in customers.csv",
+        "applied_coupons.csv row 5: coupon_code 'nope' does not exist in coupons.csv"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("", "applied_at is required"),
+    ("01/10/2026", "applied_at='01/10/2026' is not an ISO date or datetime"),
+])
+def test_applied_coupon_applied_at_required_iso(tmp_path, value, message):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "partner", "applied_at", value)
+    assert problems(folder) == [f"applied_coupons.csv row 4: {message}"]
+
+
+def test_same_coupon_applied_twice_to_a_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    set_cell(folder, "applied_coupons.csv", "launch", "coupon_code", "welcome")
+    assert problems(folder) == [(
+        "applied_coupons.csv row 3: coupon 'welcome' is already applied to customer 'cus_001' "
+        "(row 2; rule: a coupon applies once per customer)")]
+
+
+def test_at_most_ten_applied_coupons_per_customer(tmp_path):
+    folder = catalog_with_coupons(tmp_path)
+    write_csv(folder, "coupons.csv", COUPONS, *(f"c{i},percentage,,1,forever," for i in range(12)))
+    write_csv(folder, "applied_coupons.csv", APPLIED, *(f"c{i},cus_003,2026-09-01" for i in range(12)),
+              "c0,cus_004,2026-09-01")
+    rule = "(rule: at most 10 applied coupons per customer; billing stacks at most 10)"
+    assert problems(folder) == [f"applied_coupons.csv row {line}: customer 'cus_003' has more than 10 applied "
+                                f"coupons {rule}" for line in (12, 13)]
+
+
+# ---------------------------------------------------------------- exchange rates
+
+def test_demo_fx_rates_load_exactly():
+    con = duckdb.connect(":memory:")
+    load(con, DEMO)
+    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates order by all") == [
+        (r["date"], r["currency"], f"{Decimal(r['rate']):.10f}") for r in read_csv(DEMO, "fx_rates.csv")]
+    assert query(con, "select count(*) from catalog.fx_rates")[0][0] == 6
+
+
+def test_fx_currency_is_upper_cased(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,eur,1.08")
+    con = duckdb.connect(":memory:")
+    load(con, folder)
+    assert query(con, "select * from catalog.fx_rates") == [("2026-09-01", "EUR", Decimal("1.08"))]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2026-09-01T00:00:00Z", "date='2026-09-01T00:00:00Z' is not an ISO date (YYYY-MM-DD)"),
+    ("2026-9-1", "date='2026-9-1' is not an ISO date (YYYY-MM-DD)"),
+    ("", "date is required"),
+])
+def test_fx_date_not_an_iso_date(tmp_path, value, message):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", f"{value},EUR,1.08")
+    assert problems(folder) == [f"fx_rates.csv row 2: {message}"]
+
+
+def test_fx_currency_unknown(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,EURO,1.08")
+    assert problems(folder) == ["fx_rates.csv row 2: currency 'EURO' is not a known ISO 4217 code"]
+
+
+@pytest.mark.parametrize("rate", ["0", "-1.08"])
+def test_fx_rate_must_be_positive(tmp_path, rate):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", f"2026-09-01,EUR,{rate}")
+    assert problems(folder) == [f"fx_rates.csv row 2: rate={rate!r} must be above 0 (rule: an exchange rate is positive)"]
+
+
+def test_fx_duplicate_date_and_currency(tmp_path):
+    folder = copy_catalog(tmp_path)
+    write_csv(folder, "fx_rates.csv", "date,currency,rate",
+              "2026-09-01,EUR,1.08", "2026-09-01,JPY,0.0067", "2026-10-01,EUR,1.09", "2026-09-01,eur,1.07")
+    assert problems(folder) == ["fx_rates.csv row 5: duplicate date and currency (2026-09-01, EUR) (first at row 2)"]
+
+
+# ---------------------------------------------------------------- all the money files at once
+
+def test_every_money_file_loads_exactly(tmp_path):
+    folder = add_coupons(add_wallets(add_taxes(copy_catalog(tmp_path))))
+    write_csv(folder, "fx_rates.csv", "date,currency,rate", "2026-09-01,EUR,1.0850", "2026-09-01,jpy,0.00679")
+    con = duckdb.connect(":memory:")
+    counts = load(con, folder)
+    assert counts == expected_counts(folder)
+    assert all(counts[t] > 0 for t in ("taxes", "customer_taxes", "plan_taxes", "charge_taxes", "wallets",
+                                       "wallet_transactions", "coupons", "applied_coupons", "fx_rates"))
+    assert query(con, "select tax_code, name, rate::varchar, applied_by_default from catalog.taxes "
+                      "order by tax_code") == [
+        ("reduced", "Reduced VAT", "5.5000000000", False), ("vat_fr", "TVA", "20.0000000000", True),
+        ("zero", "Exempt", "0.0000000000", False)]
+    assert query(con, "select * from catalog.customer_taxes order by all") == [
+        ("cus_001", "reduced"), ("cus_001", "vat_fr"), ("cus_002", "zero")]
+    assert query(con, "select * from catalog.plan_taxes order by all") == [("starter_usd", "reduced")]
+    assert query(con, "select * from catalog.charge_taxes order by all") == [
+        ("ch_pro_seats", "vat_fr"), ("ch_pro_seats", "zero")]
+    assert query(con, "select wallet_id, external_customer_id, currency, rate_amount::varchar, priority, "
+                      "expiration_at, line_number from catalog.wallets order by line_number") == [
+        ("w_acme", "cus_001", "USD", "1.0000000000", 50, None, 2),
+        ("w_acme_promo", "cus_001", "USD", "0.5000000000", 1, "2026-12-31", 3),
+        ("w_lumiere", "cus_061", "EUR", "2.0000000000", 50, "2026-11-15T12:00:00+01:00", 4)]
+    # credits are floored to 5 decimals, as Lago does on input
+    assert query(con, "select wallet_id, credits::varchar, kind, created_at, line_number "
+                      "from catalog.wallet_transactions order by line_number") == [
+        ("w_acme", "100.0000000000", "purchased", "2026-09-01", 2),
+        ("w_acme_promo", "10.1234500000", "granted", "2026-09-15T08:30:00Z", 3),
+        ("w_lumiere", "0.0000100000", "purchased", "2026-11-15T11:00:00Z", 4),
+        ("w_acme", "25.5000000000", "granted", "2026-10-01 00:00", 5)]
+    # only the value of the coupon's type is kept; frequency_duration only for recurring
+    assert query(con, "select coupon_code, coupon_type, amount::varchar, percentage_rate::varchar, frequency, "
+                      "frequency_duration from catalog.coupons order by coupon_code") == [
+        ("launch", "percentage", None, "12.5000000000", "recurring", 3),
+        ("loyal", "fixed_amount", "5.0000000000", None, "recurring", 12),
+        ("partner", "percentage", None, "100.0000000000", "forever", None),
+        ("welcome", "fixed_amount", "50.0000000000", None, "once", None)]
+    assert query(con, "select * from catalog.applied_coupons order by line_number") == [
+        ("welcome", "cus_001", "2026-09-01", 2),
+        ("launch", "cus_001", "2026-09-02T10:00:00Z", 3),
+        ("partner", "cus_061", "2026-10-01T00:00:00+02:00", 4),
+        ("loyal", "cus_002", "2026-10-15 08:00", 5)]
+    assert query(con, "select rate_date, currency, rate::varchar from catalog.fx_rates order by all") == [
+        ("2026-09-01", "EUR", "1.0850000000"), ("2026-09-01", "JPY", "0.0067900000")]
+
+
+# ---------------------------------------------------------------- the staging models over them
+
+MONEY_STAGING = ["stg_taxes", "stg_customer_taxes", "stg_plan_taxes", "stg_charge_taxes", "stg_wallets",
+                 "stg_wallet_transactions", "stg_coupons", "stg_applied_coupons", "stg_fx_rates"]
+
+
+def test_money_staging_models(tmp_path):
+    folder = add_coupons(add_wallets(add_taxes(copy_catalog(tmp_path))))
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        load(con, folder)
+    env = {**os.environ, "TALLY_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "--select", *MONEY_STAGING,
+                          "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
+                          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                         capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        def rows(model: str, order: str) -> list[tuple]:
+            return query(con, f"select * from staging.{model} order by {order}")
+
+        def columns(model: str) -> list[str]:
+            return [c[0] for c in con.execute(f"select * from staging.{model} limit 0").description]
+
+        assert {m: columns(m) for m in MONEY_STAGING} == {
+            "stg_taxes": ["tax_code", "tax_name", "rate", "applied_by_default"],
+            "stg_customer_taxes": ["external_customer_id", "tax_code"],
+            "stg_plan_taxes": ["plan_code", "tax_code"],
+            "stg_charge_taxes": ["charge_id", "tax_code"],
+            "stg_wallets": ["wallet_id", "external_customer_id", "currency", "rate_amount", "priority", "expires_at",
+                            "wallet_order"],
+            "stg_wallet_transactions": ["wallet_id", "credits", "kind", "created_at", "line_number"],
+            "stg_coupons": ["coupon_code", "coupon_type", "amount", "percentage_rate", "frequency",
+                            "frequency_duration"],
+            "stg_applied_coupons": ["coupon_code", "external_customer_id", "applied_at", "applied_order"],
+            "stg_fx_rates": ["rate_date", "currency", "rate"],
+        }
+        assert rows("stg_taxes", "tax_code") == [
+            ("reduced", "Reduced VAT", Decimal("5.5"), False), ("vat_fr", "TVA", Decimal(20), True),
+            ("zero", "Exempt", Decimal(0), False)]
+        assert rows("stg_customer_taxes", "all") == [("cus_001", "reduced"), ("cus_001", "vat_fr"),
+                                                     ("cus_002", "zero")]
+        assert rows("stg_plan_taxes", "all") == [("starter_usd", "reduced")]
+        assert rows("stg_charge_taxes", "all") == [("ch_pro_seats", "vat_fr"), ("ch_pro_seats", "zero")]
+        # expiration: none; a bare date (00:00 UTC); 12:00 at +01:00
+        assert rows("stg_wallets", "wallet_order") == [
+            ("w_acme", "cus_001", "USD", Decimal(1), 50, None, 2),
+            ("w_acme_promo", "cus_001", "USD", Decimal("0.5"), 1, datetime(2026, 12, 31), 3),
+            ("w_lumiere", "cus_061", "EUR", Decimal(2), 50, datetime(2026, 11, 15, 11), 4)]
+        assert rows("stg_wallet_transactions", "line_number") == [
+            ("w_acme", Decimal(100), "purchased", datetime(2026, 9, 1), 2),
+            ("w_acme_promo", Decimal("10.12345"), "granted", datetime(2026, 9, 15, 8, 30), 3),
+            ("w_lumiere", Decimal("0.00001"), "purchased", datetime(2026, 11, 15, 11), 4),
+            ("w_acme", Decimal("25.5"), "granted", datetime(2026, 10, 1), 5)]
+        assert rows("stg_coupons", "coupon_code") == [
+            ("launch", "percentage", None, Decimal("12.5"), "recurring", 3),
+            ("loyal", "fixed_amount", Decimal(5), None, "recurring", 12),
+            ("partner", "percentage", None, Decimal(100), "forever", None),
+            ("welcome", "fixed_amount", Decimal(50), None, "once", None)]
+        assert rows("stg_applied_coupons", "applied_order") == [
+            ("welcome", "cus_001", datetime(2026, 9, 1), 2),
+            ("launch", "cus_001", datetime(2026, 9, 2, 10), 3),
+            ("partner", "cus_061", datetime(2026, 9, 30, 22), 4),
+            ("loyal", "cus_002", datetime(2026, 10, 15, 8), 5)]
+        assert rows("stg_fx_rates", "all") == [
+            (date.fromisoformat(r["date"]), r["currency"], Decimal(r["rate"])) for r in read_csv(DEMO, "fx_rates.csv")]

@@ -32,3 +32,12 @@ end
 {% macro micros_between(start_ts, end_ts) %}{{ return(adapter.dispatch('micros_between', 'tally')(start_ts, end_ts)) }}{% endmacro %}
 {% macro default__micros_between(start_ts, end_ts) %}date_diff('microsecond', {{ start_ts }}, {{ end_ts }}){% endmacro %}
 {% macro spark__micros_between(start_ts, end_ts) %}(unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})){% endmacro %}
+
+{#- A catalog date or datetime (validated by orchestration/catalog.py) as a UTC instant: a bare
+    date (YYYY-MM-DD) is 00:00 UTC of that day, a datetime without offset is UTC. Null stays null. -#}
+{% macro utc_date_or_timestamp(txt) -%}
+case
+    when length({{ txt }}) = 10 then cast(cast({{ txt }} as date) as timestamp)
+    else {{ tally.parse_event_timestamp(txt) }}
+end
+{%- endmacro %}
