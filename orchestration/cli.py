@@ -75,13 +75,17 @@ def _money(amount) -> str:
 
 
 def print_summary(s) -> None:
+    # one column per currency, one row per step from fees to total: fits a terminal
     table = Table(title=f"Invoices {s.months[0]:%Y-%m} to {s.months[1]:%Y-%m}")
-    for col in ("currency", "invoices", "fees", "of which commitments", "progressive credit", "coupons", "taxes",
-                "credits used", "total"):
-        table.add_column(col, justify="left" if col == "currency" else "right")
+    table.add_column("")
+    for currency, *_ in s.money:
+        table.add_column(currency, justify="right")
     counts = {currency: count for currency, count, _ in s.totals}
-    for currency, *amounts in s.money:
-        table.add_row(currency, str(counts[currency]), *(_money(a) for a in amounts))
+    table.add_row("invoices", *(str(counts[currency]) for currency, *_ in s.money))
+    labels = ("fees", "  of which commitments", "progressive credit", "coupons", "taxes", "prepaid credits used",
+              "total")
+    for i, label in enumerate(labels, start=1):
+        table.add_row(label, *(_money(row[i]) for row in s.money))
     console.print(table)
     console.print(f"invoices: {s.invoices} (" + ", ".join(f"{t} {n}" for t, n in s.invoice_types) + ")")
     console.print(f"events sent: {s.events_sent} = billed {s.events_billed} + quarantined "
