@@ -20,9 +20,10 @@ PUBLISHED = {
     "fct_quarantined_events": "quarantined_events",
     "fct_credit_notes": "credit_notes",
     "fct_wallet_ledger": "wallet_ledger",
+    "fct_revenue_by_month": "revenue_by_month",
 }
 # tables that describe all history up to the run's horizon: replaced whole
-WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger")
+WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger", "revenue_by_month")
 # tables merged month by month (the rest describe all events and are replaced whole)
 BY_INVOICE = ("invoice_lines", "fee_tiers")
 ORDER = {
@@ -34,6 +35,7 @@ ORDER = {
     "quarantined_events": "source_file, line_number, reason",
     "credit_notes": "credit_note_id",
     "wallet_ledger": "wallet_id, entry_at, entry_type, invoice_id",
+    "revenue_by_month": "billing_month, currency",
 }
 
 
