@@ -23,7 +23,11 @@ PUBLISHED = {
     "fct_revenue_by_month": "revenue_by_month",
 }
 # tables that describe all history up to the run's horizon: replaced whole
-WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger", "revenue_by_month")
+WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger")
+# tables keyed by billing month (the month of period_end): fct_invoices holds only the run's
+# window, so replacing these whole would erase earlier months; the window is whole months
+# (Dagster monthly partitions), so billing_month in [start, end) is exactly its invoices.
+BY_MONTH = ("revenue_by_month",)
 # tables merged month by month (the rest describe all events and are replaced whole)
 BY_INVOICE = ("invoice_lines", "fee_tiers")
 ORDER = {
@@ -58,6 +62,8 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
         for table in BY_INVOICE:
             con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
         con.execute(f"delete from billing.invoices where {in_window}", [start, end])
+        for table in BY_MONTH:
+            con.execute(f"delete from billing.{table} where billing_month >= ? and billing_month < ?", [start, end])
         for mart, table in PUBLISHED.items():
             if table in WHOLE:
                 con.execute(f"delete from billing.{table}")

@@ -60,3 +60,19 @@ def test_currency_without_rate_keeps_its_revenue(tmp_path_factory, small_catalog
     assert [r for r in revenue if r[1] == "JPY"] == [
         (date(2026, 10, 1), "JPY", "USD", 1, D("724"), D("724"), D("0"), D("724"), None, None, None, None)]
     assert sum(r[7] for r in revenue) == D("62.77") + D("103.68") + D("724")
+
+
+def test_a_later_month_keeps_earlier_months(tmp_path_factory, small_catalog):
+    # fct_invoices holds only the run's window: publishing November must merge, not erase October
+    base = tmp_path_factory.mktemp("two_months")
+    october = run(base, small_catalog, ["2026-10-01,EUR,1.10", "2026-10-15,JPY,0.0068"])
+    tally("run", "--catalog", str(base / "catalog"), "--landing", str(base / "landing"),
+          "--warehouse", str(base / "w.duckdb"), "--period", "2026-11")
+    both = rows(base / "w.duckdb", f"select {COLUMNS} from billing.revenue_by_month order by billing_month, currency")
+    assert [r for r in both if r[0] == date(2026, 10, 1)] == october
+    # November (lines as billed, no new events): sub_a 49.00 USD plan, usage lines 0;
+    # sub_b 30.00 EUR December in advance + seats 10.00 (recurring) + storage 1.00 = 41.00 EUR × 1.10 (latest on or before Nov 30 is still 2026-10-01) = 45.10
+    assert [(r[0], r[1], r[7], r[9], r[11]) for r in both if r[0] == date(2026, 11, 1)] == [
+        (date(2026, 11, 1), "EUR", D("41"), date(2026, 10, 1), D("45.10")),
+        (date(2026, 11, 1), "USD", D("49"), None, D("49")),
+    ]
