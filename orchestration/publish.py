@@ -20,9 +20,14 @@ PUBLISHED = {
     "fct_quarantined_events": "quarantined_events",
     "fct_credit_notes": "credit_notes",
     "fct_wallet_ledger": "wallet_ledger",
+    "fct_revenue_by_month": "revenue_by_month",
 }
 # tables that describe all history up to the run's horizon: replaced whole
 WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger")
+# tables keyed by billing month (the month of period_end): fct_invoices holds only the run's
+# window, so replacing these whole would erase earlier months; the window is whole months
+# (Dagster monthly partitions), so billing_month in [start, end) is exactly its invoices.
+BY_MONTH = ("revenue_by_month",)
 # tables merged month by month (the rest describe all events and are replaced whole)
 BY_INVOICE = ("invoice_lines", "fee_tiers")
 ORDER = {
@@ -34,6 +39,7 @@ ORDER = {
     "quarantined_events": "source_file, line_number, reason",
     "credit_notes": "credit_note_id",
     "wallet_ledger": "wallet_id, entry_at, entry_type, invoice_id",
+    "revenue_by_month": "billing_month, currency",
 }
 
 
@@ -56,6 +62,8 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
         for table in BY_INVOICE:
             con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
         con.execute(f"delete from billing.invoices where {in_window}", [start, end])
+        for table in BY_MONTH:
+            con.execute(f"delete from billing.{table} where billing_month >= ? and billing_month < ?", [start, end])
         for mart, table in PUBLISHED.items():
             if table in WHOLE:
                 con.execute(f"delete from billing.{table}")
