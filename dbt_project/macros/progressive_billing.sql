@@ -1,37 +1,53 @@
 {#- Progressive billing (Lago usage thresholds, reference §5): the state of every price bucket
-    of a billable period after each of its events, in linear time — running meters by window
-    functions, then the charge-model macros applied once per state, then rounded per fee.
+    of a billable period after each of its events, in linear time.
 
     Emits CTEs (no leading `with`), shared by int_progressive_invoices and int_progressive_fees:
       pb_periods   billable periods of the subscriptions whose plan has usage thresholds
-                   (restricted to the periods of `period_filter`, a relation with
-                   external_subscription_id and period_index, when given);
-      pb_states    one row per bucket state:
-                   - a start state (is_start) per bucket that exists at the period start:
-                     a recurring bucket with units carried from earlier periods, or, for a
-                     charge filter with nothing carried, its default bucket (group_key '',
-                     is_default_start) at 0 units — a graduated first-tier flat, a volume first
-                     range flat. That default bucket goes away at the filter's first event
-                     when the event belongs to a pricing group (as in int_usage_by_period's
-                     grid, which keeps it only for a filter without events);
+                   (only the periods of `period_filter`, a relation with
+                   external_subscription_id and period_index, when given), with an integer
+                   period_key;
+      pb_states    one row per bucket state, as int_charge_fees would bill the bucket if the
+                   period ended there:
+                   - a start state (is_start) per bucket that exists at the period start: a
+                     recurring bucket with units carried from earlier periods (its last
+                     carried event), or, for a charge filter with nothing carried, its default
+                     bucket (group_key '', is_default_start) at 0 units — a graduated
+                     first-tier flat, a volume first-range flat. The default bucket goes away
+                     at the filter's first event (int_usage_by_period's grid keeps it only for
+                     a filter without events);
                    - an event state after each in-period event of the bucket.
-                   With units (metric rounding applied), events_count (as int_usage_by_period:
-                   a recurring bucket counts its carried events), precise_amount (the model's
-                   amount, negatives 0) and amount (rounded to the currency's minor unit), as
-                   int_charge_fees would bill the bucket if the period ended at that event.
+                   Columns: the bucket, period_key, ordinal (the state's rank in its bucket and
+                   period; 0 for a default start), is_start, is_default_start, event_at (of
+                   the event; of the last carried one for a carried start), units (metric
+                   rounding applied), events_count (carried events included, as
+                   int_usage_by_period), precise_amount (negatives 0), amount (rounded to the
+                   currency's minor unit) and previous_amount: the bucket's rounded amount
+                   before the event (0 for a bucket's first state; a carried bucket's first
+                   event starts from its carried amount).
+
+    How, in linear time: per aggregation, window functions give the running units after each
+    event — count: running count; sum: running sum (recurring: from the carried value);
+    max: running max; latest: the event's value (negatives 0); unique_count: running sum of
+    Lago's +1/-1/0 per-event contribution — and, in the same pass, the units before it. The
+    charge-model macros then price each distinct (charge, bucket, units) once; percentage,
+    whose amount also depends on the events' order, is priced per event from running figures
+    (free units, free events, per-transaction min/max amounts), as its macro does.
     Events are ordered by (event_at, source_file, line_number, file_checksum), as
     int_usage_by_period picks the latest value.
 
-    Left out of progressive billing: weighted_sum_agg charges (their usage depends on time
-    elapsed, not only on events). All the other aggregations and charge models are in,
-    percentage with free units and per-transaction min/max included. -#}
+    Left out of progressive billing: weighted_sum_agg charges (their usage grows with time
+    elapsed, not with events). Every other aggregation and charge model is in. -#}
 {% macro progressive_bucket_states(period_filter=none) -%}
+{%- set bucket = 'period_key, charge_key, filter_index, group_key' -%}
+{%- set event_order = 'event_at, source_file, line_number, file_checksum' -%}
 pb_thresholds as (
     select * from {{ ref('stg_usage_thresholds') }}
 ),
 
 pb_periods as (
-    select periods.*
+    select
+        periods.*,
+        row_number() over (order by periods.external_subscription_id, periods.period_index) as period_key
     from {{ ref('int_billing_periods') }} as periods
     {%- if period_filter %}
     inner join {{ period_filter }} as period_filter
@@ -45,6 +61,7 @@ pb_periods as (
 pb_charges as (
     select
         charges.charge_id,
+        row_number() over (order by charges.charge_id) as charge_key,
         charges.plan_code,
         charges.billable_metric_code,
         charges.charge_model,
@@ -70,17 +87,14 @@ pb_tiers as (
     from {{ ref('stg_charge_tiers') }}
 ),
 
-pb_currencies as (
-    select * from {{ ref('currencies') }}
-),
-
 -- the events each period's meters see (as int_usage_by_period): the period's own, and for a
 -- recurring metric every earlier one too (carried)
 pb_windowed as (
     select
+        pb_periods.period_key,
         pb_periods.external_subscription_id,
         pb_periods.period_index,
-        pb_periods.currency,
+        pb_charges.charge_key,
         charge_events.charge_id,
         charge_events.filter_index,
         charge_events.group_key,
@@ -106,95 +120,252 @@ pb_windowed as (
 ),
 
 -- unique_count: each event adds +1 (add after a remove), -1 (remove after an add) or 0 (same
--- operation as the id's previous one, the first one compared with `remove`): Lago's
--- operation_value; the running sum is the number of ids whose last operation is `add`
-pb_contributions as (
+-- operation as the id's previous one; the first one is compared with `remove`): Lago's
+-- operation_value. Their running sum = the ids whose last operation is `add`.
+pb_unique_contributions as (
     select
         pb_windowed.*,
         case
             when is_remove = coalesce(lag(is_remove) over (
-                partition by external_subscription_id, period_index, charge_id, filter_index, group_key,
-                    field_value_text
-                order by event_at, source_file, line_number, file_checksum), true) then 0
+                partition by {{ bucket }}, field_value_text order by {{ event_order }}), true) then 0
             when is_remove then -1
             else 1
-        end as unique_contribution
+        end as contribution
     from pb_windowed
     where aggregation_type = 'unique_count_agg'
-    union all
-    select pb_windowed.*, 0 as unique_contribution
-    from pb_windowed
-    where aggregation_type <> 'unique_count_agg'
 ),
 
+{%- set identity = 'period_key, external_subscription_id, period_index, charge_key, charge_id, filter_index, group_key, charge_model, rounding_function, rounding_precision, event_at, source_file, line_number, file_checksum, event_value, is_in_period' %}
+
+-- running units after (units_after) and before (units_before, null for a bucket's first
+-- event) each event, one window pass per aggregation; ordinal = rank in the bucket and period
+-- (carried events first); carried = the bucket's carried events
 pb_running as (
-    select
-        pb_contributions.*,
-        count(*) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by event_at, source_file, line_number, file_checksum
-            rows between unbounded preceding and current row
-        ) as running_events,
-        sum(event_value) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by event_at, source_file, line_number, file_checksum
-            rows between unbounded preceding and current row
-        ) as running_sum,
-        max(event_value) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by event_at, source_file, line_number, file_checksum
-            rows between unbounded preceding and current row
-        ) as running_max,
-        sum(unique_contribution) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by event_at, source_file, line_number, file_checksum
-            rows between unbounded preceding and current row
-        ) as running_unique,
-        -- the last carried event holds the bucket's state at the period start
-        coalesce(lead(is_in_period) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by event_at, source_file, line_number, file_checksum
-        ), true) as is_followed_by_period
-    from pb_contributions
+    select {{ identity }}, ordinal, 0 as carried,
+        {{ tally.to_num('ordinal') }} as units_after,
+        case when ordinal > 1 then {{ tally.to_num('ordinal - 1') }} end as units_before
+    from (
+        select pb_windowed.*, row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal
+        from pb_windowed
+        where aggregation_type = 'count_agg'
+    ) as counted
+    union all
+    select {{ identity }}, ordinal, carried,
+        {{ tally.to_num('coalesce(running_sum, 0)') }} as units_after,
+        case when ordinal > 1 then {{ tally.to_num('coalesce(running_sum, 0) - coalesce(event_value, 0)') }} end as units_before
+    from (
+        select
+            pb_windowed.*,
+            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
+            sum(case when is_in_period then 0 else 1 end) over (partition by {{ bucket }}) as carried,
+            sum(event_value) over (
+                partition by {{ bucket }} order by {{ event_order }}
+                rows between unbounded preceding and current row
+            ) as running_sum
+        from pb_windowed
+        where aggregation_type = 'sum_agg'
+    ) as summed
+    union all
+    select {{ identity }}, ordinal, 0 as carried,
+        {{ tally.to_num('coalesce(running_max, 0)') }} as units_after,
+        case when ordinal > 1 then {{ tally.to_num('coalesce(previous_max, 0)') }} end as units_before
+    from (
+        select
+            pb_windowed.*,
+            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
+            max(event_value) over (
+                partition by {{ bucket }} order by {{ event_order }}
+                rows between unbounded preceding and current row
+            ) as running_max,
+            max(event_value) over (
+                partition by {{ bucket }} order by {{ event_order }}
+                rows between unbounded preceding and 1 preceding
+            ) as previous_max
+        from pb_windowed
+        where aggregation_type = 'max_agg'
+    ) as maxed
+    union all
+    select {{ identity }}, ordinal, 0 as carried,
+        {{ tally.to_num('case when event_value > 0 then event_value else 0 end') }} as units_after,
+        case when ordinal > 1 then {{ tally.to_num('case when previous_value > 0 then previous_value else 0 end') }} end
+            as units_before
+    from (
+        select
+            pb_windowed.*,
+            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
+            lag(event_value) over (partition by {{ bucket }} order by {{ event_order }}) as previous_value
+        from pb_windowed
+        where aggregation_type = 'latest_agg'
+    ) as latest
+    union all
+    select {{ identity }}, ordinal, carried,
+        {{ tally.to_num('running_unique') }} as units_after,
+        case when ordinal > 1 then {{ tally.to_num('running_unique - contribution') }} end as units_before
+    from (
+        select
+            pb_unique_contributions.*,
+            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
+            sum(case when is_in_period then 0 else 1 end) over (partition by {{ bucket }}) as carried,
+            sum(contribution) over (
+                partition by {{ bucket }} order by {{ event_order }}
+                rows between unbounded preceding and current row
+            ) as running_unique
+        from pb_unique_contributions
+    ) as uniques
 ),
 
--- percentage: the running totals of the period's events (int_charge_fees' period_events; a
--- count event is worth 1), whether each event is a free running total and the value it is
--- charged on, as the percentage macro does over the whole period; then, after each event, the
--- macro's free value, free events and Σ per-transaction amounts so far
+-- the bucket states: after each event of the period; at the start, a carried bucket (its
+-- last carried event) and the default bucket of each charge filter with nothing carried
+pb_unit_states as (
+    select
+        period_key, external_subscription_id, period_index, charge_key, charge_id, filter_index, group_key,
+        charge_model,
+        ordinal,
+        not is_in_period as is_start,
+        false as is_default_start,
+        event_at, source_file, line_number, file_checksum, event_value,
+        cast(ordinal as bigint) as events_count,
+        {{ tally.apply_unit_rounding('units_after', 'rounding_function', 'rounding_precision') }} as units,
+        {{ tally.apply_unit_rounding('units_before', 'rounding_function', 'rounding_precision') }} as units_before
+    from pb_running
+    where is_in_period or ordinal = carried
+    union all
+    select
+        pb_periods.period_key, pb_periods.external_subscription_id, pb_periods.period_index,
+        pb_charges.charge_key, pb_charges.charge_id, pb_buckets.filter_index, '' as group_key,
+        pb_charges.charge_model,
+        cast(0 as bigint) as ordinal,
+        true as is_start,
+        true as is_default_start,
+        cast(null as timestamp) as event_at,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as bigint) as line_number,
+        cast(null as {{ dbt.type_string() }}) as file_checksum,
+        {{ tally.to_num('null') }} as event_value,
+        cast(0 as bigint) as events_count,
+        {{ tally.to_num('0') }} as units,
+        {{ tally.to_num('null') }} as units_before
+    from pb_periods
+    inner join pb_charges
+        on pb_periods.plan_code = pb_charges.plan_code
+    inner join pb_buckets
+        on pb_charges.charge_id = pb_buckets.charge_id
+    left join (
+        select distinct period_key, charge_key, filter_index
+        from pb_windowed
+        where not is_in_period
+    ) as carried
+        on pb_periods.period_key = carried.period_key
+        and pb_charges.charge_key = carried.charge_key
+        and pb_buckets.filter_index = carried.filter_index
+    where carried.charge_key is null
+),
+
+-- every distinct (charge, bucket, units) priced once by the charge-model macros, which work
+-- at the fee grain: here one "fee" per units value, its key in the period_index column
+pb_price_points as (
+    select charge_id, filter_index, charge_model, units,
+        row_number() over (order by charge_id, filter_index, units) as price_key
+    from (
+        select charge_id, filter_index, charge_model, units
+        from pb_unit_states
+        where charge_model <> 'percentage'
+        union
+        select charge_id, filter_index, charge_model, units_before
+        from pb_unit_states
+        where charge_model <> 'percentage' and units_before is not null
+    ) as points
+),
+
+pb_price_usage as (
+    select
+        '' as external_subscription_id,
+        price_key as period_index,
+        charge_id,
+        filter_index,
+        '' as group_key,
+        charge_model,
+        units,
+        cast(0 as bigint) as events_count
+    from pb_price_points
+),
+
+pb_price_amounts as (
+    select period_index as price_key, sum(amount) as amount
+    from (
+        select period_index, amount from (
+            {{ tally.charge_standard('pb_price_usage', 'pb_buckets') }}
+        ) as standard
+        union all
+        select period_index, amount from (
+            {{ tally.charge_package('pb_price_usage', 'pb_buckets') }}
+        ) as package
+        union all
+        select period_index, amount from (
+            {{ tally.charge_graduated('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
+        ) as graduated
+        union all
+        select period_index, amount from (
+            {{ tally.charge_volume('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
+        ) as volume
+        union all
+        select period_index, amount from (
+            {{ tally.charge_graduated_percentage('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
+        ) as graduated_percentage
+    ) as priced
+    group by 1
+),
+
+pb_prices as (
+    select
+        pb_price_points.charge_id,
+        pb_price_points.filter_index,
+        pb_price_points.units,
+        {{ tally.to_num('case when pb_price_amounts.amount > 0 then pb_price_amounts.amount else 0 end') }}
+            as precise_amount
+    from pb_price_points
+    left join pb_price_amounts
+        on pb_price_points.price_key = pb_price_amounts.price_key
+),
+
+-- percentage: the running totals of the period's events (int_charge_fees' period_events: a
+-- count event is worth 1), whether each is a free running total and the value it is charged
+-- on, as the percentage macro does over the whole period; then, after each event, the macro's
+-- free value, free events and Σ per-transaction amounts so far
 pb_percentage_ranked as (
     select
-        pb_running.*,
-        coalesce(pb_running.event_value, 1) as value,
-        pb_buckets.rate,
-        pb_buckets.fixed_amount,
-        pb_buckets.per_transaction_min_amount,
-        pb_buckets.per_transaction_max_amount,
-        pb_buckets.free_units_per_events as free_events,
-        pb_buckets.free_units_per_total_aggregation as free_total,
-        row_number() over (
-            partition by pb_running.external_subscription_id, pb_running.period_index, pb_running.charge_id,
-                pb_running.filter_index, pb_running.group_key
-            order by pb_running.event_at, pb_running.source_file, pb_running.line_number, pb_running.file_checksum
-        ) as event_rank,
-        sum(coalesce(pb_running.event_value, 1)) over (
-            partition by pb_running.external_subscription_id, pb_running.period_index, pb_running.charge_id,
-                pb_running.filter_index, pb_running.group_key
-            order by pb_running.event_at, pb_running.source_file, pb_running.line_number, pb_running.file_checksum
+        joined.*,
+        row_number() over (partition by {{ bucket }} order by ordinal) as event_rank,
+        sum(value) over (
+            partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
         ) as running_total
-    from pb_running
-    inner join pb_buckets
-        on pb_running.charge_id = pb_buckets.charge_id
-        and pb_running.filter_index = pb_buckets.filter_index
-    where pb_running.charge_model = 'percentage'
-        and pb_running.is_in_period
+    from (
+        select
+            states.*,
+            coalesce(states.event_value, 1) as value,
+            pb_charges.aggregation_type = 'sum_agg' as is_sum_metric,
+            pb_buckets.rate,
+            pb_buckets.fixed_amount,
+            pb_buckets.per_transaction_min_amount,
+            pb_buckets.per_transaction_max_amount,
+            pb_buckets.free_units_per_events as free_events,
+            pb_buckets.free_units_per_total_aggregation as free_total
+        from pb_unit_states as states
+        inner join pb_buckets
+            on states.charge_id = pb_buckets.charge_id
+            and states.filter_index = pb_buckets.filter_index
+        inner join pb_charges
+            on states.charge_key = pb_charges.charge_key
+        where states.charge_model = 'percentage'
+            and not states.is_start
+    ) as joined
 ),
 
 pb_percentage_flagged as (
     select
         ranked.*,
-        ranked.aggregation_type = 'sum_agg' and (
+        ranked.is_sum_metric and (
             (ranked.free_events > 0 and ranked.event_rank <= ranked.free_events)
             or (ranked.free_events = 0 and ranked.free_total > 0
                 and ranked.running_total - ranked.value <= ranked.free_total)
@@ -209,19 +380,15 @@ pb_percentage_flagged as (
     from pb_percentage_ranked as ranked
 ),
 
-pb_percentage_windows as (
+pb_percentage_running as (
     select
         flagged.*,
         max(case when flagged.is_running_total then flagged.running_total end) over (
-            partition by flagged.external_subscription_id, flagged.period_index, flagged.charge_id,
-                flagged.filter_index, flagged.group_key
-            order by flagged.event_at, flagged.source_file, flagged.line_number, flagged.file_checksum
+            partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
         ) as last_running_total,
         sum(case when flagged.is_running_total and flagged.running_total < flagged.free_total then 1 else 0 end) over (
-            partition by flagged.external_subscription_id, flagged.period_index, flagged.charge_id,
-                flagged.filter_index, flagged.group_key
-            order by flagged.event_at, flagged.source_file, flagged.line_number, flagged.file_checksum
+            partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
         ) as free_running_totals,
         sum(case when flagged.charged_value is null then 0 else
@@ -236,214 +403,77 @@ pb_percentage_windows as (
                     then flagged.per_transaction_max_amount
                 else flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
             end end) over (
-            partition by flagged.external_subscription_id, flagged.period_index, flagged.charge_id,
-                flagged.filter_index, flagged.group_key
-            order by flagged.event_at, flagged.source_file, flagged.line_number, flagged.file_checksum
+            partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
-        ) as running_min_max_amount
+        ) as min_max_amount
     from pb_percentage_flagged as flagged
 ),
 
-{%- set measured_columns = ['external_subscription_id', 'period_index', 'currency', 'charge_id', 'filter_index',
-    'group_key', 'charge_model', 'aggregation_type', 'rounding_function', 'rounding_precision', 'event_at',
-    'source_file', 'line_number', 'file_checksum', 'event_value', 'is_in_period', 'running_events',
-    'running_sum', 'running_max', 'running_unique', 'is_followed_by_period'] %}
-
-pb_measured as (
+pb_percentage_figures as (
     select
-        {% for c in measured_columns %}{{ c }},
-        {% endfor -%}
-        {{ tally.to_num('null') }} as free_value,
-        cast(null as bigint) as free_events,
-        {{ tally.to_num('null') }} as min_max_amount
-    from pb_running
-    where not (charge_model = 'percentage' and is_in_period)
-    union all
-    select
-        {% for c in measured_columns %}{{ c }},
-        {% endfor -%}
+        period_key, charge_key, filter_index, group_key, ordinal,
+        min_max_amount,
         {{ tally.to_num("""case
             when coalesce(last_running_total, 0) = 0 then 0
             when free_total = 0 then last_running_total
             when last_running_total <= free_total then last_running_total
             else free_total
         end""") }} as free_value,
-        cast(case
+        case
             when free_events > 0 and free_running_totals > 0 then least(free_events, free_running_totals)
             when free_events > 0 then free_events
             else free_running_totals
-        end as bigint) as free_events,
-        {{ tally.to_num('running_min_max_amount') }} as min_max_amount
-    from pb_percentage_windows
+        end as free_events
+    from pb_percentage_running
 ),
 
--- every bucket state with its raw units
-pb_state_rows as (
-    -- after each event of the period; the start state of a bucket carried from earlier periods
+-- percentage at each state (a start state has no event of the period: nothing free, no
+-- per-transaction amount), then the state before it
+pb_percentage_amounts as (
     select
-        external_subscription_id,
-        period_index,
-        currency,
-        charge_id,
-        filter_index,
-        group_key,
-        charge_model,
-        rounding_function,
-        rounding_precision,
-        not is_in_period as is_start,
-        false as is_default_start,
-        event_at,
-        source_file,
-        line_number,
-        file_checksum,
-        running_events as events_count,
-        case aggregation_type
-            when 'count_agg' then {{ tally.to_num('running_events') }}
-            when 'sum_agg' then {{ tally.to_num('coalesce(running_sum, 0)') }}
-            when 'max_agg' then {{ tally.to_num('coalesce(running_max, 0)') }}
-            when 'latest_agg' then {{ tally.to_num('case when event_value > 0 then event_value else 0 end') }}
-            when 'unique_count_agg' then {{ tally.to_num('running_unique') }}
-        end as raw_units,
-        free_value,
-        free_events,
-        min_max_amount
-    from pb_measured
-    where is_in_period or is_followed_by_period
-    union all
-    -- the default bucket of a charge filter with nothing carried, at 0 units
-    select
-        pb_periods.external_subscription_id,
-        pb_periods.period_index,
-        pb_periods.currency,
-        pb_charges.charge_id,
-        pb_buckets.filter_index,
-        '' as group_key,
-        pb_charges.charge_model,
-        pb_charges.rounding_function,
-        pb_charges.rounding_precision,
-        true as is_start,
-        true as is_default_start,
-        cast(null as timestamp) as event_at,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as bigint) as line_number,
-        cast(null as {{ dbt.type_string() }}) as file_checksum,
-        cast(0 as bigint) as events_count,
-        {{ tally.to_num('0') }} as raw_units,
-        {{ tally.to_num('null') }} as free_value,
-        cast(null as bigint) as free_events,
-        {{ tally.to_num('null') }} as min_max_amount
-    from pb_periods
-    inner join pb_charges
-        on pb_periods.plan_code = pb_charges.plan_code
-    inner join pb_buckets
-        on pb_charges.charge_id = pb_buckets.charge_id
-    left join (
-        select distinct external_subscription_id, period_index, charge_id, filter_index
-        from pb_windowed
-        where not is_in_period
-    ) as carried
-        on pb_periods.external_subscription_id = carried.external_subscription_id
-        and pb_periods.period_index = carried.period_index
-        and pb_charges.charge_id = carried.charge_id
-        and pb_buckets.filter_index = carried.filter_index
-    where carried.charge_id is null
-),
-
--- The charge-model macros work at the fee grain (subscription, period, charge, bucket, group);
--- here each state is one "fee": its period_index column carries a state key, unique within
--- the subscription's bucket, and the real period is joined back afterwards.
-pb_state_units as (
-    select
-        external_subscription_id,
-        row_number() over (
-            partition by external_subscription_id, charge_id, filter_index, group_key
-            order by period_index, is_default_start desc, is_start desc, event_at, source_file, line_number, file_checksum
-        ) as state_key,
-        period_index as state_period_index,
-        currency,
-        charge_id,
-        filter_index,
-        group_key,
-        charge_model,
-        is_start,
-        is_default_start,
-        event_at,
-        source_file,
-        line_number,
-        file_checksum,
-        events_count,
-        {{ tally.apply_unit_rounding('raw_units', 'rounding_function', 'rounding_precision') }} as units,
-        free_value,
-        free_events,
-        min_max_amount
-    from pb_state_rows
-),
-
-pb_state_usage as (
-    select
-        external_subscription_id,
-        state_key as period_index,
-        charge_id,
-        filter_index,
-        group_key,
-        charge_model,
-        units,
-        events_count
-    from pb_state_units
-),
-
-pb_state_tiered as (
-    {{ tally.charge_graduated('pb_state_usage', 'pb_buckets', 'pb_tiers') }}
-    union all
-    {{ tally.charge_volume('pb_state_usage', 'pb_buckets', 'pb_tiers') }}
-    union all
-    {{ tally.charge_graduated_percentage('pb_state_usage', 'pb_buckets', 'pb_tiers') }}
-),
-
--- percentage at each state: the percentage macro's formula on the running figures (a start
--- state has no event of the period: nothing free, no per-transaction amount)
-pb_state_percentage as (
-    select
-        s.external_subscription_id,
-        s.state_key as period_index,
-        s.charge_id,
-        s.filter_index,
-        s.group_key,
-        case
-            when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
-                then coalesce(s.min_max_amount, 0)
-            else
-                case when s.free_value > s.units then 0
-                    else (s.units - coalesce(s.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
-                + case when s.units = 0 or b.fixed_amount = 0 or coalesce(s.free_events, 0) >= s.events_count then 0
-                    else (s.events_count - coalesce(s.free_events, 0)) * b.fixed_amount end
-        end as amount
-    from pb_state_units as s
-    inner join pb_buckets as b
-        on s.charge_id = b.charge_id
-        and s.filter_index = b.filter_index
-    where s.charge_model = 'percentage'
-),
-
-pb_state_amounts as (
-    {{ tally.charge_standard('pb_state_usage', 'pb_buckets') }}
-    union all
-    {{ tally.charge_package('pb_state_usage', 'pb_buckets') }}
-    union all
-    select * from pb_state_percentage
-    union all
-    select external_subscription_id, period_index, charge_id, filter_index, group_key, sum(amount) as amount
-    from pb_state_tiered
-    group by 1, 2, 3, 4, 5
+        period_key, charge_key, filter_index, group_key, ordinal, is_default_start, precise_amount,
+        lag(precise_amount) over (partition by {{ bucket }}, is_default_start order by ordinal) as previous_precise_amount
+    from (
+        select
+            s.period_key, s.charge_key, s.filter_index, s.group_key, s.ordinal, s.is_default_start,
+            {{ tally.to_num("""case when amount > 0 then amount else 0 end""") }} as precise_amount
+        from (
+            select
+                s.*,
+                case
+                    when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
+                        then coalesce(p.min_max_amount, 0)
+                    else
+                        case when p.free_value > s.units then 0
+                            else (s.units - coalesce(p.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
+                        + case when s.units = 0 or b.fixed_amount = 0 or coalesce(p.free_events, 0) >= s.events_count then 0
+                            else (s.events_count - coalesce(p.free_events, 0)) * b.fixed_amount end
+                end as amount
+            from pb_unit_states as s
+            inner join pb_buckets as b
+                on s.charge_id = b.charge_id
+                and s.filter_index = b.filter_index
+            left join pb_percentage_figures as p
+                on s.period_key = p.period_key
+                and s.charge_key = p.charge_key
+                and s.filter_index = p.filter_index
+                and s.group_key = p.group_key
+                and s.ordinal = p.ordinal
+            where s.charge_model = 'percentage'
+        ) as s
+    ) as priced
 ),
 
 pb_states as (
     select
+        s.period_key,
         s.external_subscription_id,
-        s.state_period_index as period_index,
+        s.period_index,
+        s.charge_key,
         s.charge_id,
         s.filter_index,
         s.group_key,
+        s.ordinal,
         s.is_start,
         s.is_default_start,
         s.event_at,
@@ -452,17 +482,32 @@ pb_states as (
         s.file_checksum,
         s.units,
         s.events_count,
-        {{ tally.to_num('case when a.amount > 0 then a.amount else 0 end') }} as precise_amount,
-        {{ tally.round_money('case when a.amount > 0 then a.amount else 0 end', 'pb_currencies.minor_unit') }}
-            as amount
-    from pb_state_units as s
-    left join pb_state_amounts as a
-        on s.external_subscription_id = a.external_subscription_id
-        and s.state_key = a.period_index
-        and s.charge_id = a.charge_id
-        and s.filter_index = a.filter_index
-        and s.group_key = a.group_key
-    inner join pb_currencies
-        on s.currency = pb_currencies.currency
+        coalesce(after_price.precise_amount, percentage.precise_amount, {{ tally.to_num('0') }}) as precise_amount,
+        {{ tally.round_money('coalesce(after_price.precise_amount, percentage.precise_amount, 0)', 'currencies.minor_unit') }}
+            as amount,
+        {{ tally.round_money('coalesce(before_price.precise_amount, percentage.previous_precise_amount, 0)', 'currencies.minor_unit') }}
+            as previous_amount
+    from pb_unit_states as s
+    inner join pb_periods
+        on s.period_key = pb_periods.period_key
+    inner join {{ ref('currencies') }} as currencies
+        on pb_periods.currency = currencies.currency
+    left join pb_prices as after_price
+        on s.charge_model <> 'percentage'
+        and s.charge_id = after_price.charge_id
+        and s.filter_index = after_price.filter_index
+        and s.units = after_price.units
+    left join pb_prices as before_price
+        on s.charge_model <> 'percentage'
+        and s.charge_id = before_price.charge_id
+        and s.filter_index = before_price.filter_index
+        and s.units_before = before_price.units
+    left join pb_percentage_amounts as percentage
+        on s.charge_model = 'percentage'
+        and s.period_key = percentage.period_key
+        and s.charge_key = percentage.charge_key
+        and s.filter_index = percentage.filter_index
+        and s.group_key = percentage.group_key
+        and s.ordinal = percentage.ordinal
 )
 {%- endmacro %}

@@ -26,124 +26,100 @@ with {{ tally.progressive_bucket_states() }},
 -- H: the rounded charge fees of the earlier periods
 earlier_fees as (
     select
-        pb_periods.external_subscription_id,
-        pb_periods.period_index,
-        coalesce(sum(fees.amount), 0) as historical_amount
+        pb_periods.period_key,
+        coalesce(sum(per_period.period_amount) over (
+            partition by pb_periods.external_subscription_id
+            order by pb_periods.period_index
+            rows between unbounded preceding and 1 preceding
+        ), 0) as historical_amount
     from pb_periods
-    left join {{ ref('int_charge_fees') }} as fees
-        on pb_periods.external_subscription_id = fees.external_subscription_id
-        and fees.period_index < pb_periods.period_index
-    group by 1, 2
+    left join (
+        select external_subscription_id, period_index, sum(amount) as period_amount
+        from {{ ref('int_charge_fees') }}
+        group by 1, 2
+    ) as per_period
+        on pb_periods.external_subscription_id = per_period.external_subscription_id
+        and pb_periods.period_index = per_period.period_index
 ),
 
-start_amounts as (
-    select external_subscription_id, period_index, sum(amount) as start_amount
+-- the changes of the period's usage amount: at each event, the bucket's new rounded amount
+-- minus its previous one; at a charge filter's first event, minus its default bucket's (the
+-- 0-unit start, replaced by the event's own bucket); and the period's start amount (buckets
+-- at the period start), counted at its first event, as Lago checks usage when events arrive
+changes as (
+    select period_key, event_at, amount - previous_amount as delta
     from pb_states
-    where is_start
-    group by 1, 2
+    where not is_start
+    union all
+    select firsts.period_key, firsts.first_event_at, -default_starts.amount
+    from (
+        select period_key, charge_key, filter_index, min(event_at) as first_event_at
+        from pb_states
+        where not is_start
+        group by 1, 2, 3
+    ) as firsts
+    inner join pb_states as default_starts
+        on firsts.period_key = default_starts.period_key
+        and firsts.charge_key = default_starts.charge_key
+        and firsts.filter_index = default_starts.filter_index
+        and default_starts.is_default_start
+    union all
+    select starts.period_key, firsts.first_event_at, starts.start_amount
+    from (
+        select period_key, sum(amount) as start_amount
+        from pb_states
+        where is_start
+        group by 1
+    ) as starts
+    inner join (
+        select period_key, min(event_at) as first_event_at
+        from pb_states
+        where not is_start
+        group by 1
+    ) as firsts
+        on starts.period_key = firsts.period_key
 ),
 
--- the change of the period's usage amount at each event: the bucket's new amount minus its
--- previous one (its carried start, or 0 for a new bucket); the charge filter's first event
--- also removes its default bucket (0-unit start), which the event's own bucket replaces
-bucket_deltas as (
-    select
-        external_subscription_id,
-        period_index,
-        charge_id,
-        filter_index,
-        is_start,
-        event_at,
-        source_file,
-        line_number,
-        file_checksum,
-        amount - coalesce(lag(amount) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by is_start desc, event_at, source_file, line_number, file_checksum
-        ), 0) as bucket_delta
-    from pb_states
-    where not is_default_start
-),
-
-default_starts as (
-    select external_subscription_id, period_index, charge_id, filter_index, amount as default_amount
-    from pb_states
-    where is_default_start
-),
-
-event_deltas as (
-    select
-        bucket_deltas.external_subscription_id,
-        bucket_deltas.period_index,
-        bucket_deltas.event_at,
-        bucket_deltas.bucket_delta - case
-            when row_number() over (
-                partition by bucket_deltas.external_subscription_id, bucket_deltas.period_index,
-                    bucket_deltas.charge_id, bucket_deltas.filter_index
-                order by bucket_deltas.event_at, bucket_deltas.source_file, bucket_deltas.line_number,
-                    bucket_deltas.file_checksum
-            ) = 1 then coalesce(default_starts.default_amount, 0)
-            else 0
-        end as delta
-    from bucket_deltas
-    left join default_starts
-        on bucket_deltas.external_subscription_id = default_starts.external_subscription_id
-        and bucket_deltas.period_index = default_starts.period_index
-        and bucket_deltas.charge_id = default_starts.charge_id
-        and bucket_deltas.filter_index = default_starts.filter_index
-    where not bucket_deltas.is_start
-),
-
+-- one step per timestamp (events at the same instant are evaluated together); a step that
+-- changes nothing cannot cross a level, and is left out
 steps as (
-    select external_subscription_id, period_index, event_at, sum(delta) as delta
-    from event_deltas
-    group by 1, 2, 3
+    select period_key, event_at, sum(delta) as delta
+    from changes
+    group by 1, 2
+    having sum(delta) <> 0
 ),
 
 lifetime as (
     select
-        steps.external_subscription_id,
-        steps.period_index,
+        steps.period_key,
         steps.event_at,
         earlier_fees.historical_amount,
-        coalesce(start_amounts.start_amount, 0) + sum(steps.delta) over (
-            partition by steps.external_subscription_id, steps.period_index
+        sum(steps.delta) over (
+            partition by steps.period_key
             order by steps.event_at
             rows between unbounded preceding and current row
         ) as usage_amount
     from steps
     inner join earlier_fees
-        on steps.external_subscription_id = earlier_fees.external_subscription_id
-        and steps.period_index = earlier_fees.period_index
-    left join start_amounts
-        on steps.external_subscription_id = start_amounts.external_subscription_id
-        and steps.period_index = start_amounts.period_index
+        on steps.period_key = earlier_fees.period_key
 ),
 
-highest as (
+-- M: the highest lifetime usage reached before the step (H before the first) and after it
+rising as (
     select
-        *,
-        historical_amount + usage_amount as lifetime_amount,
-        greatest(historical_amount, max(historical_amount + usage_amount) over (
-            partition by external_subscription_id, period_index
-            order by event_at
+        lifetime.*,
+        lifetime.historical_amount + lifetime.usage_amount as lifetime_amount,
+        greatest(lifetime.historical_amount, coalesce(max(lifetime.historical_amount + lifetime.usage_amount) over (
+            partition by lifetime.period_key
+            order by lifetime.event_at
+            rows between unbounded preceding and 1 preceding
+        ), lifetime.historical_amount)) as highest_before,
+        greatest(lifetime.historical_amount, max(lifetime.historical_amount + lifetime.usage_amount) over (
+            partition by lifetime.period_key
+            order by lifetime.event_at
             rows between unbounded preceding and current row
         )) as highest_after
     from lifetime
-),
-
-rising as (
-    select
-        highest.*,
-        coalesce(lag(highest.highest_after) over (
-            partition by highest.external_subscription_id, highest.period_index
-            order by highest.event_at
-        ), highest.historical_amount) as highest_before,
-        pb_periods.plan_code
-    from highest
-    inner join pb_periods
-        on highest.external_subscription_id = pb_periods.external_subscription_id
-        and highest.period_index = pb_periods.period_index
 ),
 
 plan_levels as (
@@ -155,31 +131,37 @@ plan_levels as (
     group by 1
 ),
 
-fixed_crossings as (
-    select rising.external_subscription_id, rising.period_index, rising.event_at
+candidates as (
+    select rising.*, pb_periods.plan_code
     from rising
-    inner join pb_thresholds
-        on rising.plan_code = pb_thresholds.plan_code
-        and not pb_thresholds.is_recurring
-        and pb_thresholds.amount > rising.highest_before
-        and pb_thresholds.amount <= rising.highest_after
+    inner join pb_periods
+        on rising.period_key = pb_periods.period_key
     where rising.highest_after > rising.highest_before
 ),
 
--- a multiple of r above max(F, M(before)) and at most L
+fixed_crossings as (
+    select candidates.period_key, candidates.event_at
+    from candidates
+    inner join pb_thresholds
+        on candidates.plan_code = pb_thresholds.plan_code
+        and not pb_thresholds.is_recurring
+        and pb_thresholds.amount > candidates.highest_before
+        and pb_thresholds.amount <= candidates.highest_after
+),
+
+-- a multiple of r above max(F, M before) and at most M after
 recurring_crossings as (
-    select rising.external_subscription_id, rising.period_index, rising.event_at
-    from rising
+    select candidates.period_key, candidates.event_at
+    from candidates
     inner join plan_levels
-        on rising.plan_code = plan_levels.plan_code
-    where rising.highest_after > rising.highest_before
-        and plan_levels.recurring_amount is not null
-        and floor({{ tally.divide('rising.highest_after', 'plan_levels.recurring_amount') }})
-            > floor({{ tally.divide('greatest(rising.highest_before, plan_levels.largest_fixed)', 'plan_levels.recurring_amount') }})
+        on candidates.plan_code = plan_levels.plan_code
+    where plan_levels.recurring_amount is not null
+        and floor({{ tally.divide('candidates.highest_after', 'plan_levels.recurring_amount') }})
+            > floor({{ tally.divide('greatest(candidates.highest_before, plan_levels.largest_fixed)', 'plan_levels.recurring_amount') }})
 ),
 
 triggers as (
-    select distinct external_subscription_id, period_index, event_at
+    select distinct period_key, event_at
     from (
         select * from fixed_crossings
         union all
@@ -189,26 +171,24 @@ triggers as (
 
 invoices as (
     select
-        rising.external_subscription_id,
+        pb_periods.external_subscription_id,
         pb_periods.external_customer_id,
         pb_periods.currency,
-        rising.period_index,
+        pb_periods.period_index,
         row_number() over (
-            partition by rising.external_subscription_id, rising.period_index
-            order by rising.event_at
+            partition by candidates.period_key
+            order by candidates.event_at
         ) as progressive_seq,
-        rising.event_at as triggered_at,
-        cast({{ tally.utc_to_local('rising.event_at', 'pb_periods.timezone') }} as date) as issuing_date,
-        cast(rising.lifetime_amount as {{ tally.money_type() }}) as lifetime_usage_amount,
-        cast(rising.usage_amount as {{ tally.money_type() }}) as fees_amount
-    from rising
+        candidates.event_at as triggered_at,
+        cast({{ tally.utc_to_local('candidates.event_at', 'pb_periods.timezone') }} as date) as issuing_date,
+        cast(candidates.lifetime_amount as {{ tally.money_type() }}) as lifetime_usage_amount,
+        cast(candidates.usage_amount as {{ tally.money_type() }}) as fees_amount
+    from candidates
     inner join triggers
-        on rising.external_subscription_id = triggers.external_subscription_id
-        and rising.period_index = triggers.period_index
-        and rising.event_at = triggers.event_at
+        on candidates.period_key = triggers.period_key
+        and candidates.event_at = triggers.event_at
     inner join pb_periods
-        on rising.external_subscription_id = pb_periods.external_subscription_id
-        and rising.period_index = pb_periods.period_index
+        on candidates.period_key = pb_periods.period_key
 ),
 
 final as (
