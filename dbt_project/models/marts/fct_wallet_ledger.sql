@@ -1,6 +1,9 @@
 -- billing.wallet_ledger: every move of every prepaid wallet — credits purchased, granted,
--- consumed by an invoice, expired — with the running balance in credits and in the
--- wallet's currency. Consumed credits are the amount over the wallet's rate.
+-- consumed by an invoice, expired — with the running balance in the wallet's currency and
+-- in credits. The money is what is exact (each purchase is rounded to the minor unit once);
+-- credits are that money over the wallet's rate, as Lago snaps credits to amount / rate.
+-- Counting credits on their own would drift: 10 credits at 0.155 JPY are worth 2 JPY, and
+-- spending those 2 JPY would take 12.9 credits from a wallet holding 10.
 with transactions as (
     select * from {{ ref('int_wallet_transactions') }}
 ),
@@ -20,8 +23,6 @@ wallets as (
 moves as (
     select
         transactions.wallet_id,
-        transactions.external_customer_id,
-        transactions.currency,
         transactions.created_at as entry_at,
         0 as entry_order,
         transactions.line_number as entry_seq,
@@ -29,25 +30,19 @@ moves as (
         case when transactions.kind = 'purchased'
             then 'inv_credit_' || transactions.wallet_id || '_' || cast(transactions.line_number as {{ dbt.type_string() }})
         end as invoice_id,
-        {{ tally.to_num('transactions.credits') }} as credits,
-        {{ tally.to_num('transactions.amount') }} as amount
+        transactions.amount
     from transactions
     where transactions.created_at < cast('{{ var("billing_to") }}' as timestamp)
     union all
     select
         allocations.wallet_id,
-        wallets.external_customer_id,
-        wallets.currency,
         invoices.issued_at,
         1,
         0,
         'consumed',
         allocations.invoice_id,
-        {{ tally.to_num('-1 * ' ~ tally.divide('allocations.amount', 'wallets.rate_amount')) }},
-        {{ tally.to_num('-1 * allocations.amount') }}
+        -1 * allocations.amount
     from allocations
-    inner join wallets
-        on allocations.wallet_id = wallets.wallet_id
     inner join invoices
         on allocations.invoice_id = invoices.invoice_id
 ),
@@ -56,20 +51,17 @@ expiries as (
     -- what is left when a wallet expires is lost, and shown as such
     select
         wallets.wallet_id,
-        wallets.external_customer_id,
-        wallets.currency,
         wallets.expires_at as entry_at,
         2 as entry_order,
         0 as entry_seq,
         'expired' as entry_type,
         cast(null as {{ dbt.type_string() }}) as invoice_id,
-        {{ tally.to_num('-1 * sum(moves.credits)') }} as credits,
-        {{ tally.to_num('-1 * sum(moves.amount)') }} as amount
+        -1 * sum(moves.amount) as amount
     from wallets
     inner join moves
         on wallets.wallet_id = moves.wallet_id
     where wallets.expires_at < cast('{{ var("billing_to") }}' as timestamp)
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    group by 1, 2, 3, 4, 5, 6
     having sum(moves.amount) > 0
 ),
 
@@ -79,21 +71,29 @@ entries as (
     select * from expiries
 ),
 
+balances as (
+    select
+        entries.*,
+        sum(amount) over (partition by wallet_id order by entry_at, entry_order, entry_seq, invoice_id
+            rows between unbounded preceding and current row) as balance_amount
+    from entries
+),
+
 final as (
     select
-        wallet_id,
-        external_customer_id,
-        currency,
-        entry_at,
-        cast(entry_type as {{ dbt.type_string() }}) as entry_type,
-        invoice_id,
-        credits,
-        cast(amount as {{ tally.money_type() }}) as amount,
-        {{ tally.to_num('sum(credits) over (partition by wallet_id order by entry_at, entry_order, entry_seq, invoice_id '
-                        ~ 'rows between unbounded preceding and current row)') }} as balance_credits,
-        cast(sum(amount) over (partition by wallet_id order by entry_at, entry_order, entry_seq, invoice_id
-            rows between unbounded preceding and current row) as {{ tally.money_type() }}) as balance_amount
-    from entries
+        balances.wallet_id,
+        wallets.external_customer_id,
+        wallets.currency,
+        balances.entry_at,
+        cast(balances.entry_type as {{ dbt.type_string() }}) as entry_type,
+        balances.invoice_id,
+        {{ tally.to_num(tally.divide('balances.amount', 'wallets.rate_amount')) }} as credits,
+        cast(balances.amount as {{ tally.money_type() }}) as amount,
+        {{ tally.to_num(tally.divide('balances.balance_amount', 'wallets.rate_amount')) }} as balance_credits,
+        cast(balances.balance_amount as {{ tally.money_type() }}) as balance_amount
+    from balances
+    inner join wallets
+        on balances.wallet_id = wallets.wallet_id
 )
 
 select * from final
