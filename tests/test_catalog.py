@@ -435,7 +435,8 @@ def test_started_at_must_be_a_form_sql_reads(tmp_path, value):
                                    "2026-10-01T10:00:00-05:00"])
 def test_started_at_iso_forms_are_accepted(tmp_path, value):
     folder, _ = broken(tmp_path, "subscriptions.csv", "sub_001", "started_at", value)
-    validate(folder)
+    subscriptions = validate(folder).tables["subscriptions"][1]
+    assert [s[3] for s in subscriptions if s[0] == "sub_001"] == [value]
 
 
 def test_amount_too_large_for_the_money_columns(tmp_path):
@@ -508,7 +509,8 @@ def test_tax_rate_outside_a_percent(tmp_path, rate):
 def test_tax_rate_100_is_allowed(tmp_path):
     folder = catalog_with_taxes(tmp_path)
     set_cell(folder, "taxes.csv", "reduced", "rate", "100")
-    validate(folder)
+    taxes = validate(folder).tables["taxes"][1]
+    assert [t[2] for t in taxes if t[0] == "reduced"] == [Decimal("100")]
 
 
 def test_duplicate_tax_code(tmp_path):
@@ -688,8 +690,9 @@ def test_transaction_after_wallet_expiration(tmp_path, wallet, created, expirati
 ])
 def test_transaction_at_wallet_expiration_is_allowed(tmp_path, wallet, created):
     folder = catalog_with_wallets(tmp_path)
-    set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
-    validate(folder)
+    row = set_cell(folder, "wallet_transactions.csv", wallet, "created_at", created)
+    transactions = validate(folder).tables["wallet_transactions"][1]
+    assert [t[3] for t in transactions if t[4] == row] == [created]
 
 
 # ---------------------------------------------------------------- coupons
