@@ -55,3 +55,11 @@ end
 {% macro arg_max(value, order_by) %}{{ return(adapter.dispatch('arg_max', 'tally')(value, order_by)) }}{% endmacro %}
 {% macro default__arg_max(value, order_by) %}arg_max({{ value }}, {{ order_by }}){% endmacro %}
 {% macro spark__arg_max(value, order_by) %}max_by({{ value }}, {{ order_by }}){% endmacro %}
+
+{#- An amount for `days` of a period of `full_days` days (Lago's day proration of
+    subscription fees, charge minimums and commitments): exact when the period is whole. -#}
+{% macro prorate(amount, days, full_days) -%}
+{#- both branches at the divide's 12 decimals: no second rounding before the one to the minor unit -#}
+case when {{ days }} = {{ full_days }} then cast({{ amount }} as decimal(38, 12))
+    else {{ tally.divide(amount ~ ' * ' ~ days, full_days) }} end
+{%- endmacro %}

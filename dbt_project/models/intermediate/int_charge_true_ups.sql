@@ -35,9 +35,8 @@ minimums as (
         charges.charge_id,
         charges.billable_metric_code,
         coalesce(charges.invoice_display_name, charges.billable_metric_code) as display_name,
-        case when periods.period_days = periods.full_period_days then charges.min_amount
-            else {{ tally.divide('charges.min_amount * periods.period_days', 'periods.full_period_days') }}
-        end as prorated_min_amount,
+        {{ tally.prorate('charges.min_amount', 'periods.period_days', 'periods.full_period_days') }}
+            as prorated_min_amount,
         coalesce(charged.fees_amount, 0) as fees_amount,
         currencies.minor_unit
     from periods

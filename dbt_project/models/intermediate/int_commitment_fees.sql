@@ -42,10 +42,9 @@ commitments as (
         periods.currency,
         periods.period_index,
         coalesce(fees_total.fees_amount, 0) as fees_amount,
-        {{ tally.round_money(
-            'case when periods.period_days = periods.full_period_days then plans.minimum_commitment else '
-            ~ tally.divide('plans.minimum_commitment * periods.period_days', 'periods.full_period_days') ~ ' end',
-            'currencies.minor_unit') }} as commitment_amount
+        {{ tally.round_money(tally.prorate('plans.minimum_commitment', 'periods.period_days',
+                                           'periods.full_period_days'), 'currencies.minor_unit') }}
+            as commitment_amount
     from periods
     inner join plans
         on periods.plan_code = plans.plan_code

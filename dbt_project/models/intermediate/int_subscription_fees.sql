@@ -14,10 +14,7 @@ currencies as (
 fees as (
     select
         periods.*,
-        case
-            when fee_days = full_period_days then plan_amount
-            else {{ tally.divide('plan_amount * fee_days', 'full_period_days') }}
-        end as precise_amount,
+        {{ tally.prorate('plan_amount', 'fee_days', 'full_period_days') }} as precise_amount,
         currencies.minor_unit
     from periods
     inner join currencies
