@@ -1,9 +1,9 @@
 -- One row per fee, on every invoice of int_invoices:
 --   subscription  the plan's fee (closing or opening invoice)
---   charge        each charge bucket's usage fee, and each charge's min_amount true-up
+--   charge        each charge bucket's usage fee (the period's, or so far on a progressive
+--                 invoice), and each charge's min_amount true-up
 --                 (Lago's true-up fee: that charge_id, 0 events)
 --   commitment    the shortfall under the plan's minimum commitment
---   charge (pb)   the usage so far on a progressive-billing invoice
 --   credit        prepaid credits bought
 with invoices as (
     select * from {{ ref('int_invoices') }}
@@ -62,27 +62,43 @@ subscription_lines as (
         and subscription_fees.service_period_index = service_periods.period_index
 ),
 
+-- usage fees: a closing invoice's full-period fees, a progressive invoice's fees so far
+usage_fees as (
+    select
+        external_subscription_id, period_index, 'closing' as invoice_kind, 0 as progressive_seq,
+        charge_id, filter_index, group_key, billable_metric_code, display_name, units, events_count,
+        precise_amount, amount
+    from charge_fees
+    union all
+    select
+        external_subscription_id, period_index, 'progressive', progressive_seq,
+        charge_id, filter_index, group_key, billable_metric_code, display_name, units, events_count,
+        precise_amount, amount
+    from progressive_fees
+),
+
 charge_lines as (
     select
         invoices.invoice_id,
-        invoices.invoice_id || ':' || charge_fees.charge_id || ':' || cast(charge_fees.filter_index as {{ dbt.type_string() }})
-            || case when charge_fees.group_key = '' then '' else ':' || charge_fees.group_key end as line_id,
+        invoices.invoice_id || ':' || usage_fees.charge_id || ':' || cast(usage_fees.filter_index as {{ dbt.type_string() }})
+            || case when usage_fees.group_key = '' then '' else ':' || usage_fees.group_key end as line_id,
         'charge' as fee_type,
-        charge_fees.charge_id,
-        charge_fees.billable_metric_code,
-        charge_fees.display_name,
-        charge_fees.units,
-        charge_fees.events_count,
-        case when charge_fees.units = 0 then {{ tally.to_num('0') }}
-            else {{ tally.divide('charge_fees.precise_amount', 'charge_fees.units') }} end as unit_amount,
-        charge_fees.precise_amount,
-        charge_fees.amount,
-        charge_fees.currency
+        usage_fees.charge_id,
+        usage_fees.billable_metric_code,
+        usage_fees.display_name,
+        usage_fees.units,
+        usage_fees.events_count,
+        case when usage_fees.units = 0 then {{ tally.to_num('0') }}
+            else {{ tally.divide('usage_fees.precise_amount', 'usage_fees.units') }} end as unit_amount,
+        usage_fees.precise_amount,
+        usage_fees.amount,
+        invoices.currency
     from invoices
-    inner join charge_fees
-        on invoices.external_subscription_id = charge_fees.external_subscription_id
-        and invoices.period_index = charge_fees.period_index
-    where invoices.invoice_kind = 'closing'
+    inner join usage_fees
+        on invoices.external_subscription_id = usage_fees.external_subscription_id
+        and invoices.period_index = usage_fees.period_index
+        and invoices.invoice_kind = usage_fees.invoice_kind
+        and coalesce(invoices.progressive_seq, 0) = usage_fees.progressive_seq
 ),
 
 true_up_lines as (
@@ -127,31 +143,6 @@ commitment_lines as (
     where invoices.invoice_kind = 'closing'
 ),
 
-progressive_lines as (
-    select
-        invoices.invoice_id,
-        invoices.invoice_id || ':' || progressive_fees.charge_id || ':'
-            || cast(progressive_fees.filter_index as {{ dbt.type_string() }})
-            || case when progressive_fees.group_key = '' then '' else ':' || progressive_fees.group_key end as line_id,
-        'charge' as fee_type,
-        progressive_fees.charge_id,
-        progressive_fees.billable_metric_code,
-        progressive_fees.display_name,
-        progressive_fees.units,
-        progressive_fees.events_count,
-        case when progressive_fees.units = 0 then {{ tally.to_num('0') }}
-            else {{ tally.divide('progressive_fees.precise_amount', 'progressive_fees.units') }} end as unit_amount,
-        progressive_fees.precise_amount,
-        progressive_fees.amount,
-        invoices.currency
-    from invoices
-    inner join progressive_fees
-        on invoices.external_subscription_id = progressive_fees.external_subscription_id
-        and invoices.period_index = progressive_fees.period_index
-        and invoices.progressive_seq = progressive_fees.progressive_seq
-    where invoices.invoice_kind = 'progressive'
-),
-
 credit_lines as (
     select
         invoices.invoice_id,
@@ -181,8 +172,6 @@ final as (
     select * from true_up_lines
     union all
     select * from commitment_lines
-    union all
-    select * from progressive_lines
     union all
     select * from credit_lines
 )
