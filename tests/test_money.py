@@ -15,35 +15,66 @@ from conftest import tally
 CATALOG = {
     "customers.csv": """external_id,name,currency,timezone,tax_codes
 c_a,Alpha,USD,UTC,tax10
-c_b,Beta,USD,UTC,
-c_c,Gamma,USD,UTC,
+c_b,Beta,USD,UTC,tax0
+c_c,Gamma,USD,UTC,tax0
+c_d,Delta,USD,UTC,
+c_e,Epsilon,USD,UTC,tax10
+c_g,Gaku,JPY,UTC,tax10
+c_h,Hotel,USD,UTC,tax0
+c_i,India,USD,UTC,tax0
 """,
     "billable_metrics.csv": """code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,filters
 api_calls,API calls,count_agg,,false,,,
+seats,Seats,unique_count_agg,user_id,false,,,
 """,
-    "plans.csv": """code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment
-p_a,Committed,monthly,10.00,USD,false,0,100.00
-p_b,Prepaid,monthly,0,USD,false,0,
-p_c,Thresholds,monthly,0,USD,false,0,
+    "plans.csv": """code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment,tax_codes
+p_a,Committed,monthly,10.00,USD,false,0,100.00,
+p_b,Prepaid,monthly,0,USD,false,0,,
+p_c,Thresholds,monthly,0,USD,false,0,,
+p_d,Coupons,monthly,100.00,USD,false,0,,
+p_e,Taxed,monthly,10.00,USD,false,0,,tax20
+p_g,Yen,monthly,1000,JPY,false,0,3001,
+p_h,Seats,monthly,5.00,USD,false,0,,
+p_i,Yearly,yearly,0,USD,false,0,1200.00,
 """,
-    "charges.csv": """id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,invoice_display_name,filters
-ch_a,p_a,api_calls,standard,"{""amount"": ""0.50""}",false,20.00,Calls,
-ch_b,p_b,api_calls,standard,"{""amount"": ""0.10""}",false,,Calls,
-ch_c,p_c,api_calls,standard,"{""amount"": ""1.00""}",false,,Calls,
+    "charges.csv": """id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,invoice_display_name,filters,tax_codes
+ch_a,p_a,api_calls,standard,"{""amount"": ""0.50""}",false,20.00,Calls,,
+ch_b,p_b,api_calls,standard,"{""amount"": ""0.10""}",false,,Calls,,
+ch_c,p_c,api_calls,standard,"{""amount"": ""1.00""}",false,,Calls,,
+ch_e1,p_e,api_calls,standard,"{""amount"": ""1.00""}",false,,Calls (charge tax),,tax5
+ch_e2,p_e,api_calls,standard,"{""amount"": ""2.00""}",false,,Calls (plan tax),,
+ch_g,p_g,api_calls,standard,"{""amount"": ""3.3""}",false,,Calls,,
+ch_h,p_h,seats,standard,"{""amount"": ""10.00""}",false,,Seats,,
+ch_i,p_i,api_calls,standard,"{""amount"": ""1.00""}",false,,Calls,,
 """,
     "subscriptions.csv": """external_id,external_customer_id,plan_code,started_at,ending_at,billing_time
 s_a,c_a,p_a,2026-10-01,,calendar
 s_b,c_b,p_b,2026-10-01,,calendar
 s_c,c_c,p_c,2026-10-01,,calendar
+s_d,c_d,p_d,2026-10-01,,calendar
+s_e,c_e,p_e,2026-10-01,,calendar
+s_g,c_g,p_g,2026-10-17,,calendar
+s_h,c_h,p_h,2026-10-01,,calendar
+s_i,c_i,p_i,2025-11-01,,anniversary
 """,
     "taxes.csv": """code,name,rate,applied_by_default
 tax10,Ten percent,10,false
+tax20,Twenty percent,20,false
+tax5,Five percent,5,false
+tax0,Exempt,0,false
+taxdef,Default one percent,1,true
 """,
     "coupons.csv": """code,coupon_type,amount,percentage_rate,frequency,frequency_duration
 TENOFF,percentage,,10,forever,
+FIX150,fixed_amount,150.00,,once,
+HALF,percentage,,50,recurring,1
+FIVE,fixed_amount,5.00,,forever,
 """,
     "applied_coupons.csv": """coupon_code,external_customer_id,applied_at
 TENOFF,c_a,2026-10-01
+FIX150,c_d,2026-09-20
+HALF,c_d,2026-09-25
+FIVE,c_d,2026-10-15
 """,
     "wallets.csv": """id,external_customer_id,currency,rate_amount,priority,expiration_at
 w_b,c_b,USD,0.01,50,
@@ -57,15 +88,21 @@ w_b,500,purchased,2026-11-15T00:00:00Z
     "usage_thresholds.csv": """plan_code,amount,recurring
 p_c,10,false
 p_c,25,true
+p_h,20,false
 """,
 }
 
 
-def calls(sub: str, month: int, count: int) -> list[dict]:
-    """`count` API calls, one an hour from the 2nd of the month 00:00 UTC."""
+def calls(sub: str, month: int, count: int, first_day: int = 2) -> list[dict]:
+    """`count` API calls, one an hour from `first_day` of the month 00:00 UTC."""
     return [{"transaction_id": f"{sub}_{month}_{i}", "external_subscription_id": sub, "code": "api_calls",
-             "timestamp": f"2026-{month:02d}-{2 + i // 24:02d}T{i % 24:02d}:00:00Z", "properties": {}}
+             "timestamp": f"2026-{month:02d}-{first_day + i // 24:02d}T{i % 24:02d}:00:00Z", "properties": {}}
             for i in range(count)]
+
+
+def seat(sub: str, tid: str, ts: str, user: str, operation: str = "add") -> dict:
+    return {"transaction_id": tid, "external_subscription_id": sub, "code": "seats", "timestamp": ts,
+            "properties": {"user_id": user, "operation_type": operation}}
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +114,10 @@ def money(tmp_path_factory) -> Path:
     for name, text in CATALOG.items():
         (catalog / name).write_text(text)
     events = (calls("s_a", 10, 30) + calls("s_b", 10, 150) + calls("s_b", 11, 20)
-              + calls("s_c", 10, 30) + calls("s_c", 11, 22))
+              + calls("s_c", 10, 30) + calls("s_c", 11, 22) + calls("s_e", 10, 10) + calls("s_g", 10, 7, 20)
+              + calls("s_i", 10, 7)
+              + [seat("s_h", "h1", "2026-10-02T00:00:00Z", "u1"), seat("s_h", "h2", "2026-10-02T01:00:00Z", "u2"),
+                 seat("s_h", "h3", "2026-10-03T00:00:00Z", "u2", "remove")])
     (landing / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     warehouse = root / "warehouse.duckdb"
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
@@ -159,7 +199,76 @@ def test_progressive_billing_invoices_and_period_end_deduction(money):
     assert invoice(money, "inv_s_c_20261101") == (
         D("22"), D("20"), D("0"), D("2"), D("0"), D("2"), D("0"), D("0"), D("2"))
     issued = rows(money, "select invoice_id, issuing_date::varchar from billing.invoices "
-                         "where invoice_type = 'progressive_billing' order by 1")
+                         "where invoice_type = 'progressive_billing' and external_subscription_id = 's_c' order by 1")
     # call 10 is at Oct 2 09:00, call 25 at Oct 3 00:00, November call 20 at Nov 2 19:00 (UTC)
     assert issued == [("inv_s_c_20261001_pb1", "2026-10-02"), ("inv_s_c_20261001_pb2", "2026-10-03"),
                       ("inv_s_c_20261101_pb1", "2026-11-02")]
+
+
+def test_coupons_apply_oldest_first_and_never_past_zero(money):
+    # October, fees 100.00: FIX150 (applied first) takes 100.00 of its 150.00 budget; nothing
+    # is left, so HALF and FIVE are not used (HALF's one use is kept). Default tax 1 % of 0.
+    assert invoice(money, "inv_s_d_20261001") == (
+        D("100"), D("0"), D("100"), D("0"), D("0"), D("0"), D("0"), D("0"), D("0"))
+    # November: FIX150's last 50.00 → 50.00 left; HALF 50 % → 25.00; FIVE 5.00 → 20.00.
+    # Default tax 1 % of 20.00 = 0.20 → 20.20.
+    assert invoice(money, "inv_s_d_20261101") == (
+        D("100"), D("0"), D("80"), D("20"), D("0.2"), D("20.2"), D("0"), D("0"), D("20.2"))
+    assert rows(money, "select invoice_id, coupon_code, amount from intermediate.int_invoice_coupons "
+                       "where invoice_id like 'inv_s_d_%' order by invoice_id, coupon_rank") == [
+        ("inv_s_d_20261001", "FIX150", D("100")),
+        ("inv_s_d_20261101", "FIX150", D("50")), ("inv_s_d_20261101", "HALF", D("25")),
+        ("inv_s_d_20261101", "FIVE", D("5"))]
+
+
+def test_tax_precedence_charge_then_plan_then_customer(money):
+    # c_e has customer tax 10 %, plan p_e has 20 %, charge ch_e1 has 5 %: the first level wins.
+    # subscription 10.00 × 20 % = 2.00; ch_e1 10 calls × 1.00 = 10.00 × 5 % = 0.50;
+    # ch_e2 10 calls × 2.00 = 20.00 × 20 % = 4.00 → taxes 6.50, total 46.50.
+    assert invoice(money, "inv_s_e_20261001") == (
+        D("40"), D("0"), D("0"), D("40"), D("6.5"), D("46.5"), D("0"), D("0"), D("46.5"))
+    assert rows(money, "select line_id, taxes_amount from billing.invoice_lines "
+                       "where invoice_id = 'inv_s_e_20261001' order by line_id") == [
+        ("inv_s_e_20261001:ch_e1:0", D("0.5")), ("inv_s_e_20261001:ch_e2:0", D("4")),
+        ("inv_s_e_20261001:subscription:20261001", D("2"))]
+
+
+def test_yen_partial_period_commitment_and_half_up_taxes(money):
+    # s_g starts Oct 17: 15 of 31 days. Fee 1000 × 15/31 = 483.87 → 484 JPY; 7 calls × 3.3 =
+    # 23.1 → 23; commitment 3001 × 15/31 = 1452.10 → 1452, shortfall 1452 - 507 = 945.
+    # Tax 10 %: 48.4 + 2.3 + 94.5 = 145.2 → 145 (the commitment's own 94.5 rounds half-up to 95).
+    assert invoice(money, "inv_s_g_20261017") == (
+        D("1452"), D("0"), D("0"), D("1452"), D("145"), D("1597"), D("0"), D("0"), D("1597"))
+    assert rows(money, "select fee_type, amount, taxes_amount from billing.invoice_lines "
+                       "where invoice_id = 'inv_s_g_20261017' order by line_id") == [
+        ("charge", D("23"), D("2")), ("commitment", D("945"), D("95")), ("subscription", D("484"), D("48"))]
+    # November, whole month: 1000 + 0 calls → shortfall 2001; tax 300.1 → 300.
+    assert invoice(money, "inv_s_g_20261101") == (
+        D("3001"), D("0"), D("0"), D("3001"), D("300"), D("3301"), D("0"), D("0"), D("3301"))
+
+
+def test_yearly_commitment_checked_once_at_year_end(money):
+    # s_i: yearly from 2025-11-01 (anniversary); its year closes 2026-10-31 with 7 calls = 7.00
+    # against 1200.00 → commitment 1193.00. The next year has not closed: no other invoice.
+    assert invoice(money, "inv_s_i_20251101") == (
+        D("1200"), D("0"), D("0"), D("1200"), D("0"), D("1200"), D("0"), D("0"), D("1200"))
+    assert rows(money, "select invoice_id from billing.invoices where external_subscription_id = 's_i'") == [
+        ("inv_s_i_20251101",)]
+
+
+def test_progressive_excess_becomes_a_credit_note(money):
+    # Seats at 10.00, threshold 20: u1 and u2 added Oct 2 → lifetime 20.00 → pb1 bills 20.00.
+    assert invoice(money, "inv_s_h_20261001_pb1") == (
+        D("20"), D("0"), D("0"), D("20"), D("0"), D("20"), D("0"), D("0"), D("20"))
+    # u2 removed Oct 3: the month ends with 1 seat = 10.00 (+ plan 5.00). The deduction is capped
+    # at the closing invoice's charges (10.00); the other 10.00 is a credit note on pb1, which
+    # pays this invoice's remaining 5.00 ...
+    assert invoice(money, "inv_s_h_20261001") == (
+        D("15"), D("10"), D("0"), D("5"), D("0"), D("5"), D("5"), D("0"), D("0"))
+    assert rows(money, "select credit_note_id, invoice_id, reason, amount, taxes_amount, total_amount, "
+                       "issuing_date::varchar from billing.credit_notes") == [
+        ("cn_inv_s_h_20261001_pb1_20261101", "inv_s_h_20261001_pb1", "progressive_billing_excess",
+         D("10"), D("0"), D("10"), "2026-11-01")]
+    # ... and November's 5.00 (plan fee, no seats) with the last 5.00.
+    assert invoice(money, "inv_s_h_20261101") == (
+        D("5"), D("0"), D("0"), D("5"), D("0"), D("5"), D("5"), D("0"), D("0"))
