@@ -28,51 +28,41 @@ def run(base, small_catalog, fx_rows: list[str]):
 
 
 @pytest.fixture(scope="module")
-def revenue(tmp_path_factory, small_catalog):
-    return run(tmp_path_factory.mktemp("revenue"), small_catalog, [
+def two_months(tmp_path_factory, small_catalog):
+    """October billed, then November into the same warehouse: two runs for every case here."""
+    base = tmp_path_factory.mktemp("revenue")
+    october = run(base, small_catalog, [
         "2026-09-01,EUR,1.05",    # older: superseded by 2026-10-01
-        "2026-10-01,EUR,1.10",    # latest on or before 2026-10-31: used
-        "2026-11-01,EUR,2.00",    # after the month's last day: ignored
-        "2026-10-15,JPY,0.0068",
+        "2026-10-01,EUR,1.10",    # latest on or before 2026-10-31: October's rate
+        "2026-11-01,EUR,2.00",    # after October's last day: November's rate
+        "2026-11-01,JPY,0.0068",  # none on or before 2026-10-31: October's JPY has no rate
     ])
-
-
-def test_revenue_by_month_converts_at_latest_rate_on_or_before_month_end(revenue):
-    oct_ = date(2026, 10, 1)
-    assert revenue == [
-        # EUR: 2 invoices, 15.48 + 88.20 = 103.68; rate 1.10 (2026-10-01 beats 2026-09-01's 1.05,
-        # 2026-11-01 is after Oct 31): 103.68 × 1.10 = 114.048 → 114.05 (half up)
-        (oct_, "EUR", "USD", 2, D("103.68"), D("103.68"), D("0"), D("103.68"),
-         D("1.1"), date(2026, 10, 1), D("114.05"), D("114.05")),
-        # JPY: 724 × 0.0068 = 4.9232 → 4.92
-        (oct_, "JPY", "USD", 1, D("724"), D("724"), D("0"), D("724"),
-         D("0.0068"), date(2026, 10, 15), D("4.92"), D("4.92")),
-        # USD is the reporting currency: rate 1, no rate date, 62.77 unchanged
-        (oct_, "USD", "USD", 1, D("62.77"), D("62.77"), D("0"), D("62.77"),
-         D("1"), None, D("62.77"), D("62.77")),
-    ]
-
-
-def test_currency_without_rate_keeps_its_revenue(tmp_path_factory, small_catalog):
-    # JPY's only rate is dated after October: the row stays, with no rate and no reporting amounts
-    revenue = run(tmp_path_factory.mktemp("no_rate"), small_catalog,
-                  ["2026-10-01,EUR,1.10", "2026-11-01,JPY,0.0068"])
-    assert [r for r in revenue if r[1] == "JPY"] == [
-        (date(2026, 10, 1), "JPY", "USD", 1, D("724"), D("724"), D("0"), D("724"), None, None, None, None)]
-    assert sum(r[7] for r in revenue) == D("62.77") + D("103.68") + D("724")
-
-
-def test_a_later_month_keeps_earlier_months(tmp_path_factory, small_catalog):
-    # fct_invoices holds only the run's window: publishing November must merge, not erase October
-    base = tmp_path_factory.mktemp("two_months")
-    october = run(base, small_catalog, ["2026-10-01,EUR,1.10", "2026-10-15,JPY,0.0068"])
     tally("run", "--catalog", str(base / "catalog"), "--landing", str(base / "landing"),
           "--warehouse", str(base / "w.duckdb"), "--period", "2026-11")
     both = rows(base / "w.duckdb", f"select {COLUMNS} from billing.revenue_by_month order by billing_month, currency")
+    return october, both
+
+
+def test_revenue_by_month_converts_at_latest_rate_on_or_before_month_end(two_months):
+    october, _ = two_months
+    oct_ = date(2026, 10, 1)
+    assert october == [
+        # 103.68 × 1.10 = 114.048 → 114.05
+        (oct_, "EUR", "USD", 2, D("103.68"), D("103.68"), D("0"), D("103.68"),
+         D("1.1"), date(2026, 10, 1), D("114.05"), D("114.05")),
+        # no JPY rate on or before October 31: the revenue stays, unconverted
+        (oct_, "JPY", "USD", 1, D("724"), D("724"), D("0"), D("724"), None, None, None, None),
+        (oct_, "USD", "USD", 1, D("62.77"), D("62.77"), D("0"), D("62.77"),
+         D("1"), None, D("62.77"), D("62.77")),
+    ]
+    assert sum(r[7] for r in october) == D("62.77") + D("103.68") + D("724")
+
+
+def test_a_later_month_keeps_earlier_months(two_months):
+    october, both = two_months
     assert [r for r in both if r[0] == date(2026, 10, 1)] == october
-    # November (lines as billed, no new events): sub_a 49.00 USD plan, usage lines 0;
-    # sub_b 30.00 EUR December in advance + seats 10.00 (recurring) + storage 1.00 = 41.00 EUR × 1.10 (latest on or before Nov 30 is still 2026-10-01) = 45.10
+    # November: EUR 41.00 (30.00 + 10.00 + 1.00) × 2.00 = 82.00; USD 49.00
     assert [(r[0], r[1], r[7], r[9], r[11]) for r in both if r[0] == date(2026, 11, 1)] == [
-        (date(2026, 11, 1), "EUR", D("41"), date(2026, 10, 1), D("45.10")),
+        (date(2026, 11, 1), "EUR", D("41"), date(2026, 11, 1), D("82")),
         (date(2026, 11, 1), "USD", D("49"), None, D("49")),
     ]
