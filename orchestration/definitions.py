@@ -30,6 +30,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
+from orchestration import automation
 from orchestration import catalog as catalog_loader
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
@@ -130,11 +131,15 @@ def published_billing(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(metadata=stats)
 
 
-billing_job = define_asset_job("monthly_billing", selection="*")
+billing_job = define_asset_job("monthly_billing", selection="*", partitions_def=billing_months)
+more_jobs, schedules, sensors = automation.build(pricing_catalog, landed_events, billing_models, billing_job,
+                                                 billing_months)
 
 defs = Definitions(
     assets=[pricing_catalog, landed_events, billing_models, published_billing],
-    jobs=[billing_job],
+    jobs=[billing_job, *more_jobs],
+    schedules=schedules,
+    sensors=sensors,
     resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
                                      dbt_executable=dbt_executable())},
 )

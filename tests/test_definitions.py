@@ -13,3 +13,57 @@ def test_definitions_load_and_partitioning():
     assert {"raw/events", "catalog/charges", "billing/published"} <= keys
     assert get_asset_key_for_model([billing_models], "fct_invoices").to_user_string() in keys
     assert billing_months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"]
+
+
+def test_schedules_pick_the_right_billing_month(monkeypatch):
+    from datetime import UTC, datetime
+
+    from dagster import build_schedule_context
+
+    from orchestration.automation import GRACE_DAYS
+
+    meters = defs.get_schedule_def("daily_meters")
+    invoicing = defs.get_schedule_def("monthly_invoicing")
+    assert meters.cron_schedule == "0 2 * * *"
+    assert invoicing.cron_schedule == f"0 4 {GRACE_DAYS + 1} * *"
+    # the daily refresh of 15 November bills November so far
+    run = meters(build_schedule_context(scheduled_execution_time=datetime(2026, 11, 15, 2, tzinfo=UTC)))
+    assert (run.partition_key, run.run_key) == ("2026-11-01", "meters-2026-11-15")
+    # the invoicing run of early January bills December of the year before
+    run = invoicing(build_schedule_context(scheduled_execution_time=datetime(2027, 1, 4, 4, tzinfo=UTC)))
+    assert (run.partition_key, run.run_key) == ("2026-12-01", "invoicing-2026-12-01")
+    assert (invoicing.job_name, meters.job_name) == ("monthly_billing", "daily_meters")
+
+
+def test_sensor_runs_once_per_new_landing_file(tmp_path, monkeypatch):
+    from dagster import RunRequest, SkipReason, build_sensor_context
+
+    monkeypatch.setenv("TALLY_LANDING", str(tmp_path))
+    sensor = defs.get_sensor_def("new_landing_files")
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("not an event file\n")
+    context = build_sensor_context()
+    first = sensor(context)
+    assert isinstance(first, RunRequest)
+    cursor = context.cursor
+    assert isinstance(sensor(build_sensor_context(cursor=cursor)), SkipReason)
+    (tmp_path / "notes.txt").write_text("still not an event file\n")
+    assert isinstance(sensor(build_sensor_context(cursor=cursor)), SkipReason)
+    (tmp_path / "b.csv").write_text("transaction_id\n")
+    second = sensor(build_sensor_context(cursor=cursor))
+    assert isinstance(second, RunRequest) and second.run_key != first.run_key
+
+
+def test_dagster_definitions_validate_cli(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dagster = Path(sys.executable).with_name("dagster")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    proc = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1],
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Validation successful" in proc.stdout + proc.stderr
