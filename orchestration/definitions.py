@@ -5,6 +5,8 @@ Assets, upstream to downstream:
   raw/events     new landing files, loaded once each (unpartitioned)
   dbt models     staging → intermediate → marts, partitioned by billing month; a backfill of
                  N months is one `dbt build` over the whole range (BackfillPolicy.single_run)
+  gx_* checks   Great Expectations suites (expectations/) on stg_events, int_usage_by_period
+                 and fct_invoices: blocking, so a failing suite stops publishing
   billing/published  the marts merged into the `billing` schema and written out per month
 """
 import json
@@ -17,6 +19,10 @@ from pathlib import Path
 
 import duckdb
 from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -27,9 +33,11 @@ from dagster import (
     asset,
     define_asset_job,
     multi_asset,
+    multi_asset_check,
 )
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
+from expectations.suites import SUITES
 from orchestration import automation
 from orchestration import catalog as catalog_loader
 from orchestration import landing as landing_loader
@@ -114,6 +122,41 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(args, context=context).stream()
 
 
+def run_window(context: AssetCheckExecutionContext) -> dict[str, str]:
+    """The billing window of the run a check belongs to, from Dagster's partition tags."""
+    tags = context.run.tags
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or first
+    if first is None:  # checks launched alone, without a partition: the current month
+        first = last = date.today().replace(day=1).isoformat()
+    end = date.fromisoformat(last[:10])
+    end = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+    return {"billing_from": first[:10], "billing_to": end.isoformat()}
+
+
+def _checked_model(suite) -> AssetKey:
+    return get_asset_key_for_model([billing_models], suite.model)
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec(name=f"gx_{s.name}", asset=_checked_model(s), blocking=True,
+                          description=f"Great Expectations suite `{s.name}` (expectations/suites.py)")
+           for s in SUITES],
+    can_subset=False,
+)
+def great_expectations_gates(context: AssetCheckExecutionContext):
+    """Validate the window with every suite; Data Docs go to <publish>/data_docs either way."""
+    from expectations.gate import validate
+    window = run_window(context)
+    docs = _path("TALLY_PUBLISH", DEFAULT_PUBLISH) / "data_docs"
+    for suite, result in zip(SUITES, validate(warehouse_path(), window, docs_dir=docs), strict=True):
+        yield AssetCheckResult(
+            asset_key=_checked_model(suite), check_name=f"gx_{suite.name}", passed=result.success,
+            severity=AssetCheckSeverity.ERROR, description=result.describe(),
+            metadata={"rows": result.rows, "expectations": result.evaluated,
+                      "failed_expectations": [str(f) for f in result.failures], **window})
+
+
 @asset(
     key=AssetKey(["billing", "published"]),
     deps=[get_asset_key_for_model([billing_models], model) for model in publisher.PUBLISHED],
@@ -137,6 +180,7 @@ more_jobs, schedules, sensors = automation.build(pricing_catalog, landed_events,
 
 defs = Definitions(
     assets=[pricing_catalog, landed_events, billing_models, published_billing],
+    asset_checks=[great_expectations_gates],
     jobs=[billing_job, *more_jobs],
     schedules=schedules,
     sensors=sensors,

@@ -102,7 +102,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         os.environ["TALLY_PUBLISH"] = str(Path(publish).resolve())
     with warehouse_lock(warehouse):
         progress("Loading Dagster definitions")
-        from dagster import DagsterInstance, materialize
+        from dagster import AssetSelection, DagsterInstance, materialize
 
         from orchestration import definitions as d
         instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
@@ -124,13 +124,34 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         tags = {"dagster/asset_partition_range_start": first.strftime("%Y-%m-%d"),
                 "dagster/asset_partition_range_end": last.strftime("%Y-%m-%d")}
         try:
-            materialize([d.billing_models, d.published_billing, d.pricing_catalog, d.landed_events],
-                        selection=[d.billing_models, d.published_billing],
-                        instance=instance, resources=d.defs.resources, tags=tags, run_config=QUIET)
+            result = materialize([d.billing_models, d.published_billing, d.pricing_catalog, d.landed_events,
+                                  d.great_expectations_gates],
+                                 selection=AssetSelection.assets(d.billing_models, d.published_billing),
+                                 instance=instance, resources=d.defs.resources, tags=tags, run_config=QUIET,
+                                 raise_on_error=False)
         except Exception as exc:
             raise RunError(f"billing run failed: {_unwrap(exc)}") from exc
+        if not result.success:
+            raise RunError(failure_message(result))
         with duckdb.connect(str(warehouse)) as con:
             return summarize(con, first, last)
+
+
+def failure_message(result) -> str:
+    """Why a billing run stopped: the failed Great Expectations suites first (they block
+    publishing), else the first failed step's error."""
+    from dagster import AssetCheckSeverity
+    failed = [e for e in result.get_asset_check_evaluations()
+              if not e.passed and e.severity == AssetCheckSeverity.ERROR]
+    if failed:
+        lines = [f"  {e.check_name} on {'/'.join(e.asset_key.path)}: {e.description}" for e in failed]
+        return ("publishing blocked by Great Expectations; the previous publication is unchanged.\n"
+                + "\n".join(lines))
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            return f"billing run failed in {event.step_key}: {error.message.strip() if error else 'unknown error'}"
+    return "billing run failed"
 
 
 def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summary:

@@ -1,0 +1,100 @@
+"""The Great Expectations suites that guard publishing (SPEC §6).
+
+Each suite names the dbt model it guards (its Dagster asset check hangs on that asset), the
+query whose rows it validates and its expectations. Expectations are (GX class name, kwargs)
+pairs so that loading the Dagster definitions does not import GX (a 5 s import); `gate.py`
+builds them. Money gaps are computed in SQL, exactly, so the expectations compare to 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestration.catalog import MINOR_UNITS
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    model: str
+    query: str  # {billing_from} and {billing_to} are the run's window (dates, ISO)
+    expectations: tuple[tuple[str, dict], ...]
+
+
+RAW_EVENT_COLUMNS = ["transaction_id", "external_customer_id", "external_subscription_id", "billable_metric_code",
+                     "event_at", "source_file", "line_number"]
+
+# The events of the run's window that passed staging: a row here with a missing field or an
+# implausible timestamp means the quarantine rules let something through.
+RAW_EVENTS = Suite(
+    name="raw_events",
+    model="stg_events",
+    query=f"""
+        select {', '.join(RAW_EVENT_COLUMNS)}
+        from staging.stg_events
+        where rejection_reason is null
+          and event_at >= timestamp '{{billing_from}}' and event_at < timestamp '{{billing_to}}'
+    """,
+    expectations=(
+        ("ExpectTableColumnsToMatchSet", {"column_set": RAW_EVENT_COLUMNS, "exact_match": True}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "transaction_id"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "billable_metric_code"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "event_at"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "event_at", "min_value": "2000-01-01T00:00:00",
+                                           "max_value": "2100-01-01T00:00:00"}),
+    ),
+)
+
+# The meters of the window's periods (units per subscription, charge and group, as billed).
+# A meter below zero (a producer sending negative values into a sum) is billed as a zero fee
+# by Lago's rules, but it is never what finance expects to publish. Daily usage is not
+# checked row by row: weighted-sum events are deltas of a level and may be negative.
+USAGE = Suite(
+    name="usage",
+    model="int_usage_by_period",
+    query="""
+        select external_customer_id, external_subscription_id, charge_id, billable_metric_code, period_end,
+               events_count, cast(units as double) as units
+        from intermediate.int_usage_by_period
+        where period_end >= date '{billing_from}' and period_end < date '{billing_to}'
+    """,
+    expectations=(
+        ("ExpectColumnValuesToNotBeNull", {"column": "external_customer_id"}),
+        ("ExpectColumnValuesToNotBeNull", {"column": "billable_metric_code"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "events_count", "min_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "units", "min_value": 0}),
+    ),
+)
+
+# The invoices of the window: each column adds up in Lago's order, lines add up to fees,
+# currencies are ISO 4217 codes, no total is negative.
+INVOICES = Suite(
+    name="invoices",
+    model="fct_invoices",
+    query="""
+        with lines as (
+            select invoice_id, sum(amount) as lines_amount from marts.fct_invoice_lines group by 1
+        )
+        select i.invoice_id, i.currency,
+               cast(i.total_amount as double) as total_amount,
+               cast(i.fees_amount - i.progressive_billing_credit_amount - i.coupons_amount
+                    - i.sub_total_excluding_taxes as double) as excluding_taxes_gap,
+               cast(i.sub_total_excluding_taxes + i.taxes_amount - i.sub_total_including_taxes as double)
+                   as including_taxes_gap,
+               cast(i.sub_total_including_taxes - i.credit_notes_amount - i.prepaid_credit_amount
+                    - i.total_amount as double) as total_gap,
+               cast(coalesce(lines.lines_amount, 0) - i.fees_amount as double) as lines_gap
+        from marts.fct_invoices as i
+        left join lines on i.invoice_id = lines.invoice_id
+    """,
+    expectations=(
+        ("ExpectColumnValuesToBeUnique", {"column": "invoice_id"}),
+        ("ExpectColumnValuesToBeInSet", {"column": "currency", "value_set": sorted(MINOR_UNITS)}),
+        ("ExpectColumnValuesToBeBetween", {"column": "total_amount", "min_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "excluding_taxes_gap", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "including_taxes_gap", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "total_gap", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "lines_gap", "min_value": 0, "max_value": 0}),
+    ),
+)
+
+SUITES = (RAW_EVENTS, USAGE, INVOICES)
