@@ -21,8 +21,10 @@ demo: venv
 	$(BIN)/python -m seeds.generate_demo --out seeds/landing
 	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
+# two workers, one test file each at a time: most of a test's time is one `tally run` (single-threaded Python)
 test: venv
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m orchestration.prepare
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m benchmarks.run

@@ -11,9 +11,6 @@ Assets, upstream to downstream:
 """
 import json
 import os
-import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -42,29 +39,13 @@ from orchestration import automation
 from orchestration import catalog as catalog_loader
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
+from orchestration.prepare import dbt_executable, ensure_manifest
 from orchestration.paths import DBT_PROJECT_DIR, DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, warehouse_path
 
 PARTITIONS_START = os.environ.get("TALLY_PARTITIONS_START", "2020-01-01")
 billing_months = MonthlyPartitionsDefinition(start_date=PARTITIONS_START, end_offset=1)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def dbt_executable() -> str:
-    return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
-
-
-def ensure_manifest() -> Path:
-    """dagster-dbt reads target/manifest.json at import; parse when it is missing or stale."""
-    manifest = Path(dbt_project.manifest_path)
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv")
-               and "target" not in p.parts and "logs" not in p.parts]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                        "--profiles-dir", str(DBT_PROJECT_DIR)], check=True, env=env, cwd=DBT_PROJECT_DIR)
-    return manifest
 
 
 ensure_manifest()
