@@ -53,6 +53,37 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
     print_summary(summary)
 
 
+@main.command()
+@click.option("--period", required=True, help="The billing month to finalize, YYYY-MM.")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
+              help="The DuckDB file.")
+@click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
+              help="Where the published files go (the month's files are rewritten with status finalized).")
+def finalize(period: str, warehouse: Path, publish: Path) -> None:
+    """Mark a month's invoices finalized: they never change again; re-rating adds adjustments."""
+    from datetime import date
+
+    import duckdb
+
+    from orchestration import finalize as finalizer
+    from orchestration import runner
+    try:
+        month = runner.parse_month(period)
+        if not Path(warehouse).exists():
+            raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
+        with runner.warehouse_lock(Path(warehouse).resolve()), duckdb.connect(str(warehouse)) as con:
+            done = finalizer.finalize(con, month, date.today(), publish)
+    except (runner.RunError, finalizer.FinalizeError) as exc:
+        console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
+        sys.exit(1)
+    if done.already:
+        console.print(f"{period} is already finalized; nothing changed.")
+        return
+    totals = ", ".join(f"{currency} {_money(amount)}" for currency, amount in done.total_by_currency)
+    console.print(f"{period} finalized: {done.invoices} invoices ({totals}). Re-rating it from now on writes "
+                  "adjustments (credit notes or adjustment invoices) instead of changing them.")
+
+
 def _months(period, from_, to):
     from orchestration.months import months_between
     from orchestration.runner import RunError, parse_month

@@ -27,16 +27,20 @@ from dagster import (
     Definitions,
     MaterializeResult,
     MonthlyPartitionsDefinition,
+    OpExecutionContext,
     asset,
     define_asset_job,
+    job,
     multi_asset,
     multi_asset_check,
+    op,
 )
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
 from expectations.suites import SUITES
 from orchestration import automation
 from orchestration import catalog as catalog_loader
+from orchestration import finalize as finalizer
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
 from orchestration.prepare import dbt_executable, ensure_manifest
@@ -155,6 +159,23 @@ def published_billing(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(metadata=stats)
 
 
+@op
+def finalize_billing_month(context: OpExecutionContext) -> None:
+    """`tally finalize` for the partition's month: its invoices never change again."""
+    from orchestration.runner import warehouse_lock
+    month = date.fromisoformat(context.partition_key)
+    warehouse = warehouse_path()
+    with warehouse_lock(warehouse), duckdb.connect(str(warehouse)) as con:
+        done = finalizer.finalize(con, month, date.today(), _path("TALLY_PUBLISH", DEFAULT_PUBLISH))
+    context.log.info(f"{month:%Y-%m} already finalized" if done.already
+                     else f"{month:%Y-%m} finalized: {done.invoices} invoices {done.total_by_currency}")
+
+
+@job(partitions_def=billing_months, description="Finalize a billing month (pick its partition): SPEC §6.")
+def finalize_month():
+    finalize_billing_month()
+
+
 billing_job = define_asset_job("monthly_billing", selection="*", partitions_def=billing_months)
 more_jobs, schedules, sensors = automation.build(pricing_catalog, landed_events, billing_models, billing_job,
                                                  billing_months)
@@ -162,7 +183,7 @@ more_jobs, schedules, sensors = automation.build(pricing_catalog, landed_events,
 defs = Definitions(
     assets=[pricing_catalog, landed_events, billing_models, published_billing],
     asset_checks=[great_expectations_gates],
-    jobs=[billing_job, *more_jobs],
+    jobs=[billing_job, finalize_month, *more_jobs],
     schedules=schedules,
     sensors=sensors,
     resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),

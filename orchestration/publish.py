@@ -58,10 +58,12 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
         for mart, table in PUBLISHED.items():
             if _columns(con, "billing", table) != _columns(con, "marts", mart):
                 con.execute(f"create or replace table billing.{table} as select * from marts.{mart} limit 0")
-        window_invoices = f"select invoice_id from billing.invoices where {in_window}"
+        # adjustment invoices of finalized months come with every run, whatever its window
+        replaced = f"({in_window}) or invoice_type = 'adjustment'"
+        window_invoices = f"select invoice_id from billing.invoices where {replaced}"
         for table in BY_INVOICE:
             con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
-        con.execute(f"delete from billing.invoices where {in_window}", [start, end])
+        con.execute(f"delete from billing.invoices where {replaced}", [start, end])
         for table in BY_MONTH:
             con.execute(f"delete from billing.{table} where billing_month >= ? and billing_month < ?", [start, end])
         for mart, table in PUBLISHED.items():
@@ -84,7 +86,8 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
     out_dir.mkdir(parents=True, exist_ok=True)
     months = [m for (m,) in con.execute(
         "select distinct strftime(period_end, '%Y-%m') from billing.invoices "
-        "where period_end >= ? and period_end < ? order by 1", [start, end]).fetchall()]
+        "where (period_end >= ? and period_end < ?) or invoice_type = 'adjustment' order by 1",
+        [start, end]).fetchall()]
     written = 0
     for month in months:
         tmp = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=out_dir))

@@ -1,6 +1,14 @@
--- billing.credit_notes: money given back on an earlier invoice (SPEC §4).
+-- billing.credit_notes: money given back on an earlier invoice (SPEC §4): progressive-billing
+-- excess (used by the customer's later invoices) and re-rating adjustments of finalized
+-- months, where the customer was over-billed (reason late_events or catalog_change; these
+-- are refunded or credited by finance, not applied to later invoices automatically).
 with notes as (
     select * from {{ ref('int_credit_notes') }}
+),
+
+adjustments as (
+    select * from {{ ref('int_invoice_adjustments') }}
+    where adjustment_kind = 'credit_note'
 ),
 
 final as (
@@ -14,6 +22,19 @@ final as (
         currency,
         issuing_date
     from notes
+
+    union all
+
+    select
+        'cn_' || invoice_id || '_adj' as credit_note_id,
+        invoice_id,
+        cast(reason as {{ dbt.type_string() }}) as reason,
+        cast(-sub_total_excluding_taxes_delta as {{ tally.money_type() }}) as amount,
+        cast(-taxes_amount_delta as {{ tally.money_type() }}) as taxes_amount,
+        cast(-sub_total_including_taxes_delta as {{ tally.money_type() }}) as total_amount,
+        currency,
+        issuing_date
+    from adjustments
 )
 
 select * from final

@@ -1,37 +1,31 @@
--- billing.fee_tiers: the tiers behind each graduated, volume and graduated-percentage line.
--- Tier amounts are unrounded (Lago's amount_details); the line carries the rounded fee.
-with tiers as (
-    select * from {{ ref('int_fee_tiers') }}
+-- billing.fee_tiers: the tiers behind each graduated, volume and graduated-percentage line of
+-- the invoices in billing.invoices: rated, or frozen when the invoice is finalized.
+-- Adjustment lines carry differences of whole fees and have no tiers.
+{%- set columns = tally.fee_tier_columns() %}
+with invoices as (
+    select * from {{ ref('fct_invoices') }}
 ),
 
-lines as (
-    select * from {{ ref('int_invoice_lines') }}
-    where fee_type = 'charge'
+rated as (
+    select rated.*
+    from {{ ref('int_fee_tiers_rated') }} as rated
+    inner join invoices
+        on rated.invoice_id = invoices.invoice_id
+    where invoices.status = 'draft'
 ),
 
-invoices as (
-    select * from {{ ref('int_invoices') }}
-    where invoice_kind = 'closing' and is_in_window
+frozen as (
+    select frozen.*
+    from {{ ref('int_finalized_fee_tiers') }} as frozen
+    inner join invoices
+        on frozen.invoice_id = invoices.invoice_id
+    where invoices.status = 'finalized'
 ),
 
 final as (
-    select
-        invoices.invoice_id,
-        invoices.invoice_id || ':' || tiers.charge_id || ':' || cast(tiers.filter_index as {{ dbt.type_string() }})
-            || case when tiers.group_key = '' then '' else ':' || tiers.group_key end as line_id,
-        cast(tiers.tier_index as integer) as tier_index,
-        cast(tiers.from_value as {{ tally.num_type() }}) as from_value,
-        cast(tiers.to_value as {{ tally.num_type() }}) as to_value,
-        cast(tiers.tier_units as {{ tally.num_type() }}) as units,
-        cast(tiers.per_unit_amount as {{ tally.num_type() }}) as per_unit_amount,
-        cast(tiers.rate as {{ tally.num_type() }}) as rate,
-        cast(tiers.flat_amount as {{ tally.num_type() }}) as flat_amount,
-        cast(tiers.amount as decimal(38, 12)) as amount,
-        invoices.currency
-    from tiers
-    inner join invoices
-        on tiers.external_subscription_id = invoices.external_subscription_id
-        and tiers.period_index = invoices.period_index
+    select {{ columns | join(', ') }} from rated
+    union all
+    select {{ columns | join(', ') }} from frozen
 )
 
 select * from final

@@ -1,36 +1,90 @@
--- billing.invoice_lines: one row per fee of the window's invoices, with its tax (rounded
--- per fee; the invoice's tax is the rounded sum of the unrounded fee taxes).
-with lines as (
-    select * from {{ ref('int_invoice_lines') }}
-    where invoice_id in (select invoice_id from {{ ref('int_invoices') }} where is_in_window)
+-- billing.invoice_lines: the lines of the invoices in billing.invoices (see fct_invoices):
+-- rated lines, frozen lines of finalized invoices, and the lines of adjustment invoices, one
+-- per fee whose amount, units or events changed, carrying the difference.
+{%- set columns = tally.invoice_line_columns() %}
+with invoices as (
+    select * from {{ ref('fct_invoices') }}
 ),
 
-taxes as (
-    select * from {{ ref('int_invoice_line_taxes') }}
+rated as (
+    select * from {{ ref('int_invoice_lines_rated') }}
 ),
 
-currencies as (
-    select * from {{ ref('currencies') }}
+frozen as (
+    select * from {{ ref('int_finalized_invoice_lines') }}
+),
+
+adjustments as (
+    select * from {{ ref('int_invoice_adjustments') }}
+    where adjustment_kind = 'adjustment_invoice'
+),
+
+published_rated as (
+    select rated.*
+    from rated
+    inner join invoices
+        on rated.invoice_id = invoices.invoice_id
+    where invoices.status = 'draft' and invoices.invoice_type <> 'adjustment'
+),
+
+published_frozen as (
+    select frozen.*
+    from frozen
+    inner join invoices
+        on frozen.invoice_id = invoices.invoice_id
+    where invoices.status = 'finalized'
+),
+
+adjusted_rated as (
+    select * from rated
+    where invoice_id in (select invoice_id from adjustments)
+),
+
+adjusted_frozen as (
+    select * from frozen
+    where invoice_id in (select invoice_id from adjustments)
+),
+
+line_pairs as (
+    select
+        coalesce(adjusted_rated.invoice_id, adjusted_frozen.invoice_id) as adjusted_invoice_id,
+        coalesce(adjusted_rated.line_id, adjusted_frozen.line_id) || ':adj' as line_id,
+        coalesce(adjusted_rated.fee_type, adjusted_frozen.fee_type) as fee_type,
+        coalesce(adjusted_rated.charge_id, adjusted_frozen.charge_id) as charge_id,
+        coalesce(adjusted_rated.billable_metric_code, adjusted_frozen.billable_metric_code) as billable_metric_code,
+        coalesce(adjusted_rated.units, 0) - coalesce(adjusted_frozen.units, 0) as units,
+        coalesce(adjusted_rated.events_count, 0) - coalesce(adjusted_frozen.events_count, 0) as events_count,
+        coalesce(adjusted_rated.amount, 0) - coalesce(adjusted_frozen.amount, 0) as amount,
+        coalesce(adjusted_rated.taxes_amount, 0) - coalesce(adjusted_frozen.taxes_amount, 0) as taxes_amount,
+        coalesce(adjusted_rated.currency, adjusted_frozen.currency) as currency
+    from adjusted_rated
+    full outer join adjusted_frozen
+        on adjusted_rated.line_id = adjusted_frozen.line_id
+),
+
+adjustment_lines as (
+    select
+        adjusted_invoice_id || '_adj' as invoice_id,
+        line_id,
+        fee_type,
+        charge_id,
+        billable_metric_code,
+        cast(units as {{ tally.num_type() }}) as units,
+        cast(events_count as bigint) as events_count,
+        cast(case when units <> 0 then {{ tally.divide('amount', 'units') }} end as decimal(38, 12)) as unit_amount,
+        cast(amount as {{ tally.money_type() }}) as amount,
+        cast(taxes_amount as {{ tally.money_type() }}) as taxes_amount,
+        currency
+    from line_pairs
+    where amount <> 0 or units <> 0 or events_count <> 0 or taxes_amount <> 0
 ),
 
 final as (
-    select
-        lines.invoice_id,
-        lines.line_id,
-        lines.fee_type,
-        lines.charge_id,
-        lines.billable_metric_code,
-        cast(lines.units as {{ tally.num_type() }}) as units,
-        cast(lines.events_count as bigint) as events_count,
-        cast(lines.unit_amount as decimal(38, 12)) as unit_amount,
-        cast(lines.amount as {{ tally.money_type() }}) as amount,
-        {{ tally.round_money('taxes.precise_taxes_amount', 'currencies.minor_unit') }} as taxes_amount,
-        lines.currency
-    from lines
-    inner join taxes
-        on lines.line_id = taxes.line_id
-    inner join currencies
-        on lines.currency = currencies.currency
+    select {{ columns | join(', ') }} from published_rated
+    union all
+    select {{ columns | join(', ') }} from published_frozen
+    union all
+    select {{ columns | join(', ') }} from adjustment_lines
 )
 
 select * from final

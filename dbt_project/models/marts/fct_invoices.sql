@@ -1,48 +1,62 @@
--- billing.invoices: one row per invoice of the run's window, amounts in Lago's order:
--- fees → progressive-billing credit → coupons → taxes → credit notes → prepaid credits.
--- `credit_notes_amount` is a column SPEC §4 does not list: without it total_amount would
--- not visibly add up.
-with subtotals as (
-    select * from {{ ref('int_invoice_subtotals') }}
+-- billing.invoices: the window's invoices. A month closed by `tally finalize` publishes its
+-- frozen invoices exactly as they were finalized; re-rating it adds `adjustment` invoices
+-- (int_invoice_adjustments) instead of changing them. Adjustment invoices of every finalized
+-- month are published by every run, like the credit notes, so both always agree with the
+-- latest rating. Columns SPEC §4 does not list: credit_notes_amount (so the total visibly
+-- adds up), adjusts_invoice_id and adjustment_reason (on adjustment invoices).
+{%- set columns = tally.invoice_columns() %}
+with months as (
+    select * from {{ ref('int_finalized_months') }}
+),
+
+rated as (
+    select * from {{ ref('int_invoices_rated') }}
     where is_in_window
+      and cast({{ dbt.date_trunc('month', 'period_end') }} as date) not in (select billing_month from months)
 ),
 
-credit_notes as (
-    select * from {{ ref('int_credit_note_allocations') }}
+frozen as (
+    select * from {{ ref('int_finalized_invoices') }}
+    where period_end >= cast('{{ var("billing_from") }}' as date)
+      and period_end < cast('{{ var("billing_to") }}' as date)
 ),
 
-prepaid as (
-    select invoice_id, sum(amount) as prepaid_credit_amount
-    from {{ ref('int_wallet_allocations') }}
-    group by 1
+adjustments as (
+    select * from {{ ref('int_invoice_adjustments') }}
+    where adjustment_kind = 'adjustment_invoice'
+),
+
+adjustment_invoices as (
+    select
+        invoice_id || '_adj' as invoice_id,
+        external_customer_id,
+        external_subscription_id,
+        cast('adjustment' as {{ dbt.type_string() }}) as invoice_type,
+        period_start,
+        period_end,
+        issuing_date,
+        currency,
+        cast(fees_amount_delta as {{ tally.money_type() }}) as fees_amount,
+        cast(coupons_amount_delta as {{ tally.money_type() }}) as coupons_amount,
+        cast(sub_total_excluding_taxes_delta as {{ tally.money_type() }}) as sub_total_excluding_taxes,
+        cast(taxes_amount_delta as {{ tally.money_type() }}) as taxes_amount,
+        cast(sub_total_including_taxes_delta as {{ tally.money_type() }}) as sub_total_including_taxes,
+        cast(progressive_billing_credit_amount_delta as {{ tally.money_type() }}) as progressive_billing_credit_amount,
+        cast(0 as {{ tally.money_type() }}) as credit_notes_amount,
+        cast(0 as {{ tally.money_type() }}) as prepaid_credit_amount,
+        cast(sub_total_including_taxes_delta as {{ tally.money_type() }}) as total_amount,
+        cast('draft' as {{ dbt.type_string() }}) as status,
+        invoice_id as adjusts_invoice_id,
+        cast(reason as {{ dbt.type_string() }}) as adjustment_reason
+    from adjustments
 ),
 
 final as (
-    select
-        subtotals.invoice_id,
-        subtotals.external_customer_id,
-        subtotals.external_subscription_id,
-        cast(subtotals.invoice_type as {{ dbt.type_string() }}) as invoice_type,
-        subtotals.period_start,
-        subtotals.period_end,
-        subtotals.issuing_date,
-        subtotals.currency,
-        subtotals.fees_amount,
-        subtotals.coupons_amount,
-        subtotals.sub_total_excluding_taxes,
-        subtotals.taxes_amount,
-        subtotals.sub_total_including_taxes,
-        subtotals.progressive_billing_credit_amount,
-        cast(coalesce(credit_notes.credit_notes_amount, 0) as {{ tally.money_type() }}) as credit_notes_amount,
-        cast(coalesce(prepaid.prepaid_credit_amount, 0) as {{ tally.money_type() }}) as prepaid_credit_amount,
-        cast(subtotals.sub_total_including_taxes - coalesce(credit_notes.credit_notes_amount, 0)
-            - coalesce(prepaid.prepaid_credit_amount, 0) as {{ tally.money_type() }}) as total_amount,
-        cast('draft' as {{ dbt.type_string() }}) as status
-    from subtotals
-    left join credit_notes
-        on subtotals.invoice_id = credit_notes.invoice_id
-    left join prepaid
-        on subtotals.invoice_id = prepaid.invoice_id
+    select {{ columns | join(', ') }} from rated
+    union all
+    select {{ columns | join(', ') }} from frozen
+    union all
+    select {{ columns | join(', ') }} from adjustment_invoices
 )
 
 select * from final

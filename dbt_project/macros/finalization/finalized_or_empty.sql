@@ -1,0 +1,33 @@
+{#- The frozen copy of finalized invoices lives in the `finalized` schema, written by
+    `tally finalize` (orchestration/finalize.py), not by dbt. Before the first finalization it
+    does not exist: read the rated model's shape with no rows instead, so the models and their
+    unit tests work on any warehouse. `like` is always ref()'d, which keeps the DAG right. -#}
+{% macro finalized_or_empty(identifier, like, columns) %}
+    {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
+        if execute else none -%}
+    {%- if relation is not none -%}
+        select {{ columns | join(', ') }} from {{ relation }}
+    {%- else -%}
+        select {{ columns | join(', ') }} from {{ like }} where 1 = 0
+    {%- endif -%}
+{% endmacro %}
+
+{#- The published columns of billing.invoices, invoice_lines and fee_tiers (SPEC §4 plus the
+    documented additions), in order: rated, frozen and adjustment rows are unioned by them. -#}
+{% macro invoice_columns() %}
+    {{ return(['invoice_id', 'external_customer_id', 'external_subscription_id', 'invoice_type', 'period_start',
+               'period_end', 'issuing_date', 'currency', 'fees_amount', 'coupons_amount',
+               'sub_total_excluding_taxes', 'taxes_amount', 'sub_total_including_taxes',
+               'progressive_billing_credit_amount', 'credit_notes_amount', 'prepaid_credit_amount', 'total_amount',
+               'status', 'adjusts_invoice_id', 'adjustment_reason']) }}
+{% endmacro %}
+
+{% macro invoice_line_columns() %}
+    {{ return(['invoice_id', 'line_id', 'fee_type', 'charge_id', 'billable_metric_code', 'units', 'events_count',
+               'unit_amount', 'amount', 'taxes_amount', 'currency']) }}
+{% endmacro %}
+
+{% macro fee_tier_columns() %}
+    {{ return(['invoice_id', 'line_id', 'tier_index', 'from_value', 'to_value', 'units', 'per_unit_amount', 'rate',
+               'flat_amount', 'amount', 'currency']) }}
+{% endmacro %}

@@ -1,0 +1,75 @@
+"""`tally finalize`: close a billing month for good.
+
+The month's published invoices (with their lines and tiers) are marked `finalized` and copied,
+as they are, into the `finalized` schema. From then on every run publishes those copies
+instead of re-rated invoices, and writes any difference as an adjustment (dbt model
+int_invoice_adjustments). All in one transaction: a crash leaves the month open and whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration import publish
+
+FROZEN = ("invoices", "invoice_lines", "fee_tiers")
+
+
+class FinalizeError(Exception):
+    """The month cannot be finalized; the message says why, for people."""
+
+
+@dataclass
+class Finalized:
+    month: date
+    invoices: int
+    total_by_currency: list[tuple[str, object]]
+    already: bool = False
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
+             publish_dir: Path | None = None) -> Finalized:
+    start, end = month, _next_month(month)
+    in_month = "period_end >= ? and period_end < ?"
+    if not _exists(con, "billing", "invoices"):
+        raise FinalizeError("nothing is published in this warehouse yet: run `tally run` first")
+    if _exists(con, "finalized", "periods") and con.execute(
+            "select count(*) from finalized.periods where billing_month = ?", [month]).fetchone()[0]:
+        return Finalized(month, 0, [], already=True)
+    count = con.execute(f"select count(*) from billing.invoices where {in_month} and invoice_type <> 'adjustment'",
+                        [start, end]).fetchone()[0]
+    if count == 0:
+        raise FinalizeError(f"no invoices are published for {month:%Y-%m}: run `tally run --period {month:%Y-%m}` "
+                            "first")
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists finalized")
+        con.execute("create table if not exists finalized.periods (billing_month date, finalized_on date)")
+        con.execute(f"update billing.invoices set status = 'finalized' where {in_month}", [start, end])
+        month_invoices = f"select invoice_id from billing.invoices where {in_month}"
+        for table in FROZEN:
+            con.execute(f"create table if not exists finalized.{table} as select * from billing.{table} limit 0")
+            con.execute(f"insert into finalized.{table} select * from billing.{table} "
+                        f"where invoice_id in ({month_invoices}) order by {publish.ORDER[table]}", [start, end])
+        con.execute("insert into finalized.periods values (?, ?)", [month, finalized_on])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    totals = con.execute(f"select currency, sum(total_amount) from billing.invoices where {in_month} "
+                         "group by 1 order by 1", [start, end]).fetchall()
+    if publish_dir is not None:
+        publish.write_files(con, start, end, Path(publish_dir))
+    return Finalized(month, count, totals)

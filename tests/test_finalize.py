@@ -1,0 +1,137 @@
+"""Finalized invoices never move (SPEC §6): finalize October 2026 of the small fixture, then
+land a late event and cut a price, re-rate October, and check the finalized invoices are
+byte-identical while the differences come out as adjustments, exactly:
+
+- late event: 1,000 more "large" tokens for sub_a at 0.003 → line c_tokens:1 goes from
+  835 units (2.505 → 2.51) to 1,835 units (5.505 → 5.51): +3.00, one more event, so an
+  adjustment invoice inv_sub_a_20261001_adj of 3.00 with reason late_events;
+- catalog change: storage 101–∞ volume price 0.40 → 0.30 for sub_b: 120.5 GB × 0.30 =
+  36.15 instead of 48.20, so inv_sub_b_20261016 (88.20) was over-billed by 12.05: a credit
+  note cn_inv_sub_b_20261016_adj of 12.05 (no taxes in this catalog), reason catalog_change;
+- sub_c's JPY invoice and sub_b's opening invoice do not change: no adjustment.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from decimal import Decimal as D
+
+import duckdb
+import pytest
+
+from conftest import copy_landing, rows, table_dump, tally, write_api_calls_parquet
+
+ORIGINALS = ("inv_sub_a_20261001", "inv_sub_b_20261016_open", "inv_sub_b_20261016", "inv_sub_c_20261001")
+FROZEN_SQL = {
+    "invoices": "select * from billing.invoices where invoice_type <> 'adjustment' order by all",
+    "invoice_lines": "select * from billing.invoice_lines where line_id not like '%:adj' order by all",
+    "fee_tiers": "select * from billing.fee_tiers order by all",
+}
+
+
+def frozen_state(warehouse):
+    return {name: rows(warehouse, sql) for name, sql in FROZEN_SQL.items()}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, small_catalog):
+    base = tmp_path_factory.mktemp("finalize")
+    catalog = shutil.copytree(small_catalog, base / "catalog")
+    landing = copy_landing("small", base / "landing")
+    write_api_calls_parquet(landing / "c_calls.parquet", 10_005)
+    warehouse, published = base / "w.duckdb", base / "published"
+    args = ("--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
+            "--publish", str(published))
+    tally("run", *args, "--period", "2026-10")
+    shutil.copy(warehouse, base / "before_finalize.duckdb")
+    finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published))
+    after_finalize = frozen_state(warehouse)
+    october_csv = (published / "2026-10" / "invoices.csv").read_bytes()
+
+    # a late event and a price cut, then October is re-rated
+    (landing / "d_late.jsonl").write_text(json.dumps({
+        "transaction_id": "tok_late", "external_subscription_id": "sub_a", "code": "tokens",
+        "timestamp": "2026-10-10T08:00:00Z", "properties": {"tokens": 1000, "model": "large"}}) + "\n")
+    charges = catalog / "charges.csv"
+    text = charges.read_text()
+    assert text.count('""per_unit_amount"": ""0.4""') == 1
+    charges.write_text(text.replace('""per_unit_amount"": ""0.4""', '""per_unit_amount"": ""0.3""'))
+    rerun = tally("run", *args, "--period", "2026-10")
+    return {"base": base, "warehouse": warehouse, "published": published, "finalize": finalize,
+            "after_finalize": after_finalize, "october_csv": october_csv, "rerun": rerun, "args": args}
+
+
+def test_finalize_marks_the_month_and_freezes_a_copy(world):
+    assert "2026-10 finalized: 4 invoices" in " ".join(world["finalize"].stdout.split())
+    invoices = world["after_finalize"]["invoices"]
+    assert sorted(r[0] for r in invoices) == sorted(ORIGINALS)
+    assert {r[17] for r in invoices} == {"finalized"}
+    assert rows(world["warehouse"], "select billing_month from finalized.periods") == [(date(2026, 10, 1),)]
+    assert "finalized" in world["october_csv"].decode()
+
+
+def test_finalized_invoices_are_byte_identical_after_rerating(world):
+    assert frozen_state(world["warehouse"]) == world["after_finalize"]
+    # the published October file still shows the finalized amounts (88.20, not 76.15)
+    csv = (world["published"] / "2026-10" / "invoices.csv").read_text()
+    assert "inv_sub_b_20261016,cus_b" in csv and "88.2" in csv
+
+
+def test_under_billing_becomes_an_adjustment_invoice(world):
+    adjustments = rows(world["warehouse"], """
+        select invoice_id, external_customer_id, invoice_type, period_start, period_end, currency, fees_amount,
+               sub_total_excluding_taxes, taxes_amount, sub_total_including_taxes, total_amount, status,
+               adjusts_invoice_id, adjustment_reason
+        from billing.invoices where invoice_type = 'adjustment'""")
+    assert adjustments == [
+        ("inv_sub_a_20261001_adj", "cus_a", "adjustment", date(2026, 10, 1), date(2026, 10, 31), "USD", D("3.00"),
+         D("3.00"), D("0"), D("3.00"), D("3.00"), "draft", "inv_sub_a_20261001", "late_events")]
+    lines = rows(world["warehouse"], """
+        select invoice_id, line_id, fee_type, units, events_count, amount from billing.invoice_lines
+        where invoice_id = 'inv_sub_a_20261001_adj'""")
+    assert lines == [("inv_sub_a_20261001_adj", "inv_sub_a_20261001:c_tokens:1:adj", "charge", D(1000), 1, D("3.00"))]
+
+
+def test_over_billing_becomes_a_credit_note(world):
+    notes = rows(world["warehouse"], """
+        select credit_note_id, invoice_id, reason, amount, taxes_amount, total_amount, currency
+        from billing.credit_notes""")
+    assert notes == [("cn_inv_sub_b_20261016_adj", "inv_sub_b_20261016", "catalog_change", D("12.05"), D("0"),
+                      D("12.05"), "EUR")]
+
+
+def test_rerating_is_what_a_fresh_unfinalized_run_bills(world):
+    # the adjustment closes the gap to what October costs now: 62.77 + 3.00 = 65.77 and
+    # 88.20 - 12.05 = 76.15, which is what the re-rated (unpublished) invoices say
+    rated = dict(rows(world["warehouse"], "select invoice_id, total_amount from intermediate.int_invoices_rated "
+                                          "where period_end between '2026-10-01' and '2026-10-31'"))
+    assert rated["inv_sub_a_20261001"] == D("65.77")
+    assert rated["inv_sub_b_20261016"] == D("76.15")
+    assert rated["inv_sub_c_20261001"] == D("724")
+
+
+def test_second_finalize_changes_nothing(world):
+    before = table_dump(world["warehouse"])
+    again = tally("finalize", "--period", "2026-10", "--warehouse", str(world["warehouse"]))
+    assert "already finalized" in again.stdout
+    assert table_dump(world["warehouse"]) == before
+
+
+def test_finalize_refuses_a_month_without_invoices(world):
+    proc = tally("finalize", "--period", "2026-07", "--warehouse", str(world["warehouse"]), check=False)
+    assert proc.returncode == 1
+    assert "no invoices are published for 2026-07" in " ".join(proc.stdout.split())
+
+
+def test_dagster_finalize_job_does_what_the_cli_does(world, monkeypatch):
+    # the finance path: the partitioned `finalize_month` job, on the warehouse as it was before
+    warehouse = world["base"] / "before_finalize.duckdb"
+    monkeypatch.setenv("TALLY_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("TALLY_PUBLISH", str(world["base"] / "published_dagster"))
+    from orchestration.definitions import defs
+    result = defs.resolve_job_def("finalize_month").execute_in_process(partition_key="2026-10-01")
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        statuses = con.execute("select invoice_id, status from billing.invoices order by 1").fetchall()
+    assert statuses == [(i, "finalized") for i in sorted(ORIGINALS)]
