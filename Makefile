@@ -7,7 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: venv demo test bench lint clean
+.PHONY: venv demo test bench lint clean dagster
 
 venv: $(STAMP)
 
@@ -25,6 +25,14 @@ demo: venv
 test: venv
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# the Dagster UI on http://127.0.0.1:3000 over the demo warehouse: assets, checks, schedules,
+# backfills, the finalize_month job; runs queue one at a time (orchestration/dagster_home)
+dagster: venv
+	mkdir -p .dagster_home && cp orchestration/dagster_home/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home TALLY_WAREHOUSE=$(CURDIR)/warehouse/tally.duckdb \
+	  TALLY_CATALOG=$(CURDIR)/seeds/catalog TALLY_LANDING=$(CURDIR)/seeds/landing TALLY_PUBLISH=$(CURDIR)/published \
+	  $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 bench: venv
 	$(BIN)/python -m benchmarks.run
