@@ -140,12 +140,13 @@ INVARIANTS = {
 }
 
 
-# Each example is a whole `tally run` (about a minute): two generated worlds of 12-30 customers,
-# derandomized so CI is repeatable, and no shrinking (minutes per step); a failure prints the
-# whole world, which `write_world` turns back into a catalog to debug with.
-@settings(max_examples=2, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
+# Each example is a whole `tally run` (about a minute, the suite's budget is 15): one generated
+# world of 30-50 customers (each customer its own random mix of prices, minimums, coupons,
+# taxes, wallets and thresholds), derandomized so CI is repeatable, and no shrinking (minutes
+# per step); a failure prints the whole world, which `write_world` turns back into a catalog.
+@settings(max_examples=1, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
-@given(st.integers(12, 30).flatmap(lambda n: st.tuples(*[customer(k) for k in range(n)])))
+@given(st.integers(30, 50).flatmap(lambda n: st.tuples(*[customer(k) for k in range(n)])))
 def test_invariants_hold_for_generated_catalogs(tmp_path_factory, customers):
     root = tmp_path_factory.mktemp("world")
     cat, land = write_world(root, list(customers))
