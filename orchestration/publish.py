@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.invoice_pages import render_pages
+
 # dbt mart -> published table
 PUBLISHED = {
     "fct_invoices": "invoices",
@@ -105,4 +107,5 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
             os.replace(final, old)
         os.replace(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
+    render_pages(con, out_dir)
     return written
