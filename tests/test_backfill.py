@@ -105,8 +105,8 @@ def reference(world):
 
 def dagster_cli(args: list[str], env: dict, log: Path) -> None:
     with log.open("w") as out:
-        proc = subprocess.run([DAGSTER, *args], check=False, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO,
-                              timeout=900)
+        proc = subprocess.run([DAGSTER, *args], check=False, stdout=out, stderr=subprocess.STDOUT, env=env,
+                              cwd=REPO, timeout=900)
     if proc.returncode != 0:
         raise AssertionError(f"dagster {' '.join(args)} exited {proc.returncode}\n"
                              + log.read_text()[-4000:])
