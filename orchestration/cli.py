@@ -40,11 +40,11 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         months = _months(period, from_, to)
         quiet_dagster()
         log_path = Path(warehouse).resolve().with_suffix(".run.log")
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        # dbt's and Dagster's own output goes to a log file next to the warehouse
-        with console.status("starting") as status, log_path.open("w") as log, \
-                contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            summary = runner.run(catalog, landing, warehouse, months, publish,
+        # the lock first: a run turned away must not truncate the log of the run in progress;
+        # dbt's and Dagster's own output goes to that log file next to the warehouse
+        with runner.warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
+                log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            summary = runner.run(catalog, landing, warehouse, months, publish, locked=True,
                                  progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
     except runner.RunError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -90,7 +90,8 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 
 def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None, publish: Path | None,
-        progress=lambda msg: None, today: date | None = None) -> Summary:
+        progress=lambda msg: None, today: date | None = None, locked: bool = False) -> Summary:
+    """Bill the months; `locked` when the caller already holds the warehouse lock."""
     catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
     if not catalog.is_dir():
         raise RunError(f"catalog folder {catalog} does not exist")
@@ -100,7 +101,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
                        "TALLY_LANDING": str(landing)})
     if publish is not None:
         os.environ["TALLY_PUBLISH"] = str(Path(publish).resolve())
-    with warehouse_lock(warehouse):
+    with nullcontext() if locked else warehouse_lock(warehouse):
         progress("Loading Dagster definitions")
         from dagster import AssetSelection, DagsterInstance, materialize
 

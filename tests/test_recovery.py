@@ -1,12 +1,14 @@
-"""Crash safety: a `tally run` killed with SIGKILL part-way through its dbt build, then run again
-on the same warehouse, ends exactly where a clean run ends; and a second run on a warehouse in
-use is turned away before it touches anything (one writer per DuckDB file)."""
+"""When things go wrong: a `tally run` killed with SIGKILL part-way through its dbt build, then
+run again on the same warehouse, ends exactly where a clean run ends; a second run on a
+warehouse in use is turned away before it touches anything (one writer per DuckDB file); a
+failing Great Expectations suite blocks publishing and leaves the previous publication whole."""
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 import signal
+import shutil
 import subprocess
 import time
 from decimal import Decimal as D
@@ -159,10 +161,43 @@ def test_second_run_on_a_warehouse_in_use_is_refused_and_touches_nothing(tmp_pat
     assert rows(warehouse, "select * from billing.invoices") == [("inv_1", D("62.77"))]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: orchestration/cli.py opens <warehouse stem>.run.log with mode 'w' before runner.run "
-    "takes the warehouse lock, so a refused second run truncates the log of the run in progress"))
 def test_refused_run_leaves_the_running_runs_log_alone(tmp_path, small_catalog, monkeypatch):
     proc, _ = _run_while_locked(tmp_path, small_catalog, monkeypatch)
     assert proc.returncode == 1
     assert (tmp_path / "w.run.log").read_text() == "the running run's log\n"
+
+
+def test_failing_expectation_blocks_publishing_and_keeps_the_previous_publication(clean, small_catalog, tmp_path):
+    """A producer sends a negative token count: sub_a's October token meter becomes
+    1,000 + 250 − 5,000 = −3,750 units. The usage suite's `units >= 0` expectation fails, so the
+    blocking check stops the run before publishing: the message names the suite and the
+    expectation, and the previous publication (tables and files) is still there, whole."""
+    warehouse, publish = tmp_path / "w.duckdb", tmp_path / "published"
+    warehouse.write_bytes(clean["warehouse"].read_bytes())
+    shutil.copytree(clean["published"], publish)
+    landing = shutil.copytree(clean["landing"], tmp_path / "landing")
+    (landing / "d_refund.jsonl").write_text(
+        '{"transaction_id": "refund_1", "external_subscription_id": "sub_a", "code": "tokens", '
+        '"timestamp": "2026-10-20T10:00:00Z", "properties": {"tokens": -5000, "model": "small"}}\n')
+    before_tables = table_dump(warehouse)
+    before_files = {p.relative_to(publish): p.read_bytes() for p in sorted((publish / "2026-10").iterdir())}
+    before_pages = {p.relative_to(publish): p.read_bytes() for p in sorted((publish / "pages").rglob("*.html"))}
+
+    proc = tally(*run_args(small_catalog, landing, warehouse, publish), check=False)
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 1, out
+    assert "publishing blocked by Great Expectations" in out
+    assert ("gx_usage on intermediate/int_usage_by_period: suite usage failed: "
+            "expect_column_values_to_be_between(units, min_value=0.0): 1 unexpected row(s), e.g. [-3750.0]") in out
+    # the marts hold the blocked figures; nothing of them reached billing or the files
+    assert rows(warehouse, "select units from intermediate.int_usage_by_period where charge_id = 'c_tokens' "
+                           "and filter_index = 0") == [(D(-3750),)]
+    assert table_dump(warehouse) == before_tables
+    assert {p.relative_to(publish): p.read_bytes() for p in sorted((publish / "2026-10").iterdir())} == before_files
+    assert {p.relative_to(publish): p.read_bytes()
+            for p in sorted((publish / "pages").rglob("*.html"))} == before_pages
+    # Data Docs show the failure
+    docs = publish / "data_docs"
+    assert (docs / "index.html").exists()
+    usage_page = next((docs / "validations" / "usage").rglob("*.html")).read_text()
+    assert "expect_column_values_to_be_between" in usage_page or "units" in usage_page
