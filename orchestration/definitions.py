@@ -35,7 +35,7 @@ from dagster import (
     multi_asset_check,
     op,
 )
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets, get_asset_key_for_model
 
 from expectations.suites import SUITES
 from orchestration import automation
@@ -95,9 +95,20 @@ def billing_window(context: AssetExecutionContext) -> dict[str, str]:
     return {"billing_from": window.start.strftime("%Y-%m-%d"), "billing_to": window.end.strftime("%Y-%m-%d")}
 
 
+class BillingTranslator(DagsterDbtTranslator):
+    """dbt models are partitioned by billing month: one asset group per layer (billing_staging,
+    billing_intermediate, billing_marts, billing_reference for the seed), apart from the
+    unpartitioned `landing` group (catalog, raw events)."""
+
+    def get_group_name(self, dbt_resource_props) -> str:
+        fqn = dbt_resource_props.get("fqn", [])
+        return f"billing_{fqn[1]}" if len(fqn) > 2 else "billing_reference"
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    dagster_dbt_translator=BillingTranslator(),
     partitions_def=billing_months,
     backfill_policy=BackfillPolicy.single_run(),
 )
