@@ -7,14 +7,13 @@ The warehouse is read with duckdb into pandas, one query per suite; the result i
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from expectations.suites import SUITES, Suite
+from orchestration.folders import staging_folder, swap_in
 
 
 @dataclass
@@ -64,7 +63,7 @@ def validate(warehouse: Path, window: dict[str, str], suites: tuple[Suite, ...] 
     staging_docs = None
     if docs_dir is not None:
         docs_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging_docs = Path(tempfile.mkdtemp(prefix=".data_docs-", dir=docs_dir.parent))
+        staging_docs = staging_folder(docs_dir)
         context.add_data_docs_site(site_name="tally", site_config={
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging_docs)},
@@ -87,9 +86,5 @@ def validate(warehouse: Path, window: dict[str, str], suites: tuple[Suite, ...] 
         results.append(SuiteResult(s.name, len(frames[s.name]), len(outcome.results), failures))
     if staging_docs is not None:
         context.build_data_docs(site_names=["tally"])
-        old = docs_dir.with_name(docs_dir.name + ".old")
-        if docs_dir.exists():
-            os.replace(docs_dir, old)
-        os.replace(staging_docs, docs_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(staging_docs, docs_dir)
     return results

@@ -7,15 +7,14 @@ Everything comes from billing.* and catalog.* rows in a fixed order and the page
 """
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from orchestration.folders import staging_folder, swap_in
 from orchestration.page_format import FILTERS
 from orchestration.usage_chart import usage_chart
 
@@ -103,9 +102,8 @@ def render_pages(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     metric_names = dict(con.execute("select code, name from catalog.billable_metrics").fetchall())
     invoices_of = _group(invoices, "external_customer_id")
 
-    tmp = Path(tempfile.mkdtemp(prefix=".pages-", dir=out_dir))
+    tmp = staging_folder(out_dir / "pages")
     try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the pages are meant to be served
         (tmp / "invoices").mkdir()
         (tmp / "customers").mkdir()
         written = 0
@@ -130,15 +128,5 @@ def render_pages(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _swap(tmp, out_dir / "pages")
+    swap_in(tmp, out_dir / "pages")
     return written
-
-
-def _swap(tmp: Path, final: Path) -> None:
-    """Same pattern as publish.write_files: the old folder moves aside, the new one takes its name."""
-    old = final.with_name(f".{final.name}.old")
-    shutil.rmtree(old, ignore_errors=True)  # left over by a crash between the two renames
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)

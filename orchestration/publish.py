@@ -3,14 +3,12 @@ transaction (a crash leaves the previous publication whole), then write Parquet 
 per month, built in a temporary folder and swapped in."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
 
 # dbt mart -> published table
@@ -92,7 +90,7 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
         [start, end]).fetchall()]
     written = 0
     for month in months:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=out_dir))
+        tmp = staging_folder(out_dir / month)
         month_invoices = f"select invoice_id from billing.invoices where strftime(period_end, '%Y-%m') = '{month}'"
         for table in ("invoices", *BY_INVOICE):
             query = (f"select * from billing.{table} where invoice_id in ({month_invoices}) "
@@ -101,11 +99,6 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
                 target = tmp / f"{table}.{fmt}"
                 con.execute(f"copy ({query}) to '{target}' (format {fmt})")
                 written += 1
-        final = out_dir / month
-        old = out_dir / f".{month}.old"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, out_dir / month)
     render_pages(con, out_dir)
     return written
