@@ -61,7 +61,7 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         month_invoices = f"select invoice_id from billing.invoices where {in_month}"
         for table in FROZEN:
             con.execute(f"create table if not exists finalized.{table} as select * from billing.{table} limit 0")
-            con.execute(f"insert into finalized.{table} select * from billing.{table} "
+            con.execute(f"insert into finalized.{table} by name select * from billing.{table} "
                         f"where invoice_id in ({month_invoices}) order by {publish.ORDER[table]}", [start, end])
         con.execute("insert into finalized.periods values (?, ?)", [month, finalized_on])
         con.execute("commit")

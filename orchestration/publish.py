@@ -56,20 +56,31 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
     try:
         con.execute("create schema if not exists billing")
         for mart, table in PUBLISHED.items():
-            if _columns(con, "billing", table) != _columns(con, "marts", mart):
+            published, built = _columns(con, "billing", table), _columns(con, "marts", mart)
+            if published and published == built[:len(published)]:
+                # new columns at the end (an upgrade): add them, keep the published history
+                for name, data_type in built[len(published):]:
+                    con.execute(f'alter table billing.{table} add column "{name}" {data_type}')
+            elif published != built:
                 con.execute(f"create or replace table billing.{table} as select * from marts.{mart} limit 0")
         # adjustment invoices of finalized months come with every run, whatever its window
-        replaced = f"({in_window}) or invoice_type = 'adjustment'"
+        replaced = f"({in_window}) or (invoice_type = 'adjustment' and period_end < ?)"
         window_invoices = f"select invoice_id from billing.invoices where {replaced}"
         for table in BY_INVOICE:
-            con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end])
-        con.execute(f"delete from billing.invoices where {replaced}", [start, end])
+            con.execute(f"delete from billing.{table} where invoice_id in ({window_invoices})", [start, end, end])
+        con.execute(f"delete from billing.invoices where {replaced}", [start, end, end])
         for table in BY_MONTH:
             con.execute(f"delete from billing.{table} where billing_month >= ? and billing_month < ?", [start, end])
         for mart, table in PUBLISHED.items():
-            if table in WHOLE:
+            if table == "credit_notes":
+                # adjustment credit notes of finalized months after the run's window are not
+                # re-rated by it (it stops at its last month): they stay as published
+                con.execute("delete from billing.credit_notes where not (reason in ('late_events', 'catalog_change') "
+                            "and invoice_id in (select invoice_id from billing.invoices where period_end >= ?))",
+                            [end])
+            elif table in WHOLE:
                 con.execute(f"delete from billing.{table}")
-            con.execute(f"insert into billing.{table} select * from marts.{mart} order by {ORDER[table]}")
+            con.execute(f"insert into billing.{table} by name select * from marts.{mart} order by {ORDER[table]}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -135,3 +135,19 @@ def test_dagster_finalize_job_does_what_the_cli_does(world, monkeypatch):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = con.execute("select invoice_id, status from billing.invoices order by 1").fetchall()
     assert statuses == [(i, "finalized") for i in sorted(ORIGINALS)]
+
+
+def test_running_an_earlier_month_leaves_later_finalized_months_alone(world):
+    # September is billed after October was finalized and re-rated: that run rates nothing of
+    # October, so it must neither see October's invoices as vanished (a full credit note for
+    # each, as a review found) nor drop October's adjustments
+    before = {name: rows(world["warehouse"], f"select * from billing.{name} order by all")
+              for name in ("invoices", "invoice_lines", "fee_tiers", "credit_notes")}
+    tally("run", *world["args"], "--period", "2026-09")
+    after = {name: rows(world["warehouse"], f"select * from billing.{name} order by all")
+             for name in ("invoices", "invoice_lines", "fee_tiers", "credit_notes")}
+    september = [r for r in after["invoices"] if r[5] < date(2026, 10, 1)]
+    assert [r[0] for r in september] == ["inv_sub_c_20260901"]
+    assert {k: [r for r in v if r not in september and not r[0].startswith("inv_sub_c_20260901")]
+            for k, v in after.items()} == before
+    assert [r[0] for r in after["credit_notes"]] == ["cn_inv_sub_b_20261016_adj"]

@@ -6,7 +6,10 @@
 -- counts as zero on the other side. Prepaid credits and credit notes are not re-applied:
 -- what is compared is what the customer owed, sub_total_including_taxes.
 with months as (
+    -- only months this run rates in full: a run of an earlier month must not see a later
+    -- finalized month's invoices as vanished
     select * from {{ ref('int_finalized_months') }}
+    where billing_month < cast('{{ var("billing_to") }}' as date)
 ),
 
 rated as (

@@ -8,6 +8,10 @@ with invoices as (
     -- invoice_type 'credit' is a prepaid credit (wallet) purchase: deferred revenue, not
     -- revenue; it is recognised when the credits are spent on a later invoice.
     where invoice_type <> 'credit'
+      -- the window's months only: fct_invoices also carries earlier months' adjustment
+      -- invoices, which alone are not a month's revenue (publish replaces window months)
+      and period_end >= cast('{{ var("billing_from") }}' as date)
+      and period_end < cast('{{ var("billing_to") }}' as date)
 ),
 
 rates as (
