@@ -103,39 +103,47 @@ def reference(world):
     return warehouse
 
 
-def dagster_cli(args: list[str], env: dict, log: Path) -> None:
+def dagster_cli(args: list[str], env: dict, log: Path, program: str = DAGSTER) -> None:
     with log.open("w") as out:
-        proc = subprocess.run([DAGSTER, *args], check=False, stdout=out, stderr=subprocess.STDOUT, env=env,
+        proc = subprocess.run([program, *args], check=False, stdout=out, stderr=subprocess.STDOUT, env=env,
                               cwd=REPO, timeout=900)
     if proc.returncode != 0:
-        raise AssertionError(f"dagster {' '.join(args)} exited {proc.returncode}\n"
+        raise AssertionError(f"{program} {' '.join(args)} exited {proc.returncode}\n"
                              + log.read_text()[-4000:])
+
+
+def dagster_world(world, name: str) -> dict:
+    """A DAGSTER_HOME, a warehouse and a publish folder of their own, and the env that points at them
+    (the Tally env vars are how the definitions find the catalog, landing, warehouse and publish)."""
+    base = world["base"] / name
+    home = base / "dagster_home"
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    warehouse = base / "w.duckdb"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "TALLY_WAREHOUSE": str(warehouse), "TALLY_CATALOG": str(world["catalog"]),
+           "TALLY_LANDING": str(world["landing"]), "TALLY_PUBLISH": str(base / "published")}
+    return {"base": base, "home": home, "warehouse": warehouse, "published": base / "published", "env": env}
+
+
+def materialize_landing(w: dict) -> None:
+    """The unpartitioned inputs, catalog/* and raw/*, as one run."""
+    dagster_cli(["asset", "materialize", "-m", "orchestration.definitions", "--select", "group:landing",
+                 "--config-json", IN_PROCESS], w["env"], w["base"] / "dagster_landing.log")
 
 
 @pytest.fixture(scope="module")
 def backfilled(world):
-    """Path 2: the Dagster CLI with its own instance; the Tally env vars say where everything is."""
-    base = world["base"]
-    home = base / "dagster_home"
-    home.mkdir()
-    # `dagster asset materialize` executes the run itself (execute_job), so the default
-    # QueuedRunCoordinator never holds it: no daemon and no run coordinator config needed.
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    warehouse = base / "w2" / "w.duckdb"
-    warehouse.parent.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "TALLY_WAREHOUSE": str(warehouse), "TALLY_CATALOG": str(world["catalog"]),
-           "TALLY_LANDING": str(world["landing"]), "TALLY_PUBLISH": str(base / "p2")}
-    module = ["-m", "orchestration.definitions"]
-    # the unpartitioned inputs: catalog/* and raw/*
-    dagster_cli(["asset", "materialize", *module, "--select", "group:landing", "--config-json", IN_PROCESS],
-                env, base / "dagster_landing.log")
+    """Path 2: the Dagster CLI against its own instance. `dagster asset materialize` executes the
+    run itself (execute_job), so the default QueuedRunCoordinator never holds it: no daemon needed."""
+    w = dagster_world(world, "dagster_cli")
+    materialize_landing(w)
     # everything else is partitioned by billing month: one run over the range
-    dagster_cli(["asset", "materialize", *module, "--select", "not group:landing",
+    dagster_cli(["asset", "materialize", "-m", "orchestration.definitions", "--select", "not group:landing",
                  "--partition-range", f"{MONTHS[0]}...{MONTHS[-1]}", "--config-json", IN_PROCESS],
-                env, base / "dagster_backfill.log")
-    return {"warehouse": warehouse, "home": home}
+                w["env"], w["base"] / "dagster_backfill.log")
+    return w
 
 
 def published(warehouse: Path) -> dict[str, list[tuple]]:
@@ -168,11 +176,10 @@ def test_dagster_backfill_bills_like_tally_run(world, reference, backfilled):
         "inv_sub_b_20261101": D("56.00"),
     }
     # the published files too, month by month
-    base = world["base"]
     for month in ("2026-09", "2026-10", "2026-11"):
         for table in PUBLISHED:
-            assert (base / "p2" / month / f"{table}.csv").read_bytes() == \
-                (base / "p1" / month / f"{table}.csv").read_bytes(), (month, table)
+            assert (backfilled["published"] / month / f"{table}.csv").read_bytes() == \
+                (world["base"] / "p1" / month / f"{table}.csv").read_bytes(), (month, table)
 
 
 def test_every_month_of_every_partitioned_asset_is_materialized_in_one_run(backfilled):
@@ -220,3 +227,74 @@ def test_blocking_great_expectations_checks_gate_publishing():
     assert set(gx) <= {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
     upstream = job.graph.dependency_structure.all_upstream_outputs_from_node("billing__published")
     assert "great_expectations_gates" in {o.node_name for o in upstream}
+
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+
+
+@pytest.mark.skipif(not os.environ.get("TALLY_SLOW_TESTS"),
+                    reason="daemon, code server and run worker: minutes more; set TALLY_SLOW_TESTS=1")
+def test_asset_backfill_through_the_daemon_bills_like_tally_run(world, reference):
+    """The UI's own call, launchPartitionBackfill, run by the backfill daemon: one run for the range."""
+    import signal
+    import time
+
+    from dagster import DagsterInstance
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    from orchestration.definitions import billing_models, published_billing
+
+    w = dagster_world(world, "dagster_daemon")
+    materialize_landing(w)
+    params = {"assetSelection": [{"path": k.path} for k in (*billing_models.keys, published_billing.key)],
+              "partitionNames": MONTHS, "title": "finance: September to November",
+              "runConfigData": json.loads(IN_PROCESS)}
+    response = w["base"] / "launch.json"
+    graphql = str(Path(sys.executable).with_name("dagster-graphql"))
+    dagster_cli(["-m", "orchestration.definitions", "-t", LAUNCH_BACKFILL,
+                 "-v", json.dumps({"params": params}), "-o", str(response)],
+                w["env"], w["base"] / "graphql.log", program=graphql)
+    launched = json.loads(response.read_text())["data"]["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    with (w["base"] / "daemon.log").open("w") as log:
+        daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run",
+                                   "-m", "orchestration.definitions"], stdout=log, stderr=subprocess.STDOUT,
+                                  env=w["env"], cwd=REPO, start_new_session=True)
+    instance = DagsterInstance.from_config(str(w["home"]))
+    try:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            backfill = instance.get_backfill(launched["backfillId"])
+            if backfill.status not in (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING,
+                                       BulkActionStatus.FAILING):
+                break
+            assert daemon.poll() is None, (w["base"] / "daemon.log").read_text()[-4000:]
+            time.sleep(2)
+        assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, \
+            (w["base"] / "daemon.log").read_text()[-4000:]
+        runs = [r for r in instance.get_runs() if r.tags.get("dagster/backfill") == launched["backfillId"]]
+        assert len(runs) == 1 and runs[0].is_success  # single_run: one dbt build for the three months
+        assert (runs[0].tags["dagster/asset_partition_range_start"],
+                runs[0].tags["dagster/asset_partition_range_end"]) == (MONTHS[0], MONTHS[-1])
+    finally:
+        instance.dispose()
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        try:  # whatever of the daemon's group (code server, run worker) outlived it
+            os.killpg(daemon.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        daemon.wait(timeout=60)
+    assert published(w["warehouse"]) == published(reference)
