@@ -31,3 +31,13 @@
     {{ return(['invoice_id', 'line_id', 'tier_index', 'from_value', 'to_value', 'units', 'per_unit_amount', 'rate',
                'flat_amount', 'amount', 'currency']) }}
 {% endmacro %}
+
+{#- The rows (lines or tiers) of the invoices fct_invoices publishes with `status`: rated rows
+    for draft invoices, frozen rows for finalized ones, never both for one invoice. -#}
+{% macro rows_of_published_invoices(relation, status) %}
+    select rows_.*
+    from {{ relation }} as rows_
+    inner join {{ ref('fct_invoices') }} as invoices
+        on rows_.invoice_id = invoices.invoice_id
+    where invoices.status = '{{ status }}'
+{% endmacro %}

@@ -2,24 +2,12 @@
 -- the invoices in billing.invoices: rated, or frozen when the invoice is finalized.
 -- Adjustment lines carry differences of whole fees and have no tiers.
 {%- set columns = tally.fee_tier_columns() %}
-with invoices as (
-    select * from {{ ref('fct_invoices') }}
-),
-
-rated as (
-    select rated.*
-    from {{ ref('int_fee_tiers_rated') }} as rated
-    inner join invoices
-        on rated.invoice_id = invoices.invoice_id
-    where invoices.status = 'draft'
+with rated as (
+    {{ tally.rows_of_published_invoices(ref('int_fee_tiers_rated'), 'draft') }}
 ),
 
 frozen as (
-    select frozen.*
-    from {{ ref('int_finalized_fee_tiers') }} as frozen
-    inner join invoices
-        on frozen.invoice_id = invoices.invoice_id
-    where invoices.status = 'finalized'
+    {{ tally.rows_of_published_invoices(ref('int_finalized_fee_tiers'), 'finalized') }}
 ),
 
 final as (

@@ -2,11 +2,7 @@
 -- rated lines, frozen lines of finalized invoices, and the lines of adjustment invoices, one
 -- per fee whose amount, units or events changed, carrying the difference.
 {%- set columns = tally.invoice_line_columns() %}
-with invoices as (
-    select * from {{ ref('fct_invoices') }}
-),
-
-rated as (
+with rated as (
     select * from {{ ref('int_invoice_lines_rated') }}
 ),
 
@@ -19,20 +15,13 @@ adjustments as (
     where adjustment_kind = 'adjustment_invoice'
 ),
 
+-- adjustment invoices have ids of their own (`_adj`): no rated or frozen row matches them
 published_rated as (
-    select rated.*
-    from rated
-    inner join invoices
-        on rated.invoice_id = invoices.invoice_id
-    where invoices.status = 'draft' and invoices.invoice_type <> 'adjustment'
+    {{ tally.rows_of_published_invoices('rated', 'draft') }}
 ),
 
 published_frozen as (
-    select frozen.*
-    from frozen
-    inner join invoices
-        on frozen.invoice_id = invoices.invoice_id
-    where invoices.status = 'finalized'
+    {{ tally.rows_of_published_invoices('frozen', 'finalized') }}
 ),
 
 adjusted_rated as (
