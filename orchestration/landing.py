@@ -1,9 +1,21 @@
-"""Land raw event files (SPEC §2) into `raw.events`, once per file, with DuckDB's own readers.
+"""Land raw event files (SPEC §2) into `raw.events`, once per file, parsed once, deduplicated.
 
-Nothing is interpreted here beyond pulling the Lago fields out as text: a malformed line is
-kept with its payload and a parse error, and every rule (timestamps, duplicates, unknown
-customers...) is applied in dbt (`stg_events` and after), so the rules live in SQL and the
-same files always give the same rows. No Python touches individual events.
+Each new file is read with DuckDB's own readers and turned, in one SQL statement, into narrow
+typed rows: the Lago fields, the timestamp as a UTC instant, `properties` as JSON text, the
+first rule the row breaks (`rejection_reason`, decided here, once) and its duplicate status
+against every event landed before it. Nothing downstream re-parses a payload.
+
+Duplicates (README "Choices"): `transaction_id` is unique per subscription (per customer when
+only the customer is sent). The first copy *landed* wins: files in the order they were landed
+(`load_sequence`; a batch lands in name order), then line order. A later copy with the same
+content is a `duplicate` (ignored), one with different content a `conflicting_duplicate`
+(quarantined). So a late file with an earlier name never changes which copy was accepted.
+Each batch is checked against history by a 128-bit key (two 64-bit hashes of scope and
+transaction id) alone; contents are compared only for the rare keys seen before.
+
+The original payload is kept for the rows rejected here (parse errors, missing fields, bad
+timestamps, conflicting duplicates); every other row keeps its source file and line.
+No Python touches individual events.
 """
 from __future__ import annotations
 
@@ -16,15 +28,27 @@ import duckdb
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties"]
 
-RAW_DDL = """
+EVENT_COLUMNS = """
+    load_sequence bigint, source_file varchar, file_checksum varchar, line_number bigint,
+    transaction_id varchar, external_customer_id varchar, external_subscription_id varchar,
+    billable_metric_code varchar, event_timestamp varchar, event_at timestamp, properties varchar,
+    rejection_reason varchar, rejection_detail varchar,
+    dedup_key ubigint, dedup_key_2 ubigint, dedup_status varchar,
+    first_source_file varchar, first_line_number bigint, payload varchar"""
+
+RAW_DDL = f"""
 create schema if not exists raw;
 create table if not exists raw.landing_files (
     file_name varchar, checksum varchar, file_format varchar, rows_loaded bigint, load_sequence bigint);
-create table if not exists raw.events (
-    source_file varchar, file_checksum varchar, line_number bigint, payload varchar, parse_error varchar,
-    transaction_id varchar, external_customer_id varchar, external_subscription_id varchar,
-    code varchar, event_timestamp varchar, properties varchar);
+create table if not exists raw.events ({EVENT_COLUMNS});
+create table if not exists raw.billing_window (billing_from date, billing_to date);
+insert into raw.billing_window select date '2000-01-01', date '2100-01-01'
+    where not exists (select 1 from raw.billing_window);
 """
+
+# The text form every reader produces (the columns of raw.events before 0.2, see _migrate).
+TEXT_COLUMNS = ["line_number", "payload", "parse_error", "transaction_id", "external_customer_id",
+                "external_subscription_id", "code", "event_timestamp", "properties"]
 
 
 @dataclass
@@ -68,7 +92,8 @@ def _jsonl_select(path: Path) -> str:
            json_extract_string(j, '$.code') as code,
            json_extract_string(j, '$.timestamp') as event_timestamp,
            case when json_type(j, '$.properties') = 'VARCHAR' then json_extract_string(j, '$.properties')
-                else cast(json_extract(j, '$.properties') as varchar) end as properties
+                else cast(json_extract(j, '$.properties') as varchar) end as properties,
+           cast(null as timestamp) as event_at_typed
     from parsed
     """
 
@@ -78,10 +103,10 @@ def _column_types(con: duckdb.DuckDBPyConnection, reader: str) -> dict[str, str]
 
 
 def _text(col: str, typ: str | None) -> str:
-    """Any column type -> the text form stg_events parses (timestamps as UTC ISO, structs as JSON)."""
+    """Any column type -> text (structs as JSON); timestamps go through _typed_timestamp instead."""
     if typ is None:
         return "cast(null as varchar)"
-    q = f'"{col}"'
+    q = f'src."{col}"'
     t = typ.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
         return f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
@@ -92,16 +117,28 @@ def _text(col: str, typ: str | None) -> str:
     return f"cast({q} as varchar)"
 
 
-def _tabular_select(con: duckdb.DuckDBPyConnection, reader: str) -> str:
+def _typed_timestamp(typ: str | None) -> str:
+    """A Parquet TIMESTAMP column is already an instant: no text round trip."""
+    t = (typ or "").upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return "timezone('UTC', src.\"timestamp\")"
+    if t.startswith("TIMESTAMP"):
+        return "cast(src.\"timestamp\" as timestamp)"
+    return "cast(null as timestamp)"
+
+
+def _tabular_select(con: duckdb.DuckDBPyConnection, reader: str, row_number: str) -> str:
     types = _column_types(con, reader)
     cols = [f"{_text(f, types.get(f))} as {('event_timestamp' if f == 'timestamp' else f)}" for f in FIELDS]
-    missing_props = "properties" not in types
-    payload = "cast(to_json(src) as varchar)"
+    typed_ts = _typed_timestamp(types.get("timestamp"))
+    if typed_ts != "cast(null as timestamp)":  # the text form is only needed to report a bad value
+        cols[FIELDS.index("timestamp")] = "cast(null as varchar) as event_timestamp"
+    # the payload (the row as JSON) is only built for rows rejected at landing, see _typed_insert
     return f"""
-    select row_number() over () + 1 as line_number, {payload} as payload,
-           cast(null as varchar) as parse_error, {', '.join(cols)}
+    select {row_number} as line_number, src as payload_row,
+           cast(null as varchar) as parse_error, {', '.join(cols)}, {typed_ts} as event_at_typed
     from {reader} as src
-    """ + ("" if not missing_props else "")
+    """
 
 
 def _reader(path: Path, fmt: str) -> str:
@@ -109,27 +146,153 @@ def _reader(path: Path, fmt: str) -> str:
     if fmt == "csv":
         return (f"read_csv({p}, all_varchar=true, header=true, store_rejects=true, "
                 f"rejects_table='tally_csv_rejects', rejects_scan='tally_csv_scan')")
-    return f"read_parquet({p})"
+    return f"read_parquet({p}, file_row_number=true)"
+
+
+PARSE_TIMESTAMP = """case
+    when regexp_full_match({t}, '-?[0-9]{{1,12}}(\\.[0-9]+)?')
+        then make_timestamp(cast(round(cast({t} as decimal(38, 9)) * 1000000) as bigint))
+    else timezone('UTC', try_cast(replace({t}, ' ', 'T') as timestamptz))
+end"""
+
+
+def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: str) -> str:
+    """One statement: text rows of one file -> typed rows of raw.events, deduplicated against
+    every earlier file (by key) and within the file (by line)."""
+    return f"""
+    insert into raw.events
+    with stage as ({stage}),
+    trimmed as (
+        select * replace (
+            nullif(trim(transaction_id), '') as transaction_id,
+            nullif(trim(external_customer_id), '') as external_customer_id,
+            nullif(trim(external_subscription_id), '') as external_subscription_id,
+            nullif(trim(event_timestamp), '') as event_timestamp,
+            coalesce(nullif(trim(properties), ''), '{{}}') as properties),
+            nullif(trim(code), '') as billable_metric_code
+        from stage
+    ),
+    parsed as (
+        select *, coalesce(event_at_typed, {PARSE_TIMESTAMP.format(t='event_timestamp')}) as event_at
+        from trimmed
+    ),
+    checked as (
+        select *,
+            case
+                when parse_error = 'malformed_row' then 'malformed_row'
+                when parse_error is not null then 'malformed_json'
+                when transaction_id is null or billable_metric_code is null
+                    or (event_timestamp is null and event_at_typed is null)
+                    or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
+                when not (json_valid(properties) and json_type(properties) = 'OBJECT') then 'malformed_json'
+                when event_at is null then 'bad_timestamp'
+            end as rejection_reason,
+            case
+                when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
+                when parse_error is not null then 'The line is not a JSON object.'
+                when transaction_id is null then 'Required field transaction_id is missing.'
+                when billable_metric_code is null then 'Required field code is missing.'
+                when event_timestamp is null and event_at_typed is null then 'Required field timestamp is missing.'
+                when external_customer_id is null and external_subscription_id is null
+                    then 'One of external_customer_id and external_subscription_id is required.'
+                when not (json_valid(properties) and json_type(properties) = 'OBJECT')
+                    then 'properties is not a JSON object.'
+                when event_at is null
+                    then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'
+            end as rejection_detail
+        from parsed
+    ),
+    keyed as (
+        select *,
+            case when rejection_reason is null then hash(
+                coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id), transaction_id) end
+                as dedup_key,
+            case when rejection_reason is null then hash(
+                transaction_id, '|', coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)) end
+                as dedup_key_2
+        from checked
+    ),
+    -- keys landed before (accepted copies only: the first copy of a key is the accepted one)
+    earlier as (
+        select h.dedup_key, h.dedup_key_2, h.source_file, h.line_number, h.external_customer_id,
+               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties
+        from raw.events as h
+        where h.dedup_status = 'accepted'
+          and h.dedup_key in (select dedup_key from keyed where dedup_key is not null)
+    ),
+    -- keys seen more than once in this file: the first line is the candidate first copy
+    repeated as (
+        select dedup_key, dedup_key_2, min(line_number) as first_line
+        from keyed where dedup_key is not null
+        group by 1, 2 having count(*) > 1
+    ),
+    firsts as (
+        select k.dedup_key, k.dedup_key_2, {_sql_str(name)} as source_file, k.line_number,
+               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties
+        from keyed as k
+        inner join repeated as r
+            on k.dedup_key = r.dedup_key and k.dedup_key_2 = r.dedup_key_2 and k.line_number = r.first_line
+    ),
+    statused as (
+        select k.*,
+            coalesce(e.source_file, f.source_file) as first_file,
+            coalesce(e.line_number, f.line_number) as first_line,
+            case
+                when k.rejection_reason is not null then null
+                when e.dedup_key is null and (f.dedup_key is null or f.line_number = k.line_number) then 'accepted'
+                when {_same_content('k', 'coalesce(e.{c}, f.{c})')} then 'duplicate'
+                else 'conflicting_duplicate'
+            end as dedup_status
+        from keyed as k
+        left join earlier as e
+            on k.dedup_key = e.dedup_key and k.dedup_key_2 = e.dedup_key_2
+        left join firsts as f
+            on e.dedup_key is null and k.dedup_key = f.dedup_key and k.dedup_key_2 = f.dedup_key_2
+    )
+    select {sequence}, {_sql_str(name)}, {_sql_str(digest)}, line_number, transaction_id, external_customer_id,
+        external_subscription_id, billable_metric_code,
+        case when rejection_reason is not null then event_timestamp end, event_at, properties,
+        rejection_reason, rejection_detail, dedup_key, dedup_key_2, dedup_status,
+        case when dedup_status = 'conflicting_duplicate' then first_file end,
+        case when dedup_status = 'conflicting_duplicate' then first_line end,
+        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then {payload} end
+    from statused
+    """
+
+
+def _same_content(new: str, first: str) -> str:
+    """The same event sent again: customer, subscription, code, instant and properties (top-level
+    keys in any order) all equal."""
+    def f(c: str) -> str:
+        return first.format(c=c)
+    norm = "cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar)"
+    return (f"{new}.external_customer_id is not distinct from {f('external_customer_id')}"
+            f" and {new}.external_subscription_id is not distinct from {f('external_subscription_id')}"
+            f" and {new}.billable_metric_code = {f('billable_metric_code')}"
+            f" and {new}.event_at = {f('event_at')}"
+            f" and {norm.format(new + '.properties')} = {norm.format(f('properties'))}")
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
     """Load every new file of `folder` in name order; a file already in the manifest is skipped."""
     con.execute(RAW_DDL)
+    _migrate(con)
     folder = Path(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FORMATS) \
         if folder.exists() else []
     known = {c: n for n, c in con.execute("select file_name, checksum from raw.landing_files").fetchall()}
-    seq = con.execute("select coalesce(max(load_sequence), 0) + 1 from raw.landing_files").fetchone()[0]
+    seq = con.execute("select coalesce(max(load_sequence), 0) from raw.landing_files").fetchone()[0]
     result = LandingResult([], [])
     for path in files:
         digest = checksum(path)
         if digest in known:
             result.skipped.append((path.name, known[digest]))
             continue
+        seq += 1
         fmt = FORMATS[path.suffix.lower()]
         con.execute("begin transaction")
         try:
-            n = _load_file(con, path, fmt, digest)
+            n = _load_file(con, path, fmt, digest, seq)
             con.execute("insert into raw.landing_files values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
             con.execute("commit")
         except Exception:
@@ -140,29 +303,51 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
     return result
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str) -> int:
-    insert = ("insert into raw.events select {name}, {digest}, line_number, payload, parse_error, transaction_id, "
-              "external_customer_id, external_subscription_id, code, event_timestamp, properties from ({select})")
-    name, dig = _sql_str(path.name), _sql_str(digest)
+def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
     before = con.execute("select count(*) from raw.events").fetchone()[0]
     if fmt == "jsonl":
-        con.execute(insert.format(name=name, digest=dig, select=_jsonl_select(path)))
+        con.execute(_typed_insert(_jsonl_select(path), "payload", seq, path.name, digest))
     elif fmt == "parquet":
-        con.execute(insert.format(name=name, digest=dig, select=_tabular_select(con, _reader(path, fmt))))
+        stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 1")
+        con.execute(_typed_insert(stage, "cast(to_json(payload_row) as varchar)", seq, path.name, digest))
     else:
-        _load_csv(con, path, name, dig, insert)
+        _load_csv(con, path, digest, seq)
     return con.execute("select count(*) from raw.events").fetchone()[0] - before
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, dig: str, insert: str) -> None:
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, digest: str, seq: int) -> None:
     reader = _reader(path, "csv")
-    con.execute(insert.format(name=name, digest=dig, select=_tabular_select(con, reader)))
+    con.execute("create or replace temp table tally_csv_stage as select *, cast(null as varchar) as raw_line "
+                f"from ({_tabular_select(con, reader, 'row_number() over () + 1')})")
     # Rows the CSV reader could not split are kept whole, as malformed, never dropped.
     try:
-        rejects = con.execute("select line, csv_line, error_message from tally_csv_rejects").fetchall()
-    except duckdb.Error:
-        rejects = []
-    for line, csv_line, message in rejects:
-        con.execute("insert into raw.events (source_file, file_checksum, line_number, payload, parse_error) "
-                    "values (?, ?, ?, ?, 'malformed_row')",
-                    [path.name, dig.strip("'"), line, csv_line])
+        con.execute("insert into tally_csv_stage (line_number, parse_error, raw_line) "
+                    "select line, 'malformed_row', csv_line from tally_csv_rejects")
+    except duckdb.CatalogException:
+        pass
+    con.execute(_typed_insert("select * from tally_csv_stage",
+                              "coalesce(raw_line, cast(to_json(payload_row) as varchar))", seq, path.name, digest))
+    con.execute("drop table tally_csv_stage")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse landed before events were typed at landing: re-land its text rows, file by
+    file in load order, through the same statement (same rules, same duplicate decisions)."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'events'").fetchall()}
+    if "load_sequence" in cols:
+        return
+    con.execute("begin transaction")
+    con.execute("alter table raw.events rename to events_text")
+    con.execute(f"create table raw.events ({EVENT_COLUMNS})")
+    files = con.execute("""
+        select f.file_name, f.checksum, row_number() over (order by f.load_sequence, f.file_name)
+        from raw.landing_files as f order by 3""").fetchall()
+    for name, digest, seq in files:
+        stage = (f"select {', '.join(TEXT_COLUMNS)}, cast(null as timestamp) as event_at_typed "
+                 f"from raw.events_text where file_checksum = {_sql_str(digest)}")
+        con.execute(_typed_insert(stage, "payload", seq, name, digest))
+        con.execute("update raw.landing_files set load_sequence = ? where checksum = ?", [seq, digest])
+    con.execute("drop table raw.events_text")
+    con.execute("commit")

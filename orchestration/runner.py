@@ -64,19 +64,12 @@ def parse_month(text: str) -> date:
 
 
 def event_months(con: duckdb.DuckDBPyConnection, today: date) -> list[date]:
-    """Months holding landed event timestamps (same parsing rules as stg_events), up to this month."""
-    from orchestration.months import months_between
+    """Months holding landed event instants (typed at landing), up to this month."""
+    from orchestration.months import months_between, next_month
     row = con.execute("""
-        with ts as (
-            select case
-                when regexp_full_match(trim(event_timestamp), '-?[0-9]{1,12}(\\.[0-9]+)?')
-                    then make_timestamp(cast(round(cast(trim(event_timestamp) as decimal(38, 9)) * 1000000) as bigint))
-                else timezone('UTC', try_cast(replace(trim(event_timestamp), ' ', 'T') as timestamptz))
-            end as event_at
-            from raw.events where parse_error is null
-        )
-        select min(event_at), max(event_at) from ts where event_at >= timestamp '2000-01-01' and event_at < ?
-    """, [date(today.year + (today.month == 12), today.month % 12 + 1, 1)]).fetchone()
+        select min(event_at), max(event_at) from raw.events
+        where rejection_reason is null and event_at >= timestamp '2000-01-01' and event_at < ?
+    """, [next_month(today)]).fetchone()
     if row[0] is None:
         return []
     return months_between(row[0].date(), row[1].date())
@@ -174,10 +167,11 @@ def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summar
                                   [first, end]).fetchall()
     s.events_sent = con.execute("select count(*) from raw.events").fetchone()[0]
     s.events_billed = con.execute(
-        "select count(*) from intermediate.int_events_resolved where rejection_reason is null").fetchone()[0]
+        "select count(*) from raw.events where dedup_status = 'accepted'").fetchone()[0] - con.execute(
+        "select count(*) from intermediate.int_events_unresolved").fetchone()[0]
     s.events_quarantined = con.execute("select count(*) from billing.quarantined_events").fetchone()[0]
     s.duplicates_ignored = con.execute(
-        "select count(*) from intermediate.int_events_deduplicated where dedup_status = 'duplicate'").fetchone()[0]
+        "select count(*) from raw.events where dedup_status = 'duplicate'").fetchone()[0]
     s.quarantine_reasons = con.execute(
         "select reason, count(*) from billing.quarantined_events group by 1 order by 1").fetchall()
     return s

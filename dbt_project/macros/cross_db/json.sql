@@ -22,3 +22,18 @@
 
 {% macro fingerprint(expr) %}{{ return(adapter.dispatch('fingerprint', 'tally')(expr)) }}{% endmacro %}
 {% macro default__fingerprint(expr) %}md5({{ expr }}){% endmacro %}
+
+{#- A Lago event as JSON, rebuilt from its typed columns (the landing keeps the original payload
+    only for rows it rejects itself; a row rejected later is shown in this form). -#}
+{% macro event_json(alias) %}{{ return(adapter.dispatch('event_json', 'tally')(alias)) }}{% endmacro %}
+{% macro default__event_json(a) -%}
+cast(json_object('transaction_id', {{ a }}.transaction_id, 'external_customer_id', {{ a }}.external_customer_id,
+    'external_subscription_id', {{ a }}.external_subscription_id, 'code', {{ a }}.billable_metric_code,
+    'timestamp', strftime({{ a }}.event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), 'properties', json({{ a }}.properties)) as varchar)
+{%- endmacro %}
+{% macro spark__event_json(a) -%}
+to_json(named_struct('transaction_id', {{ a }}.transaction_id, 'external_customer_id', {{ a }}.external_customer_id,
+    'external_subscription_id', {{ a }}.external_subscription_id, 'code', {{ a }}.billable_metric_code,
+    'timestamp', date_format({{ a }}.event_at, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"),
+    'properties', from_json({{ a }}.properties, 'map<string,string>')))
+{%- endmacro %}

@@ -1,0 +1,95 @@
+"""Landing: events typed once, duplicates decided in the order files were landed."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from orchestration import landing
+
+
+def event(tx: str, tokens: int, ts: str = "2026-10-05T10:00:00Z", sub: str = "sub_a") -> str:
+    return json.dumps({"transaction_id": tx, "external_subscription_id": sub, "code": "tokens",
+                       "timestamp": ts, "properties": {"tokens": tokens, "model": "large"}})
+
+
+def statuses(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("""select source_file, line_number, transaction_id, dedup_status, first_source_file,
+                                 first_line_number, rejection_reason
+                          from raw.events order by load_sequence, line_number""").fetchall()
+
+
+def test_late_file_with_an_earlier_name_does_not_change_the_accepted_copy(tmp_path: Path):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    (folder / "m_day1.jsonl").write_text(event("t1", 100) + "\n" + event("t2", 5) + "\n")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    # landed later, named earlier: by name order it would come first and win
+    (folder / "a_resent.jsonl").write_text(event("t1", 999) + "\n" + event("t2", 5) + "\n" + event("t3", 7) + "\n")
+    landing.load(con, folder)
+    assert statuses(con) == [
+        ("m_day1.jsonl", 1, "t1", "accepted", None, None, None),
+        ("m_day1.jsonl", 2, "t2", "accepted", None, None, None),
+        ("a_resent.jsonl", 1, "t1", "conflicting_duplicate", "m_day1.jsonl", 1, None),
+        ("a_resent.jsonl", 2, "t2", "duplicate", None, None, None),
+        ("a_resent.jsonl", 3, "t3", "accepted", None, None, None),
+    ]
+    assert con.execute("select load_sequence, file_name from raw.landing_files order by 1").fetchall() == [
+        (1, "m_day1.jsonl"), (2, "a_resent.jsonl")]
+
+
+def test_one_batch_lands_in_name_order_and_first_line_wins(tmp_path: Path):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    (folder / "b.jsonl").write_text(event("t1", 1) + "\n")
+    # same transaction twice in one file: line 1 wins; properties keys in another order are the same content
+    same = json.dumps({"external_subscription_id": "sub_a", "transaction_id": "t2", "code": "tokens",
+                       "timestamp": "2026-10-05T10:00:00Z", "properties": {"model": "large", "tokens": 3}})
+    (folder / "a.jsonl").write_text(event("t1", 2) + "\n" + event("t2", 3) + "\n" + same + "\n")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert statuses(con) == [
+        ("a.jsonl", 1, "t1", "accepted", None, None, None),
+        ("a.jsonl", 2, "t2", "accepted", None, None, None),
+        ("a.jsonl", 3, "t2", "duplicate", None, None, None),
+        ("b.jsonl", 1, "t1", "conflicting_duplicate", "a.jsonl", 1, None),
+    ]
+
+
+def test_scope_is_per_subscription_and_rejected_rows_keep_their_payload(tmp_path: Path):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    bad = '{"transaction_id": "t9", "external_subscription_id": "sub_a", "code": "tokens", "timestamp": "soon"}'
+    (folder / "a.jsonl").write_text(event("t1", 1) + "\n" + event("t1", 2, sub="sub_b") + "\n" + bad + "\n")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    got = con.execute("select transaction_id, dedup_status, rejection_reason, payload is not null "
+                      "from raw.events order by line_number").fetchall()
+    assert got == [("t1", "accepted", None, False), ("t1", "accepted", None, False),
+                   ("t9", None, "bad_timestamp", True)]
+    assert con.execute("select payload from raw.events where line_number = 3").fetchone()[0] == bad
+
+
+def test_a_warehouse_landed_as_text_is_migrated_with_the_same_decisions(tmp_path: Path):
+    con = duckdb.connect()
+    con.execute("""
+        create schema raw;
+        create table raw.landing_files (file_name varchar, checksum varchar, file_format varchar,
+                                        rows_loaded bigint, load_sequence bigint);
+        create table raw.events (source_file varchar, file_checksum varchar, line_number bigint, payload varchar,
+            parse_error varchar, transaction_id varchar, external_customer_id varchar,
+            external_subscription_id varchar, code varchar, event_timestamp varchar, properties varchar);
+        insert into raw.landing_files values ('b.jsonl', 'cb', 'jsonl', 1, 1), ('a.jsonl', 'ca', 'jsonl', 1, 2);
+        insert into raw.events values
+            ('b.jsonl', 'cb', 1, 'x', null, 't1', null, 'sub_a', 'tokens', '2026-10-05T10:00:00Z', '{"tokens": 1}'),
+            ('a.jsonl', 'ca', 1, 'y', null, 't1', null, 'sub_a', 'tokens', '1791194400', '{"tokens": 2}');
+    """)
+    landing.load(con, tmp_path / "nothing_new")
+    got = con.execute("select load_sequence, source_file, dedup_status, event_at, payload from raw.events "
+                      "order by 1").fetchall()
+    assert [(s, f, d, str(t), p) for s, f, d, t, p in got] == [
+        (1, "b.jsonl", "accepted", "2026-10-05 10:00:00", None),
+        (2, "a.jsonl", "conflicting_duplicate", "2026-10-05 10:00:00", "y"),
+    ]
