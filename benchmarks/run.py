@@ -1,57 +1,169 @@
-"""`make bench`: time `tally run` over N synthetic events (default 1,000,000) for the demo catalog.
+"""`make bench`: bill N synthetic Lago-shaped events and compare with a one-query floor.
 
-Events are generated in DuckDB SQL straight to Parquet (the volume format), spread over the
-demo subscriptions and metrics of October 2026. Prints wall time and events per second.
+    BENCH_EVENTS=10000000 make bench          # or: python -m benchmarks.run --events N
+
+Prints, from one run:
+- floor: one DuckDB GROUP BY over the same Parquet file that extracts the same properties
+  (per subscription, metric, day, filter and group values: count, sum, max, distinct ids);
+- `tally run` over the month, landing file -> published tables: wall time, events/s, ratio to
+  the floor, peak RSS of the whole process tree (polled from /proc every 0.1 s);
+- the daily run: one more day of events landed after the month was billed, `tally run` of the
+  next month, after 1 month and after 3 months of history (--daily-history-events sets the
+  monthly volume of that history; default: the same N), and its share of the month's run.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from orchestration.paths import DEFAULT_CATALOG
+from benchmarks import generate
+
+MONTH = date(2026, 10, 1)
+DAILY_DAY = date(2026, 11, 1)
 
 
-def generate(path: Path, events: int) -> None:
+def _children(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(parents.get(p, []))
+    return tree
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Run cmd; return (wall seconds, peak RSS of its process tree in bytes)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def poll():
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, sum(_rss_kib(p) for p in _children(proc.pid)))
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    code = proc.wait()
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    watcher.join()
+    if code:
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {code}")
+    return elapsed, peak * 1024
+
+
+FLOOR = """
+select external_subscription_id, code, cast(cast("timestamp" as timestamptz) as date) as day,
+       json_extract_string(properties, '$.model') as model,
+       json_extract_string(properties, '$.region') as region,
+       count(*) as events,
+       sum(try_cast(coalesce(json_extract_string(properties, '$.tokens'), json_extract_string(properties, '$.gb'),
+           json_extract_string(properties, '$.gpus'), json_extract_string(properties, '$.amount'),
+           json_extract_string(properties, '$.models')) as decimal(38, 10))) as total,
+       max(try_cast(json_extract_string(properties, '$.gb') as decimal(38, 10))) as peak,
+       count(distinct json_extract_string(properties, '$.user_id')) as ids
+from read_parquet(?)
+group by all
+"""
+
+
+def floor(files: list[Path]) -> float:
     with duckdb.connect() as con:
-        subs = con.execute(f"select external_id from read_csv('{DEFAULT_CATALOG}/subscriptions.csv') "
-                           "where ending_at is null order by 1").fetchall()
-        names = ", ".join(f"'{s}'" for (s,) in subs)
-        con.execute(f"""
-            copy (
-                with subs as (select unnest([{names}]) as sub),
-                numbered as (select row_number() over () - 1 as k, sub from subs)
-                select 'bench_' || i as transaction_id, cast(null as varchar) as external_customer_id,
-                       (select sub from numbered where k = i % (select count(*) from subs)) as external_subscription_id,
-                       'api_calls' as code,
-                       timestamp '2026-10-01 12:00:00' + to_seconds(i % (29 * 86400)) as timestamp,
-                       '{{}}' as properties
-                from range({events}) t(i)
-            ) to '{path}' (format parquet)
-        """)
+        t0 = time.perf_counter()
+        con.execute(f"create temp table floor as {FLOOR}", [[str(f) for f in files]])
+        return time.perf_counter() - t0
+
+
+def tally(catalog: Path, landing: Path, warehouse: Path, period: date, publish: Path) -> tuple[float, int]:
+    exe = str(Path(sys.executable).with_name("tally"))
+    return timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
+                  "--period", f"{period:%Y-%m}", "--publish", str(publish)])
+
+
+def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, customers: int) -> float:
+    """Bill `history_months` months, land one more day, time the run that bills it."""
+    landing = tmp / f"landing_h{history_months}"
+    landing.mkdir()
+    first = date(MONTH.year, MONTH.month - history_months + 1, 1)
+    for m in range(history_months):
+        month = date(first.year, first.month + m, 1)
+        generate.events(landing / f"events_{month:%Y-%m}.parquet", month, 31 if month.month in (8, 10) else 30,
+                        per_month, customers, seed=100 + m)
+    warehouse = tmp / f"h{history_months}.duckdb"
+    exe = str(Path(sys.executable).with_name("tally"))
+    timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
+           "--from", f"{first:%Y-%m}", "--to", f"{MONTH:%Y-%m}"])
+    generate.events(landing / f"events_{DAILY_DAY}.parquet", DAILY_DAY, 1, per_month // 30, customers, seed=99)
+    seconds, _ = tally(catalog, landing, warehouse, DAILY_DAY, tmp / f"pub_h{history_months}")
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 1_000_000)))
+    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", 10_000)))
+    parser.add_argument("--daily-history-events", type=int,
+                        default=int(os.environ.get("BENCH_DAILY_EVENTS", 0)) or None)
+    parser.add_argument("--no-daily", action="store_true", default=os.environ.get("BENCH_DAILY") == "0")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        landing = Path(tmp) / "landing"
+    n = args.events
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
+        tmp = Path(tmp_name)
+        catalog, landing = tmp / "catalog", tmp / "landing"
         landing.mkdir()
+        generate.catalog(catalog, args.customers)
         t0 = time.perf_counter()
-        generate(landing / "bench.parquet", args.events)
-        t1 = time.perf_counter()
-        tally = str(Path(sys.executable).with_name("tally"))
-        subprocess.run([tally, "run", "--landing", str(landing), "--warehouse", f"{tmp}/w.duckdb",
-                        "--period", "2026-10", "--publish", f"{tmp}/pub"], check=True)
-        t2 = time.perf_counter()
-    print(f"generated {args.events:,} events in {t1 - t0:.1f}s; tally run {t2 - t1:.1f}s "
-          f"({args.events / (t2 - t1):,.0f} events/s end to end, fixed costs included)")
+        month_file = landing / f"events_{MONTH:%Y-%m}.parquet"
+        generate.events(month_file, MONTH, 31, n, args.customers)
+        gen = time.perf_counter() - t0
+        sent = duckdb.execute(f"select count(*) from read_parquet('{month_file}')").fetchone()[0]
+        floor_s = floor([month_file])
+        run_s, rss = tally(catalog, landing, tmp / "w.duckdb", MONTH, tmp / "pub")
+        print(f"machine: {os.cpu_count()} cores; {args.customers:,} customers; {sent:,} events sent "
+              f"(generated in {gen:.1f} s)")
+        print(f"floor (one GROUP BY over the file): {floor_s:.2f} s")
+        print(f"tally run --period {MONTH:%Y-%m}: {run_s:.2f} s, {sent / run_s:,.0f} events/s, "
+              f"{run_s / floor_s:.1f}x floor, peak RSS {rss / 2**30:.2f} GiB")
+        if args.no_daily:
+            return
+        per_month = args.daily_history_events or n
+        d1 = daily(tmp, catalog, 1, per_month, args.customers)
+        d3 = daily(tmp, catalog, 3, per_month, args.customers)
+        print(f"daily run ({per_month // 30:,} new events) after 1 month of {per_month:,}: {d1:.2f} s; "
+              f"after 3 months: {d3:.2f} s ({d3 / d1:.2f}x); {d1 / run_s:.0%} of the month's run")
 
 
 if __name__ == "__main__":

@@ -20,26 +20,35 @@ class Suite:
     expectations: tuple[tuple[str, dict], ...]
 
 
-RAW_EVENT_COLUMNS = ["transaction_id", "external_customer_id", "external_subscription_id", "billable_metric_code",
-                     "event_at", "source_file", "line_number"]
+RAW_EVENT_COLUMNS = ["source_file", "event_day", "events", "missing_transaction_ids", "missing_codes",
+                     "missing_subscribers", "first_event_at", "last_event_at"]
 
-# The events of the run's window that passed staging: a row here with a missing field or an
-# implausible timestamp means the quarantine rules let something through.
+# The events of the run's window that passed landing, counted per file and UTC day in SQL (a
+# frame that grows with files and days, never with events): a missing field or an implausible
+# timestamp here means the quarantine rules let something through.
 RAW_EVENTS = Suite(
     name="raw_events",
     model="stg_events",
     query=f"""
-        select {', '.join(RAW_EVENT_COLUMNS)}
+        select source_file, cast(event_at as date) as event_day, count(*) as events,
+               count(*) - count(transaction_id) as missing_transaction_ids,
+               count(*) - count(billable_metric_code) as missing_codes,
+               count(*) - count(coalesce(external_subscription_id, external_customer_id)) as missing_subscribers,
+               min(event_at) as first_event_at, max(event_at) as last_event_at
         from staging.stg_events
         where rejection_reason is null
           and event_at >= timestamp '{{billing_from}}' and event_at < timestamp '{{billing_to}}'
+        group by 1, 2
+        order by 1, 2
     """,
     expectations=(
         ("ExpectTableColumnsToMatchSet", {"column_set": RAW_EVENT_COLUMNS, "exact_match": True}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "transaction_id"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "billable_metric_code"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "event_at"}),
-        ("ExpectColumnValuesToBeBetween", {"column": "event_at", "min_value": "2000-01-01T00:00:00",
+        ("ExpectColumnValuesToBeBetween", {"column": "missing_transaction_ids", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "missing_codes", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "missing_subscribers", "min_value": 0, "max_value": 0}),
+        ("ExpectColumnValuesToBeBetween", {"column": "first_event_at", "min_value": "2000-01-01T00:00:00",
+                                           "max_value": "2100-01-01T00:00:00"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "last_event_at", "min_value": "2000-01-01T00:00:00",
                                            "max_value": "2100-01-01T00:00:00"}),
     ),
 )

@@ -9,7 +9,6 @@ Assets, upstream to downstream:
                  and fct_invoices: blocking, so a failing suite stops publishing
   billing/published  the marts merged into the `billing` schema and written out per month
 """
-import json
 import os
 from datetime import date
 from pathlib import Path
@@ -43,6 +42,7 @@ from orchestration import catalog as catalog_loader
 from orchestration import finalize as finalizer
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
+from orchestration import rating_state
 from orchestration.prepare import dbt_executable, ensure_manifest
 from orchestration.paths import DBT_PROJECT_DIR, DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, warehouse_path
 
@@ -70,6 +70,8 @@ def pricing_catalog(context: AssetExecutionContext):
     folder = _path("TALLY_CATALOG", DEFAULT_CATALOG)
     with duckdb.connect(str(warehouse_path())) as con:
         counts = catalog_loader.load(con, folder)
+        if rating_state.invalidate_if_catalog_changed(con):
+            context.log.info("rating catalog changed: every landed event is rated again")
     for table in CATALOG_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["catalog", table]), metadata={"rows": counts.get(table, 0)})
 
@@ -113,8 +115,16 @@ class BillingTranslator(DagsterDbtTranslator):
     backfill_policy=BackfillPolicy.single_run(),
 )
 def billing_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    # unit tests run in the test suite; a billing run builds models and their data tests
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(billing_window(context))]
+    # unit tests run in the test suite; a billing run builds models and their data tests. The
+    # window goes in as a table, not --vars, which would make dbt parse the project again.
+    window = billing_window(context)
+    with duckdb.connect(str(warehouse_path())) as con:
+        con.execute(landing_loader.RAW_DDL)
+        con.execute("begin transaction")
+        con.execute("delete from raw.billing_window")
+        con.execute("insert into raw.billing_window values (?, ?)", [window["billing_from"], window["billing_to"]])
+        con.execute("commit")
+    args = ["build", "--exclude", "test_type:unit"]
     yield from dbt.cli(args, context=context).stream()
 
 

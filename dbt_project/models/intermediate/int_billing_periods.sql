@@ -30,7 +30,7 @@ anchored as (
             when plans.plan_interval = 'yearly' then cast({{ dbt.date_trunc('year', 'subscriptions.started_on') }} as date)
             else cast({{ dbt.date_trunc('month', 'subscriptions.started_on') }} as date)
         end as anchor_on,
-        cast('{{ var("billing_to") }}' as date) as horizon_on
+        {{ tally.billing_to() }} as horizon_on
     from subscriptions
     inner join plans
         on subscriptions.plan_code = plans.plan_code
@@ -99,9 +99,9 @@ final as (
         cast({{ dbt.date_trunc('month', 'period_end') }} as date) as billing_month,
         -- every closed period is computed (wallets, coupons and lifetime usage carry state
         -- from earlier periods); only the window's invoices are published
-        period_end < cast('{{ var("billing_to") }}' as date) as is_billable,
-        period_end >= cast('{{ var("billing_from") }}' as date)
-            and period_end < cast('{{ var("billing_to") }}' as date) as is_in_window
+        period_end < {{ tally.billing_to() }} as is_billable,
+        period_end >= {{ tally.billing_from() }}
+            and period_end < {{ tally.billing_to() }} as is_in_window
     from bounded
     where period_start <= period_end
 )

@@ -1,8 +1,11 @@
+{{ config(materialized='view') }}
 -- Each billable event under each charge of its subscription's plan for its metric, placed
 -- in one price bucket and one pricing group:
 --   bucket: the most specific charge filter it matches (keys AND, values OR; ties go to the
 --           earliest filter), else filter_index 0, the charge's default bucket (Lago);
 --   group:  the values of the charge's pricing_group_keys (a missing property is its own group).
+-- and its local day (customer timezone), the grain of the daily meters. A view, as
+-- int_events_resolved.
 with events as (
     select * from {{ ref('int_events_resolved') }}
     where rejection_reason is null
@@ -72,6 +75,7 @@ best_filter as (
 
 final as (
     select
+        charged.load_sequence,
         charged.source_file,
         charged.file_checksum,
         charged.line_number,
@@ -83,6 +87,7 @@ final as (
         charged.aggregation_type,
         charged.is_recurring,
         charged.event_at,
+        cast({{ tally.utc_to_local('charged.event_at', 'charged.timezone') }} as date) as usage_date,
         charged.event_value,
         charged.field_value_text,
         charged.operation_type,

@@ -1,5 +1,8 @@
+{{ config(materialized='view') }}
 -- Each accepted event matched to its metric, customer and the subscription active at its
 -- timestamp, with its numeric value; the first rule it breaks becomes its quarantine reason.
+-- A view: its readers take what they need (the events landed since the last build, a day
+-- range, a charge model) and the filters reach the scan of raw.events.
 with events as (
     select * from {{ ref('int_events_deduplicated') }}
     where dedup_status = 'accepted'
@@ -57,6 +60,7 @@ matched as (
         subscriptions.external_subscription_id as resolved_subscription_id,
         subscriptions.external_customer_id as subscription_customer_id,
         subscriptions.plan_code,
+        subscriptions.timezone,
         subscriptions.started_at as subscription_started_at,
         subscriptions.ended_at as subscription_ended_at,
         customer_candidates.external_subscription_id as candidate_subscription_id,
@@ -101,14 +105,16 @@ checked as (
 
 final as (
     select
+        load_sequence,
         source_file,
         file_checksum,
         line_number,
         transaction_id,
-        payload,
+        case when resolution_reason is not null then {{ tally.event_json('checked') }} end as payload,
         coalesce(external_customer_id, subscription_customer_id) as external_customer_id,
         resolved_subscription_id as external_subscription_id,
         plan_code,
+        timezone,
         billable_metric_code,
         aggregation_type,
         is_recurring,

@@ -9,7 +9,7 @@ with months as (
     -- only months this run rates in full: a run of an earlier month must not see a later
     -- finalized month's invoices as vanished
     select * from {{ ref('int_finalized_months') }}
-    where billing_month < cast('{{ var("billing_to") }}' as date)
+    where billing_month < {{ tally.billing_to() }}
 ),
 
 rated as (

@@ -95,10 +95,10 @@ credit_invoices as (
         created_on,
         created_at,
         cast(null as integer),
-        created_on >= cast('{{ var("billing_from") }}' as date)
-            and created_on < cast('{{ var("billing_to") }}' as date)
+        created_on >= {{ tally.billing_from() }}
+            and created_on < {{ tally.billing_to() }}
     from purchases
-    where created_on < cast('{{ var("billing_to") }}' as date)
+    where created_on < {{ tally.billing_to() }}
 ),
 
 final as (

@@ -5,13 +5,18 @@
 --   weighted_sum: values are deltas of a level, time-weighted over the period.
 -- Recurring metrics (sum, unique_count, weighted_sum) see every event since the start of the
 -- subscription, so their value carries across periods.
+-- Read from the daily meters (int_usage_daily, int_unique_ids_daily), never from events.
 with periods as (
     select * from {{ ref('int_billing_periods') }}
     where is_billable
 ),
 
-charge_events as (
-    select * from {{ ref('int_charge_events') }}
+daily as (
+    select * from {{ ref('int_usage_daily') }}
+),
+
+unique_ids as (
+    select * from {{ ref('int_unique_ids_daily') }}
 ),
 
 charges as (
@@ -26,6 +31,9 @@ metrics as (
     select * from {{ ref('stg_billable_metrics') }}
 ),
 
+-- the daily meters each period sees: its own days, and for a recurring metric every earlier
+-- day too (carried). Local days and periods share the customer's timezone, so a day is in a
+-- period exactly when its events are.
 windowed as (
     select
         periods.external_subscription_id,
@@ -35,22 +43,27 @@ windowed as (
         -- Lago divides a weighted sum by charges_duration: the FULL period's days, even when
         -- the subscription starts or ends within it (Subscriptions::DatesService)
         periods.full_period_days,
-        charge_events.charge_id,
-        charge_events.filter_index,
-        charge_events.group_key,
-        charge_events.aggregation_type,
-        charge_events.event_at,
-        charge_events.source_file,
-        charge_events.line_number,
-        charge_events.event_value,
-        charge_events.field_value_text,
-        charge_events.operation_type,
-        charge_events.event_at >= periods.from_at as is_in_period
+        daily.charge_id,
+        daily.filter_index,
+        daily.group_key,
+        daily.aggregation_type,
+        daily.usage_date,
+        daily.events_count,
+        daily.sum_value,
+        daily.max_value,
+        daily.latest_value,
+        daily.latest_event_at,
+        daily.latest_source_file,
+        daily.latest_line_number,
+        daily.weighted_offset_micros,
+        daily.usage_date >= periods.period_start as is_in_period
     from periods
-    inner join charge_events
-        on periods.external_subscription_id = charge_events.external_subscription_id
-        and charge_events.event_at < periods.to_at
-        and (charge_events.is_recurring or charge_events.event_at >= periods.from_at)
+    inner join daily
+        on periods.external_subscription_id = daily.external_subscription_id
+        and daily.usage_date <= periods.period_end
+    inner join metrics
+        on daily.billable_metric_code = metrics.billable_metric_code
+    where metrics.is_recurring or daily.usage_date >= periods.period_start
 ),
 
 base_grid as (
@@ -88,21 +101,21 @@ grid as (
 simple_aggregates as (
     select
         external_subscription_id, period_index, charge_id, filter_index, group_key,
-        count(*) as events_count,
-        sum(event_value) as sum_value,
-        max(event_value) as max_value
+        sum(events_count) as events_count,
+        sum(sum_value) as sum_value,
+        max(max_value) as max_value
     from windowed
     group by 1, 2, 3, 4, 5
 ),
 
 latest_values as (
-    select external_subscription_id, period_index, charge_id, filter_index, group_key, event_value as latest_value
+    select external_subscription_id, period_index, charge_id, filter_index, group_key, latest_value
     from (
         select
             *,
             row_number() over (
                 partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-                order by event_at desc, source_file desc, line_number desc
+                order by latest_event_at desc, latest_source_file desc, latest_line_number desc
             ) as recency_rank
         from windowed
         where aggregation_type = 'latest_agg'
@@ -113,17 +126,31 @@ latest_values as (
 -- unique_count: an id counts when its last operation up to the period end is `add`
 unique_last_operation as (
     select external_subscription_id, period_index, charge_id, filter_index, group_key, field_value_text,
-        operation_type as last_operation
+        last_operation
     from (
         select
-            *,
+            periods.external_subscription_id,
+            periods.period_index,
+            unique_ids.charge_id,
+            unique_ids.filter_index,
+            unique_ids.group_key,
+            unique_ids.field_value_text,
+            unique_ids.last_operation,
             row_number() over (
-                partition by external_subscription_id, period_index, charge_id, filter_index, group_key,
-                    field_value_text
-                order by event_at desc, source_file desc, line_number desc
+                partition by periods.external_subscription_id, periods.period_index, unique_ids.charge_id,
+                    unique_ids.filter_index, unique_ids.group_key, unique_ids.field_value_text
+                order by unique_ids.last_event_at desc, unique_ids.last_source_file desc,
+                    unique_ids.last_line_number desc
             ) as recency_rank
-        from windowed
-        where aggregation_type = 'unique_count_agg'
+        from periods
+        inner join unique_ids
+            on periods.external_subscription_id = unique_ids.external_subscription_id
+            and unique_ids.usage_date <= periods.period_end
+        inner join charges
+            on unique_ids.charge_id = charges.charge_id
+        inner join metrics
+            on charges.billable_metric_code = metrics.billable_metric_code
+        where metrics.is_recurring or unique_ids.usage_date >= periods.period_start
     ) as ranked
     where recency_rank = 1
 ),
@@ -135,40 +162,21 @@ unique_counts as (
     group by 1, 2, 3, 4, 5
 ),
 
--- weighted_sum: level after each event × time until the next event (or the period end),
--- plus the opening level (recurring: the sum of all earlier deltas) until the first event.
-weighted_events as (
-    select
-        *,
-        sum(case when is_in_period then 0 else event_value end) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-        ) as opening_level,
-        sum(case when is_in_period then event_value else 0 end) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by is_in_period, event_at, source_file, line_number
-            rows between unbounded preceding and current row
-        ) as in_period_running,
-        lead(event_at) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-            order by is_in_period, event_at, source_file, line_number
-        ) as next_event_at,
-        min(case when is_in_period then event_at end) over (
-            partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-        ) as first_in_period_at
-    from windowed
-    where aggregation_type = 'weighted_sum_agg'
-),
-
+-- weighted_sum: the level integrated over [from, to): the opening level (recurring: every
+-- earlier delta) for the whole period, plus each in-period delta δ at t from t to the period
+-- end, Σδ·(to − t) = Σ over days of Σδ·(to − day) − Σδ·(t − day), in exact microseconds
 weighted_sums as (
     select
         external_subscription_id, period_index, charge_id, filter_index, group_key,
         max(full_period_days) as charges_duration_days,
-        max(opening_level) * max({{ tally.micros_between('from_at', 'coalesce(first_in_period_at, to_at)') }})
-            + sum(case when is_in_period
-                then (opening_level + in_period_running)
-                    * {{ tally.micros_between('event_at', 'coalesce(next_event_at, to_at)') }}
-                else 0 end) as level_micros
-    from weighted_events
+        sum(case when is_in_period then 0 else sum_value end)
+            * max({{ tally.micros_between('from_at', 'to_at') }})
+            + coalesce(sum(case when is_in_period
+                then sum_value * {{ tally.micros_between('cast(usage_date as timestamp)', 'to_at') }}
+                    - weighted_offset_micros
+                end), 0) as level_micros
+    from windowed
+    where aggregation_type = 'weighted_sum_agg'
     group by 1, 2, 3, 4, 5
 ),
 

@@ -17,8 +17,8 @@ rated as (
 
 frozen as (
     select * from {{ ref('int_finalized_invoices') }}
-    where period_end >= cast('{{ var("billing_from") }}' as date)
-      and period_end < cast('{{ var("billing_to") }}' as date)
+    where period_end >= {{ tally.billing_from() }}
+      and period_end < {{ tally.billing_to() }}
 ),
 
 adjustments as (

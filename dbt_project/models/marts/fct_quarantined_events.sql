@@ -19,8 +19,7 @@ conflicting as (
 
 unresolved as (
     select source_file, line_number, transaction_id, rejection_reason as reason, rejection_detail as detail, payload
-    from {{ ref('int_events_resolved') }}
-    where rejection_reason is not null
+    from {{ ref('int_events_unresolved') }}
 ),
 
 final as (

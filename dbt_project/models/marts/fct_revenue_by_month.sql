@@ -10,8 +10,8 @@ with invoices as (
     where invoice_type <> 'credit'
       -- the window's months only: fct_invoices also carries earlier months' adjustment
       -- invoices, which alone are not a month's revenue (publish replaces window months)
-      and period_end >= cast('{{ var("billing_from") }}' as date)
-      and period_end < cast('{{ var("billing_to") }}' as date)
+      and period_end >= {{ tally.billing_from() }}
+      and period_end < {{ tally.billing_to() }}
 ),
 
 rates as (

@@ -32,7 +32,7 @@ moves as (
         end as invoice_id,
         transactions.amount
     from transactions
-    where transactions.created_at < cast('{{ var("billing_to") }}' as timestamp)
+    where transactions.created_at < cast({{ tally.billing_to() }} as timestamp)
     union all
     select
         allocations.wallet_id,
@@ -60,7 +60,7 @@ expiries as (
     from wallets
     inner join moves
         on wallets.wallet_id = moves.wallet_id
-    where wallets.expires_at < cast('{{ var("billing_to") }}' as timestamp)
+    where wallets.expires_at < cast({{ tally.billing_to() }} as timestamp)
     group by 1, 2, 3, 4, 5, 6
     having sum(moves.amount) > 0
 ),
