@@ -63,15 +63,15 @@ def events(path: Path, first_day: date, days: int, n: int, customers: int, seed:
         copy (
             with base as (
                 select i,
-                       hash(i, {seed}) as h,
-                       hash(i, {seed}, 'k') % {customers} as k
+                       cast(hash(i, {seed}) >> 2 as bigint) as h,
+                       cast(hash(i, {seed}, 'k') % {customers} as bigint) as k
                 from range({n}) t(i)
             ),
             shaped as (
                 select i, h, k, {plans}[k % {len(PLANS)} + 1] as plan_code,
                        (h % 1000) as pick,
                        timestamp '{first_day:%Y-%m-%d}' + to_microseconds(
-                           cast((h >> 20) % ({days} * 86400000000) as bigint)) as ts
+                           cast((h >> 8) % ({days} * 86400000000) as bigint)) as ts
                 from base
             ),
             coded as (
@@ -101,7 +101,7 @@ def events(path: Path, first_day: date, days: int, n: int, customers: int, seed:
                         when 'seats' then json_object('user_id', 'u' || (h % 40),
                                                       'operation_type', case when h % 5 = 0 then 'remove' else 'add' end)
                         when 'storage_gb' then json_object('gb', cast((h % 200000) / 100.0 as decimal(10, 2)))
-                        when 'gpus' then json_object('gpus', case when h % 2 = 0 then 1 else -1 end)
+                        when 'gpus' then json_object('gpus', 1)
                         when 'partner_model_spend' then json_object('amount', cast((h % 10000) / 100.0 as decimal(10, 2)))
                         else json_object('models', h % 6)
                     end as properties

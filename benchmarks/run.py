@@ -64,7 +64,7 @@ def _rss_kib(pid: int) -> int:
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     """Run cmd; return (wall seconds, peak RSS of its process tree in bytes)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     stop = threading.Event()
 
@@ -76,17 +76,18 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
+    output = proc.stdout.read()
     code = proc.wait()
     elapsed = time.perf_counter() - t0
     stop.set()
     watcher.join()
     if code:
-        raise SystemExit(f"{' '.join(cmd)} failed with exit code {code}")
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {code}:\n{output}")
     return elapsed, peak * 1024
 
 
 FLOOR = """
-select external_subscription_id, code, cast(cast("timestamp" as timestamptz) as date) as day,
+select external_subscription_id, code, cast(try_cast("timestamp" as timestamptz) as date) as day,
        json_extract_string(properties, '$.model') as model,
        json_extract_string(properties, '$.region') as region,
        count(*) as events,
@@ -138,10 +139,14 @@ def main() -> None:
     parser.add_argument("--daily-history-events", type=int,
                         default=int(os.environ.get("BENCH_DAILY_EVENTS", 0)) or None)
     parser.add_argument("--no-daily", action="store_true", default=os.environ.get("BENCH_DAILY") == "0")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (warehouse, logs)")
     args = parser.parse_args()
     n = args.events
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
         tmp = Path(tmp_name)
+        if args.keep:
+            tmp = Path(tempfile.mkdtemp(dir=os.environ.get("BENCH_TMP")))
+            print(f"keeping {tmp}")
         catalog, landing = tmp / "catalog", tmp / "landing"
         landing.mkdir()
         generate.catalog(catalog, args.customers)

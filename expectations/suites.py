@@ -53,7 +53,8 @@ RAW_EVENTS = Suite(
     ),
 )
 
-# The meters of the window's periods (units per subscription, charge and group, as billed).
+# The meters of the window's periods, summed up per metric, charge and period end in SQL (a
+# frame that grows with the catalog, not with customers): the lowest units and events of each.
 # A meter below zero (a producer sending negative values into a sum) is billed as a zero fee
 # by Lago's rules, but it is never what finance expects to publish. Daily usage is not
 # checked row by row: weighted-sum events are deltas of a level and may be negative.
@@ -61,42 +62,57 @@ USAGE = Suite(
     name="usage",
     model="int_usage_by_period",
     query="""
-        select external_customer_id, external_subscription_id, charge_id, billable_metric_code, period_end,
-               events_count, cast(units as double) as units
+        select billable_metric_code, charge_id, period_end, count(*) as meters,
+               count(*) - count(external_customer_id) as missing_customers,
+               min(events_count) as events_count, cast(min(units) as double) as units
         from intermediate.int_usage_by_period
         where period_end >= date '{billing_from}' and period_end < date '{billing_to}'
+        group by 1, 2, 3
+        order by 1, 2, 3
     """,
     expectations=(
-        ("ExpectColumnValuesToNotBeNull", {"column": "external_customer_id"}),
         ("ExpectColumnValuesToNotBeNull", {"column": "billable_metric_code"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "missing_customers", "min_value": 0, "max_value": 0}),
         ("ExpectColumnValuesToBeBetween", {"column": "events_count", "min_value": 0}),
         ("ExpectColumnValuesToBeBetween", {"column": "units", "min_value": 0}),
     ),
 )
 
-# The invoices of the window: each column adds up in Lago's order, lines add up to fees,
-# currencies are ISO 4217 codes, no total is negative.
+# The invoices of the window per currency and invoice type, in SQL: each column adds up in
+# Lago's order (the largest gap of any invoice is 0), lines add up to fees, invoice ids are
+# unique, currencies are ISO 4217 codes, no total is negative (the lowest is >= 0).
 INVOICES = Suite(
     name="invoices",
     model="fct_invoices",
     query="""
         with lines as (
             select invoice_id, sum(amount) as lines_amount from marts.fct_invoice_lines group by 1
+        ),
+        gaps as (
+            select i.invoice_id, i.currency, i.invoice_type, i.total_amount,
+                   abs(i.fees_amount - i.progressive_billing_credit_amount - i.coupons_amount
+                       - i.sub_total_excluding_taxes) as excluding_taxes_gap,
+                   abs(i.sub_total_excluding_taxes + i.taxes_amount - i.sub_total_including_taxes)
+                       as including_taxes_gap,
+                   abs(i.sub_total_including_taxes - i.credit_notes_amount - i.prepaid_credit_amount
+                       - i.total_amount) as total_gap,
+                   abs(coalesce(lines.lines_amount, 0) - i.fees_amount) as lines_gap
+            from marts.fct_invoices as i
+            left join lines on i.invoice_id = lines.invoice_id
         )
-        select i.invoice_id, i.currency,
-               cast(i.total_amount as double) as total_amount,
-               cast(i.fees_amount - i.progressive_billing_credit_amount - i.coupons_amount
-                    - i.sub_total_excluding_taxes as double) as excluding_taxes_gap,
-               cast(i.sub_total_excluding_taxes + i.taxes_amount - i.sub_total_including_taxes as double)
-                   as including_taxes_gap,
-               cast(i.sub_total_including_taxes - i.credit_notes_amount - i.prepaid_credit_amount
-                    - i.total_amount as double) as total_gap,
-               cast(coalesce(lines.lines_amount, 0) - i.fees_amount as double) as lines_gap
-        from marts.fct_invoices as i
-        left join lines on i.invoice_id = lines.invoice_id
+        select currency, invoice_type, count(*) as invoices,
+               count(*) - count(distinct invoice_id) as repeated_invoice_ids,
+               cast(min(total_amount) as double) as total_amount,
+               cast(max(excluding_taxes_gap) as double) as excluding_taxes_gap,
+               cast(max(including_taxes_gap) as double) as including_taxes_gap,
+               cast(max(total_gap) as double) as total_gap,
+               cast(max(lines_gap) as double) as lines_gap
+        from gaps
+        group by 1, 2
+        order by 1, 2
     """,
     expectations=(
-        ("ExpectColumnValuesToBeUnique", {"column": "invoice_id"}),
+        ("ExpectColumnValuesToBeBetween", {"column": "repeated_invoice_ids", "min_value": 0, "max_value": 0}),
         ("ExpectColumnValuesToBeInSet", {"column": "currency", "value_set": sorted(MINOR_UNITS)}),
         ("ExpectColumnValuesToBeBetween", {"column": "total_amount", "min_value": 0}),
         ("ExpectColumnValuesToBeBetween", {"column": "excluding_taxes_gap", "min_value": 0, "max_value": 0}),

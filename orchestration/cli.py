@@ -31,8 +31,11 @@ def main() -> None:
 @click.option("--to", help="Last billing month of a range, YYYY-MM (inclusive).")
 @click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
               help="Where the published files go.")
+@click.option("--pages/--no-pages", default=True, show_default=True,
+              help="Render the HTML invoice and customer pages into PUBLISH/pages (they cost time per "
+                   "customer, not per event: large runs may render them apart).")
 def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_: str | None, to: str | None,
-        publish: Path) -> None:
+        publish: Path, pages: bool) -> None:
     """Load the catalog and new events, bill the months, publish, print a summary."""
     from orchestration import runner
     from orchestration.definitions_util import quiet_dagster
@@ -44,7 +47,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         # dbt's and Dagster's own output goes to that log file next to the warehouse
         with runner.warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
                 log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            summary = runner.run(catalog, landing, warehouse, months, publish, locked=True,
+            summary = runner.run(catalog, landing, warehouse, months, publish, locked=True, pages=pages,
                                  progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
     except runner.RunError as exc:

@@ -9,7 +9,10 @@ Assets, upstream to downstream:
                  and fct_invoices: blocking, so a failing suite stops publishing
   billing/published  the marts merged into the `billing` schema and written out per month
 """
+import hashlib
+import importlib
 import os
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -125,7 +128,12 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource):
         con.execute("insert into raw.billing_window values (?, ?)", [window["billing_from"], window["billing_to"]])
         con.execute("commit")
     args = ["build", "--exclude", "test_type:unit"]
-    yield from dbt.cli(args, context=context).stream()
+    # Great Expectations takes seconds to import: do it while dbt works in its own process
+    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+    # one target folder per warehouse: dbt's partial parse state is only valid for the profile
+    # (the warehouse path) it was parsed with, so a warehouse's next run skips the full parse
+    target = DBT_PROJECT_DIR / "target" / "warehouses" / hashlib.sha1(str(warehouse_path()).encode()).hexdigest()[:16]
+    yield from dbt.cli(args, context=context, target_path=target).stream()
 
 
 def run_window(context: AssetCheckExecutionContext) -> dict[str, str]:
@@ -176,7 +184,7 @@ def published_billing(context: AssetExecutionContext) -> MaterializeResult:
     start, end = window.start.date(), window.end.date()
     out = _path("TALLY_PUBLISH", DEFAULT_PUBLISH)
     with duckdb.connect(str(warehouse_path())) as con:
-        stats = publisher.publish(con, start, end, out)
+        stats = publisher.publish(con, start, end, out, pages=os.environ.get("TALLY_PAGES", "1") != "0")
     return MaterializeResult(metadata=stats)
 
 

@@ -49,7 +49,8 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
                        [schema, table]).fetchall()
 
 
-def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path | None) -> dict:
+def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path | None,
+            pages: bool = True) -> dict:
     """Months [start, end) of the marts replace the same months of `billing`; other months stay."""
     in_window = "period_end >= ? and period_end < ?"
     con.execute("begin transaction")
@@ -88,11 +89,11 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
     stats = {"invoices": con.execute(f"select count(*) from billing.invoices where {in_window}",
                                      [start, end]).fetchone()[0]}
     if out_dir is not None:
-        stats["files"] = write_files(con, start, end, Path(out_dir))
+        stats["files"] = write_files(con, start, end, Path(out_dir), pages=pages)
     return stats
 
 
-def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path) -> int:
+def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path, pages: bool = True) -> int:
     """One folder per month (YYYY-MM) with Parquet and CSV of invoices, lines and tiers."""
     out_dir.mkdir(parents=True, exist_ok=True)
     months = [m for (m,) in con.execute(
@@ -111,5 +112,6 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
                 con.execute(f"copy ({query}) to '{target}' (format {fmt})")
                 written += 1
         swap_in(tmp, out_dir / month)
-    render_pages(con, out_dir)
+    if pages:
+        render_pages(con, out_dir)
     return written

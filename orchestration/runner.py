@@ -83,7 +83,8 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 
 def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None, publish: Path | None,
-        progress=lambda msg: None, today: date | None = None, locked: bool = False) -> Summary:
+        progress=lambda msg: None, today: date | None = None, locked: bool = False,
+        pages: bool = True) -> Summary:
     """Bill the months; `locked` when the caller already holds the warehouse lock."""
     catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
     if not catalog.is_dir():
@@ -94,6 +95,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
                        "TALLY_LANDING": str(landing)})
     if publish is not None:
         os.environ["TALLY_PUBLISH"] = str(Path(publish).resolve())
+    os.environ["TALLY_PAGES"] = "1" if pages else "0"
     with nullcontext() if locked else warehouse_lock(warehouse):
         progress("Loading Dagster definitions")
         from dagster import AssetSelection, DagsterInstance, materialize
