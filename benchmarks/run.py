@@ -6,7 +6,8 @@ Prints, from one run:
 - floor: one DuckDB GROUP BY over the same Parquet file that extracts the same properties
   (per subscription, metric, day, filter and group values: count, sum, max, distinct ids);
 - `tally run` over the month, landing file -> published tables: wall time, events/s, ratio to
-  the floor, peak RSS of the whole process tree (polled from /proc every 0.1 s);
+  the floor, peak RSS of the whole process tree (polled from /proc every 0.1 s); month files
+  are written, HTML pages are not (--no-pages: they cost per customer, not per event);
 - the daily run: one more day of events landed after the month was billed, `tally run` of the
   next month, after 1 month and after 3 months of history (--daily-history-events sets the
   monthly volume of that history; default: the same N), and its share of the month's run.
@@ -111,7 +112,19 @@ def floor(files: list[Path]) -> float:
 def tally(catalog: Path, landing: Path, warehouse: Path, period: date, publish: Path) -> tuple[float, int]:
     exe = str(Path(sys.executable).with_name("tally"))
     return timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-                  "--period", f"{period:%Y-%m}", "--publish", str(publish)])
+                  "--period", f"{period:%Y-%m}", "--publish", str(publish), "--no-pages"])
+
+
+def model_timings(warehouse: Path) -> list[tuple[str, float]]:
+    """Per-node execution times of the last dbt build on this warehouse (its run_results)."""
+    import hashlib
+    import json
+
+    from orchestration.paths import DBT_PROJECT_DIR
+    target = DBT_PROJECT_DIR / "target" / "warehouses" / hashlib.sha1(str(warehouse.resolve()).encode()).hexdigest()[:16]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return sorted(((r["unique_id"].split(".")[-1 if r["unique_id"].startswith("model") else 2], r["execution_time"])
+                   for r in results), key=lambda x: -x[1])
 
 
 def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, customers: int) -> float:
@@ -126,7 +139,7 @@ def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, custome
     warehouse = tmp / f"h{history_months}.duckdb"
     exe = str(Path(sys.executable).with_name("tally"))
     timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-           "--from", f"{first:%Y-%m}", "--to", f"{MONTH:%Y-%m}"])
+           "--from", f"{first:%Y-%m}", "--to", f"{MONTH:%Y-%m}", "--no-pages"])
     generate.events(landing / f"events_{DAILY_DAY}.parquet", DAILY_DAY, 1, per_month // 30, customers, seed=99)
     seconds, _ = tally(catalog, landing, warehouse, DAILY_DAY, tmp / f"pub_h{history_months}")
     return seconds
@@ -157,11 +170,13 @@ def main() -> None:
         sent = duckdb.execute(f"select count(*) from read_parquet('{month_file}')").fetchone()[0]
         floor_s = floor([month_file])
         run_s, rss = tally(catalog, landing, tmp / "w.duckdb", MONTH, tmp / "pub")
+        timings = model_timings(tmp / "w.duckdb")
         print(f"machine: {os.cpu_count()} cores; {args.customers:,} customers; {sent:,} events sent "
               f"(generated in {gen:.1f} s)")
         print(f"floor (one GROUP BY over the file): {floor_s:.2f} s")
         print(f"tally run --period {MONTH:%Y-%m}: {run_s:.2f} s, {sent / run_s:,.0f} events/s, "
               f"{run_s / floor_s:.1f}x floor, peak RSS {rss / 2**30:.2f} GiB")
+        print("slowest dbt nodes (s): " + ", ".join(f"{name} {sec:.1f}" for name, sec in timings[:8]))
         if args.no_daily:
             return
         per_month = args.daily_history_events or n

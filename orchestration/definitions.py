@@ -87,7 +87,8 @@ def pricing_catalog(context: AssetExecutionContext):
 def landed_events(context: AssetExecutionContext):
     """Load new files of the landing folder (TALLY_LANDING); files already in the manifest are skipped."""
     folder = _path("TALLY_LANDING", DEFAULT_LANDING)
-    with duckdb.connect(str(warehouse_path())) as con:
+    limit = {"memory_limit": os.environ.get("TALLY_MEMORY_LIMIT", "2.5GB")}
+    with duckdb.connect(str(warehouse_path()), config=limit) as con:
         result = landing_loader.load(con, folder)
     meta = {"files_loaded": len(result.loaded), "rows_loaded": result.rows, "files_skipped": len(result.skipped)}
     yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata=meta)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import duckdb
 
 # bump when the state models change shape or meaning: existing warehouses then rebuild them
-STATE_VERSION = "2"
+STATE_VERSION = "3"
 # catalog tables that decide how an event is rated (not prices: those are applied per period)
 RATING_TABLES = ["customers", "subscriptions", "billable_metrics", "charges", "charge_buckets",
                  "charge_filter_values"]
-STATE_MODELS = ["int_usage_daily", "int_unique_ids_daily", "int_events_unresolved"]
+STATE_MODELS = ["int_charge_events", "int_usage_daily", "int_unique_ids_daily", "int_events_unresolved"]
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -35,8 +35,11 @@ def invalidate_if_catalog_changed(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     con.execute("begin transaction")
     con.execute("create schema if not exists intermediate")
+    kinds = dict(con.execute("select table_name, table_type from information_schema.tables "
+                             "where table_schema = 'intermediate'").fetchall())
     for model in STATE_MODELS:
-        con.execute(f"drop table if exists intermediate.{model}")
+        if model in kinds:  # a view in warehouses of older versions
+            con.execute(f"drop {'view' if kinds[model] == 'VIEW' else 'table'} intermediate.{model}")
     con.execute("delete from raw.rating_state")
     con.execute("insert into raw.rating_state values (?)", [current])
     con.execute("commit")

@@ -1,14 +1,20 @@
-{{ config(materialized='view') }}
+{{ config(materialized='incremental', incremental_strategy='append') }}
 -- Each billable event under each charge of its subscription's plan for its metric, placed
 -- in one price bucket and one pricing group:
 --   bucket: the most specific charge filter it matches (keys AND, values OR; ties go to the
 --           earliest filter), else filter_index 0, the charge's default bucket (Lago);
 --   group:  the values of the charge's pricing_group_keys (a missing property is its own group).
--- and its local day (customer timezone), the grain of the daily meters. A view, as
--- int_events_resolved.
+-- and its local day (customer timezone), the grain of the daily meters.
+-- Rating state, narrow and typed (no JSON is read after this): each build appends the events
+-- landed since its last one (load_sequence above the table's highest; a batch that left no
+-- row here is read again, and again leaves none). A catalog change drops the table and every
+-- event is placed again (orchestration/rating_state.py).
 with events as (
     select * from {{ ref('int_events_resolved') }}
     where rejection_reason is null
+    {%- if is_incremental() %}
+        and load_sequence > (select coalesce(max(load_sequence), 0) from {{ this }})
+    {%- endif %}
 ),
 
 charges as (
