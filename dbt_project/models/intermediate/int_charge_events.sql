@@ -10,11 +10,12 @@
 -- row here is read again, and again leaves none). A catalog change drops the table and every
 -- event is placed again (orchestration/rating_state.py).
 with events as (
-    select * from {{ ref('int_events_resolved') }}
+    select * from (
+        {{ tally.resolved_events(
+            'load_sequence > (select coalesce(max(load_sequence), 0) from ' ~ this ~ ')'
+            if is_incremental() else 'true') }}
+    ) as resolved
     where rejection_reason is null
-    {%- if is_incremental() %}
-        and load_sequence > (select coalesce(max(load_sequence), 0) from {{ this }})
-    {%- endif %}
 ),
 
 charges as (
