@@ -308,7 +308,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
     if fmt == "jsonl":
         con.execute(_typed_insert(_jsonl_select(path), "payload", seq, path.name, digest))
     elif fmt == "parquet":
-        stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 1")
+        # numbered as CSV rows are (the first row is line 2), as published before 0.2
+        stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
         con.execute(_typed_insert(stage, "cast(to_json(payload_row) as varchar)", seq, path.name, digest))
     else:
         _load_csv(con, path, digest, seq)
