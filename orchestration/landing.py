@@ -20,6 +20,7 @@ No Python touches individual events.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,12 +74,38 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _jsonl_select(path: Path) -> str:
+JSONL_CHUNK_BYTES = 64 << 20
+
+
+def _jsonl_chunks(path: Path, folder: Path, chunk_bytes: int | None = None):
+    """Cut a JSONL file at line ends into files of about `chunk_bytes`; yield (chunk file, lines
+    before it). DuckDB reads one chunk at a time, so a file of any size lands in bounded memory
+    (read_text holds a whole file as one value). Python only counts newlines, per chunk."""
+    lines_before, rest, index = 0, b"", 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(chunk_bytes or JSONL_CHUNK_BYTES)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)  # the end of the last whole line
+            chunk, rest = data[:cut], data[cut:]
+            if chunk:
+                index += 1
+                part = folder / f"chunk_{index:06d}.jsonl"
+                part.write_bytes(chunk)
+                yield part, lines_before
+                part.unlink()
+                lines_before += chunk.count(b"\n")
+            if not block:
+                return
+
+
+def _jsonl_select(path: Path, lines_before: int = 0) -> str:
     # read_text + string_split keeps every line, even one a JSON reader would reject, with its number.
     return f"""
     with file as (select string_split(replace(content, chr(13), ''), chr(10)) as lines
                   from read_text({_sql_str(str(path))})),
-    numbered as (select unnest(lines) as payload, generate_subscripts(lines, 1) as line_number from file),
+    numbered as (select unnest(lines) as payload, generate_subscripts(lines, 1) + {lines_before} as line_number
+                 from file),
     parsed as (
         select line_number, payload,
                case when json_valid(payload) and json_type(payload) = 'OBJECT' then payload::json end as j
@@ -306,7 +333,10 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
 def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
     before = con.execute("select count(*) from raw.events").fetchone()[0]
     if fmt == "jsonl":
-        con.execute(_typed_insert(_jsonl_select(path), "payload", seq, path.name, digest))
+        # chunks land in line order, each deduplicated against the ones before it (history)
+        with tempfile.TemporaryDirectory(prefix="tally_jsonl_") as tmp:
+            for part, lines_before in _jsonl_chunks(path, Path(tmp)):
+                con.execute(_typed_insert(_jsonl_select(part, lines_before), "payload", seq, path.name, digest))
     elif fmt == "parquet":
         # numbered as CSV rows are (the first row is line 2), as published before 0.2
         stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")

@@ -93,3 +93,30 @@ def test_a_warehouse_landed_as_text_is_migrated_with_the_same_decisions(tmp_path
         (1, "b.jsonl", "accepted", "2026-10-05 10:00:00", None),
         (2, "a.jsonl", "conflicting_duplicate", "2026-10-05 10:00:00", "y"),
     ]
+
+
+def test_a_jsonl_file_lands_the_same_in_chunks_as_whole(tmp_path: Path, monkeypatch):
+    """A large JSONL file is cut at line ends and landed chunk by chunk (bounded memory): line
+    numbers, blank and CRLF lines, bad lines and duplicates across a cut come out as whole."""
+    lines = [event("t1", 1), "", event("t2", 2) + "\r", "not json", event("t1", 1), "   ",
+             event("t3", 3), event("t2", 9), event("t4", 4)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "e.jsonl").write_text("\n".join(lines))  # no newline after the last line
+    whole = duckdb.connect()
+    landing.load(whole, tmp_path / "in")
+    monkeypatch.setattr(landing, "JSONL_CHUNK_BYTES", 150)  # about one event per chunk
+    chunked = duckdb.connect()
+    landing.load(chunked, tmp_path / "in")
+    query = "select * exclude (payload), payload from raw.events order by line_number"
+    assert chunked.execute(query).fetchall() == whole.execute(query).fetchall()
+    assert statuses(chunked) == [
+        ("e.jsonl", 1, "t1", "accepted", None, None, None),
+        ("e.jsonl", 3, "t2", "accepted", None, None, None),
+        ("e.jsonl", 4, None, None, None, None, "malformed_json"),
+        ("e.jsonl", 5, "t1", "duplicate", None, None, None),
+        ("e.jsonl", 7, "t3", "accepted", None, None, None),
+        ("e.jsonl", 8, "t2", "conflicting_duplicate", "e.jsonl", 3, None),
+        ("e.jsonl", 9, "t4", "accepted", None, None, None),
+    ]
+    chunks = list(landing._jsonl_chunks(tmp_path / "in" / "e.jsonl", tmp_path, 150))
+    assert len(chunks) >= 5 and chunks[0][1] == 0
