@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
+# DEMO_EVENTS=100000000 make demo adds that many events to November (DuckDB-generated)
+DEMO_EVENTS ?= 0
 demo: venv
-	$(BIN)/python -m seeds.generate_demo --out seeds/landing
+	$(BIN)/python -m seeds.generate_demo --out seeds/landing --bulk-events $(DEMO_EVENTS)
 	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
 # two workers, one test file each at a time: most of a test's time is one `tally run` (single-threaded Python)

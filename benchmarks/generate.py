@@ -6,8 +6,8 @@ them price every aggregation the bench sends (count, sum with a charge filter, m
 unique count with add/remove, weighted sum, percentage, a pricing group key, usage thresholds).
 
 `events(path, first_day, days, n, seed)` writes n events over `days` days as one Parquet file
-with `properties` as JSON text (as Lago exports it), ~0.5 % identical re-sends of earlier
-transaction ids and ~0.1 % bad rows (missing code, bad timestamp, non-numeric value).
+(seeds/bulk_events.py: `properties` as JSON text, as Lago exports it, ~0.5 % identical re-sends
+of earlier transaction ids and ~0.1 % bad rows: missing code, bad timestamp, non-numeric value).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.paths import DEFAULT_CATALOG
+from seeds import bulk_events
 
 # plan of customer k = PLANS[k % len(PLANS)]
 PLANS = ["pro_usd", "growth_eur", "starter_usd", "scale_usd"]
@@ -54,76 +55,27 @@ def catalog(out: Path, customers: int) -> None:
                         to '{out}/subscriptions.csv' (header, quote '"')""")
 
 
+# the metrics each plan's subscriptions send, weighted in percent
+MIX = {
+    "pro_usd": {"api_calls": 35, "tokens": 35, "seats": 8, "storage_gb": 7, "gpus": 5,
+                "partner_model_spend": 6, "fine_tuned_models": 4},
+    "growth_eur": {"api_calls": 45, "tokens": 40, "seats": 8, "storage_gb": 7},
+    "starter_usd": {"api_calls": 60, "tokens": 40},
+    "scale_usd": {"api_calls": 100},
+}
+
+
+def _codes(plan: str) -> str:
+    return "[" + ", ".join(f"'{code}'" for code, weight in MIX[plan].items() for _ in range(weight)) + "]"
+
+
 def events(path: Path, first_day: date, days: int, n: int, customers: int, seed: int = 1) -> None:
     """n events in [first_day, first_day + days), deterministic for (n, customers, seed)."""
-    plans = "[" + ", ".join(f"'{p}'" for p in PLANS) + "]"
+    codes = " ".join(f"when {i} then {_codes(plan)}" for i, plan in enumerate(PLANS))
+    subscriptions = f"""
+        select k, printf('bsub_%06d', k) as subscription, case k % {len(PLANS)} {codes} end as codes,
+               timestamp '{first_day:%Y-%m-%d}' as from_at, cast({days} * 86400000000 as bigint) as span_us
+        from range({customers}) t(k)"""
     with duckdb.connect() as con:
         con.execute("set threads = 2")
-        con.execute(f"""
-        copy (
-            with base as (
-                select i,
-                       cast(hash(i, {seed}) >> 2 as bigint) as h,
-                       cast(hash(i, {seed}, 'k') % {customers} as bigint) as k
-                from range({n}) t(i)
-            ),
-            shaped as (
-                select i, h, k, {plans}[k % {len(PLANS)} + 1] as plan_code,
-                       (h % 1000) as pick,
-                       timestamp '{first_day:%Y-%m-%d}' + to_microseconds(
-                           cast((h >> 8) % ({days} * 86400000000) as bigint)) as ts
-                from base
-            ),
-            coded as (
-                select *,
-                    case
-                        when plan_code = 'starter_usd' then case when pick < 600 then 'api_calls' else 'tokens' end
-                        when plan_code = 'scale_usd' then 'api_calls'
-                        when plan_code = 'growth_eur' then case
-                            when pick < 450 then 'api_calls' when pick < 850 then 'tokens'
-                            when pick < 930 then 'seats' else 'storage_gb' end
-                        else case
-                            when pick < 350 then 'api_calls' when pick < 700 then 'tokens'
-                            when pick < 780 then 'seats' when pick < 850 then 'storage_gb'
-                            when pick < 900 then 'gpus' when pick < 960 then 'partner_model_spend'
-                            else 'fine_tuned_models' end
-                    end as code
-                from shaped
-            ),
-            props as (
-                select *,
-                    case code
-                        when 'api_calls' then json_object('region', ['eu', 'us', 'apac'][h % 3 + 1],
-                                                          'endpoint', '/v1/chat', 'latency_ms', (h % 900) + 20)
-                        when 'tokens' then json_object('tokens', (h % 5000) + 1,
-                                                       'model', ['small', 'large', 'medium'][h % 3 + 1],
-                                                       'region', ['eu', 'us'][h % 2 + 1])
-                        when 'seats' then json_object('user_id', 'u' || (h % 40),
-                                                      'operation_type', case when h % 5 = 0 then 'remove' else 'add' end)
-                        when 'storage_gb' then json_object('gb', cast((h % 200000) / 100.0 as decimal(10, 2)))
-                        when 'gpus' then json_object('gpus', 1)
-                        when 'partner_model_spend' then json_object('amount', cast((h % 10000) / 100.0 as decimal(10, 2)))
-                        else json_object('models', h % 6)
-                    end as properties
-                from coded
-            ),
-            good as (
-                select printf('tx_%d_%d', {seed}, i) as transaction_id,
-                       cast(null as varchar) as external_customer_id,
-                       printf('bsub_%06d', k) as external_subscription_id,
-                       code, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') as timestamp,
-                       cast(properties as varchar) as properties, i
-                from props
-            )
-            -- ~0.1 % bad rows, each breaking one rule; ~0.5 % identical re-sends of an earlier event
-            select transaction_id, external_customer_id, external_subscription_id,
-                   case when i % 3000 = 7 then null else code end as code,
-                   case when i % 3000 = 1507 then 'yesterday' else timestamp end as timestamp,
-                   case when i % 3000 = 2999 and code = 'tokens' then '{{"tokens": "many"}}' else properties end
-                       as properties
-            from good
-            union all
-            select transaction_id, external_customer_id, external_subscription_id, code, timestamp, properties
-            from good where i % 200 = 3
-        ) to '{path}' (format parquet, compression zstd, row_group_size 1000000)
-        """)
+        bulk_events.write(con, path, subscriptions, n, seed)

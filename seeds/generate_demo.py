@@ -51,7 +51,8 @@ PARQUET_FILES = {m: f"events_{m[0]:04d}-{m[1]:02d}.parquet" for m in DEMO_MONTHS
 JSONL_FILE = "late_and_misc.jsonl"
 CSV_FILE = "partner_upload.csv"
 # Every file this script writes into --out; nothing else there is touched.
-OUTPUT_FILES = (*PARQUET_FILES.values(), JSONL_FILE, CSV_FILE)
+BULK_FILE = "events_bulk_2026-11.parquet"  # only with --bulk-events N (DEMO_EVENTS=N make demo)
+OUTPUT_FILES = (*PARQUET_FILES.values(), JSONL_FILE, CSV_FILE, BULK_FILE)
 
 EVENT_COLUMNS = (
     "transaction_id",
@@ -686,7 +687,8 @@ def _interleave(rng: random.Random, base: list[dict], extra: list[dict]) -> list
 
 
 def generate(out_dir: Path, seed: int = 42, customers_scale: float = 1.0,
-             catalog_dir: Path = CATALOG_DIR, catalog_out: Path | None = None) -> dict[str, int]:
+             catalog_dir: Path = CATALOG_DIR, catalog_out: Path | None = None,
+             bulk_events: int = 0) -> dict[str, int]:
     if customers_scale <= 0:
         raise ValueError("--customers-scale must be positive")
     subs, tables = load_catalog(catalog_dir, customers_scale)
@@ -736,7 +738,42 @@ def generate(out_dir: Path, seed: int = 42, customers_scale: float = 1.0,
     csv_records = _interleave(rng, partner, csv_extra)
     write_csv(out_dir / CSV_FILE, csv_records)
     counts[CSV_FILE] = len(csv_records)
+    if bulk_events:
+        counts[BULK_FILE] = write_bulk(out_dir / BULK_FILE, catalog_out or catalog_dir, bulk_events, seed)
     return counts
+
+
+def write_bulk(path: Path, catalog_dir: Path, n: int, seed: int) -> int:
+    """n more events in November 2026 with DuckDB SQL (seeds/bulk_events.py), for every
+    subscription active then, each sending the metrics its plan charges; the instants keep a
+    day's margin from the month's and the subscription's ends, so every timezone bills them in
+    November. Returns the rows written (re-sends and bad rows included)."""
+    import duckdb
+
+    from seeds import bulk_events
+
+    folder = str(catalog_dir).replace("'", "''")
+    subscriptions = f"""
+        with subs as (
+            select external_id as subscription, plan_code,
+                   greatest(cast(started_at as timestamp) + interval 1 day, timestamp '2026-11-02') as from_at,
+                   least(coalesce(cast(nullif(ending_at, '') as timestamp) - interval 1 day, timestamp '2026-11-30'),
+                         timestamp '2026-11-30') as to_at
+            from read_csv('{folder}/subscriptions.csv', all_varchar = true)
+        ),
+        codes as (
+            select plan_code, list(distinct billable_metric_code order by billable_metric_code) as codes
+            from read_csv('{folder}/charges.csv', all_varchar = true)
+            group by 1
+        )
+        select cast(row_number() over (order by subscription) - 1 as bigint) as k, subscription, codes.codes,
+               from_at, cast(epoch_us(to_at) - epoch_us(from_at) as bigint) as span_us
+        from subs inner join codes on subs.plan_code = codes.plan_code
+        where to_at > from_at"""
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        bulk_events.write(con, path, subscriptions, n, seed)
+        return con.execute(f"select count(*) from read_parquet('{str(path)}')").fetchone()[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -748,9 +785,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--catalog", type=Path, default=CATALOG_DIR, help="catalog to read (default: the demo)")
     parser.add_argument("--catalog-out", type=Path, default=None,
                         help="also write the matching catalog here (required when --customers-scale > 1)")
+    parser.add_argument("--bulk-events", type=int, default=0,
+                        help=f"also write N events for November 2026 with DuckDB ({BULK_FILE}); default 0")
     args = parser.parse_args(argv)
     try:
-        counts = generate(args.out, args.seed, args.customers_scale, args.catalog, args.catalog_out)
+        counts = generate(args.out, args.seed, args.customers_scale, args.catalog, args.catalog_out,
+                          args.bulk_events)
     except ValueError as exc:
         parser.error(str(exc))
     total = sum(counts.values())
