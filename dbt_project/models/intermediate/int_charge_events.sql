@@ -86,7 +86,6 @@ final as (
         charged.source_file,
         charged.file_checksum,
         charged.line_number,
-        charged.transaction_id,
         charged.external_customer_id,
         charged.external_subscription_id,
         charged.plan_code,
