@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.catalog import MINOR_UNITS
+from orchestration.lib.money import MINOR_UNITS
 
 
 @dataclass(frozen=True)

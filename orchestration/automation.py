@@ -4,7 +4,7 @@ a sensor that loads new landing files as they arrive. Every run goes through the
 assets as `tally run`, so a scheduled month and a CLI month are the same computation."""
 import hashlib
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from dagster import (
@@ -21,6 +21,7 @@ from dagster import (
 )
 
 from orchestration.landing import FORMATS
+from orchestration.lib.months import month_start, previous_month
 from orchestration.paths import DEFAULT_LANDING
 
 # days after a month ends during which late events still land in it before invoicing
@@ -29,11 +30,7 @@ GRACE_DAYS = int(os.environ.get("TALLY_GRACE_DAYS", "3"))
 
 def month_of(day: date) -> str:
     """The billing-month partition key holding `day`."""
-    return day.replace(day=1).isoformat()
-
-
-def previous_month(day: date) -> str:
-    return month_of(day.replace(day=1) - timedelta(days=1))
+    return month_start(day).isoformat()
 
 
 def landing_fingerprint(folder: Path) -> str:
@@ -62,7 +59,7 @@ def build(pricing_catalog, landed_events, billing_models, billing_job, partition
               default_status=DefaultScheduleStatus.STOPPED)
     def monthly_invoicing(context: ScheduleEvaluationContext):
         """Bill and publish last month, the day after its grace period."""
-        month = previous_month(context.scheduled_execution_time.date())
+        month = previous_month(context.scheduled_execution_time.date()).isoformat()
         return RunRequest(run_key=f"invoicing-{month}", partition_key=month)
 
     @sensor(job=landing_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED)

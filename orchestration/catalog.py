@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from orchestration.lib.money import is_known_currency
+
 AGGREGATIONS = {"count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"}
 RECURRING_ALLOWED = {"sum_agg", "unique_count_agg", "weighted_sum_agg"}
 CHARGE_MODELS = {"standard", "graduated", "volume", "package", "percentage", "graduated_percentage"}
@@ -35,9 +37,6 @@ MAX_APPLIED_COUPONS = 10
 DEFAULT_WALLET_PRIORITY = 50
 CREDIT_STEP = Decimal("0.00001")  # Lago floors credits to 5 decimals on input
 MAX_GROUP_KEYS = 3
-# ISO 4217 minor units, shared with dbt (its `currencies` seed): anything else is refused by name.
-MINOR_UNITS = {r["currency"]: int(r["minor_unit"]) for r in csv.DictReader(
-    (Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "currencies.csv").open())}
 
 FILES = {
     "customers.csv": ["external_id", "name", "currency", "timezone", "tax_codes"],
@@ -350,7 +349,7 @@ def validate(folder: Path) -> Catalog:
     for r in customers.values():
         d = r.data
         cur = d["currency"].upper()
-        if cur not in MINOR_UNITS:
+        if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
         tz = d["timezone"] or "UTC"
         try:
@@ -399,7 +398,7 @@ def validate(folder: Path) -> Catalog:
         if d["interval"] not in INTERVALS:
             problems.append(f"{r.where()}: interval {d['interval']!r} is unknown (rule: one of {sorted(INTERVALS)})")
         cur = d["currency"].upper()
-        if cur not in MINOR_UNITS:
+        if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
         amount = _dec(r, "amount", problems)
         trial = 0
@@ -526,7 +525,7 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: external_customer_id {d['external_customer_id']!r} does not exist "
                             f"in customers.csv")
         cur = d["currency"].upper()
-        if cur not in MINOR_UNITS:
+        if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
         elif cust and cur != cust.data["currency"].upper():
             problems.append(f"{r.where()}: wallet currency {cur} differs from customer {cust.data['external_id']!r} "
@@ -625,7 +624,7 @@ def validate(folder: Path) -> Catalog:
         d = r.data
         rate_date = _date_or_datetime(r, "date", problems, True, date_only=True)
         cur = d["currency"].upper()
-        if cur not in MINOR_UNITS:
+        if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
         rate = _dec(r, "rate", problems, allow_negative=True)
         if rate is not None and rate <= 0:

@@ -39,18 +39,19 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
     """Load the catalog and new events, bill the months, publish, print a summary."""
     from orchestration import runner
     from orchestration.definitions_util import quiet_dagster
+    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
     try:
         months = _months(period, from_, to)
         quiet_dagster()
         log_path = Path(warehouse).resolve().with_suffix(".run.log")
         # the lock first: a run turned away must not truncate the log of the run in progress;
         # dbt's and Dagster's own output goes to that log file next to the warehouse
-        with runner.warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
+        with warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
                 log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             summary = runner.run(catalog, landing, warehouse, months, publish, locked=True, pages=pages,
                                  progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
-    except runner.RunError as exc:
+    except (runner.RunError, WarehouseInUse) as exc:
         console.print(f"[bold red]tally run failed:[/] {exc}", highlight=False)
         sys.exit(1)
     print_summary(summary)
@@ -70,13 +71,14 @@ def finalize(period: str, warehouse: Path, publish: Path) -> None:
 
     from orchestration import finalize as finalizer
     from orchestration import runner
+    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
     try:
         month = runner.parse_month(period)
         if not Path(warehouse).exists():
             raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
-        with runner.warehouse_lock(Path(warehouse).resolve()), duckdb.connect(str(warehouse)) as con:
+        with warehouse_lock(Path(warehouse).resolve()), duckdb.connect(str(warehouse)) as con:
             done = finalizer.finalize(con, month, date.today(), publish)
-    except (runner.RunError, finalizer.FinalizeError) as exc:
+    except (runner.RunError, WarehouseInUse, finalizer.FinalizeError) as exc:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
         sys.exit(1)
     if done.already:
@@ -88,7 +90,7 @@ def finalize(period: str, warehouse: Path, publish: Path) -> None:
 
 
 def _months(period, from_, to):
-    from orchestration.months import months_between
+    from orchestration.lib.months import months_between
     from orchestration.runner import RunError, parse_month
     if period and (from_ or to):
         raise RunError("use either --period or --from/--to, not both")

@@ -46,6 +46,8 @@ from orchestration import finalize as finalizer
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
 from orchestration import rating_state
+from orchestration.lib.months import month_start, next_month
+from orchestration.lib.warehouse import connect, warehouse_lock
 from orchestration.prepare import dbt_executable, ensure_manifest
 from orchestration.paths import DBT_PROJECT_DIR, DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, warehouse_path
 
@@ -87,8 +89,7 @@ def pricing_catalog(context: AssetExecutionContext):
 def landed_events(context: AssetExecutionContext):
     """Load new files of the landing folder (TALLY_LANDING); files already in the manifest are skipped."""
     folder = _path("TALLY_LANDING", DEFAULT_LANDING)
-    limit = {"memory_limit": os.environ.get("TALLY_MEMORY_LIMIT", "2.5GB")}
-    with duckdb.connect(str(warehouse_path()), config=limit) as con:
+    with connect(warehouse_path(), bounded_memory=True) as con:
         result = landing_loader.load(con, folder)
     meta = {"files_loaded": len(result.loaded), "rows_loaded": result.rows, "files_skipped": len(result.skipped)}
     yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata=meta)
@@ -143,9 +144,8 @@ def run_window(context: AssetCheckExecutionContext) -> dict[str, str]:
     first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
     last = tags.get("dagster/asset_partition_range_end") or first
     if first is None:  # checks launched alone, without a partition: the current month
-        first = last = date.today().replace(day=1).isoformat()
-    end = date.fromisoformat(last[:10])
-    end = date(end.year + (end.month == 12), end.month % 12 + 1, 1)
+        first = last = month_start(date.today()).isoformat()
+    end = next_month(date.fromisoformat(last[:10]))
     return {"billing_from": first[:10], "billing_to": end.isoformat()}
 
 
@@ -192,7 +192,6 @@ def published_billing(context: AssetExecutionContext) -> MaterializeResult:
 @op
 def finalize_billing_month(context: OpExecutionContext) -> None:
     """`tally finalize` for the partition's month: its invoices never change again."""
-    from orchestration.runner import warehouse_lock
     month = date.fromisoformat(context.partition_key)
     warehouse = warehouse_path()
     with warehouse_lock(warehouse), duckdb.connect(str(warehouse)) as con:

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration import publish
+from orchestration.lib.months import next_month
 
 FROZEN = ("invoices", "invoice_lines", "fee_tiers")
 
@@ -30,10 +31,6 @@ class Finalized:
     already: bool = False
 
 
-def _next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                        [schema, table]).fetchone()[0] > 0
@@ -41,7 +38,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
              publish_dir: Path | None = None) -> Finalized:
-    start, end = month, _next_month(month)
+    start, end = month, next_month(month)
     in_month = "period_end >= ? and period_end < ?"
     if not _exists(con, "billing", "invoices"):
         raise FinalizeError("nothing is published in this warehouse yet: run `tally run` first")

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency, format_decimal
 
-from orchestration.catalog import MINOR_UNITS
+from orchestration.lib.money import minor_unit
 
 LOCALE = "en_US"
 # unit prices and tier amounts are stored unrounded (up to 12 decimals): show them exactly
@@ -26,7 +26,7 @@ def money(amount: Decimal | None, currency: str) -> str:
     """An amount rounded to the currency's minor unit: $62.77, ¥724, €15.48, KWD1.234."""
     if amount is None:
         return ""
-    minor = MINOR_UNITS[currency]
+    minor = minor_unit(currency)
     # billed amounts are already rounded half away from zero; quantize so Babel never rounds
     rounded = amount.quantize(Decimal(1).scaleb(-minor), rounding=ROUND_HALF_UP)
     return format_currency(rounded, currency, format=_pattern(minor), locale=LOCALE, currency_digits=False)
@@ -36,7 +36,7 @@ def exact_money(amount: Decimal | None, currency: str) -> str:
     """A unit price or unrounded tier amount: at least the minor unit, then every non-zero decimal."""
     if amount is None:
         return ""
-    minor = MINOR_UNITS[currency]
+    minor = minor_unit(currency)
     pattern = _pattern(minor, max(EXACT_DECIMALS - minor, 0))
     return format_currency(amount, currency, format=pattern, locale=LOCALE, currency_digits=False)
 

@@ -4,9 +4,8 @@ Two materializations, both through Dagster: first the unpartitioned inputs (cata
 then the billing months as one partition range (one dbt build, then publishing)."""
 from __future__ import annotations
 
-import fcntl
 import os
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,6 +14,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.catalog import CatalogError
+from orchestration.lib.months import months_between, next_month
+from orchestration.lib.warehouse import warehouse_lock
 
 
 # Dagster's console logger at ERROR: the CLI prints its own progress and summary.
@@ -39,22 +40,6 @@ class Summary:
     invoice_types: list[tuple[str, int]] = field(default_factory=list)
 
 
-@contextmanager
-def warehouse_lock(warehouse: Path):
-    """DuckDB has one writer process: a second run on the same file fails fast, clearly."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = warehouse.with_name(warehouse.name + ".lock")
-    with lock_path.open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunError(f"another tally run is using {warehouse}; wait for it to finish and run again") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def parse_month(text: str) -> date:
     try:
         year, month = text.split("-")
@@ -65,7 +50,6 @@ def parse_month(text: str) -> date:
 
 def event_months(con: duckdb.DuckDBPyConnection, today: date) -> list[date]:
     """Months holding landed event instants (typed at landing), up to this month."""
-    from orchestration.months import months_between, next_month
     row = con.execute("""
         select min(event_at), max(event_at) from raw.events
         where rejection_reason is null and event_at >= timestamp '2000-01-01' and event_at < ?
@@ -151,7 +135,7 @@ def failure_message(result) -> str:
 
 
 def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summary:
-    end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    end = next_month(last)
     s = Summary(months=[first, last])
     window = "from billing.invoices where period_end >= ? and period_end < ?"
     s.invoices = con.execute(f"select count(*) {window}", [first, end]).fetchone()[0]

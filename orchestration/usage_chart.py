@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from orchestration.lib.months import month_start, months_between
+
 WIDTH = 760
 LEFT, RIGHT = 70, 20          # room for the y tick labels
 LEGEND_ROW, LEGEND_ITEM = 18, 170
@@ -59,11 +61,7 @@ class Chart:
 def _buckets(first: date, last: date) -> tuple[str, list[date]]:
     if (last - first).days < MAX_DAYS:
         return "day", [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    months, d = [], first.replace(day=1)
-    while d <= last:
-        months.append(d)
-        d = (d + timedelta(days=32)).replace(day=1)
-    return "month", months
+    return "month", months_between(first, last)
 
 
 def usage_chart(rows: list[tuple[str, date, int]], names: dict[str, str]) -> Chart | None:
@@ -71,7 +69,7 @@ def usage_chart(rows: list[tuple[str, date, int]], names: dict[str, str]) -> Cha
     if not rows:
         return None
     unit, buckets = _buckets(min(r[1] for r in rows), max(r[1] for r in rows))
-    key = (lambda d: d) if unit == "day" else (lambda d: d.replace(day=1))
+    key = (lambda d: d) if unit == "day" else month_start
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, list[int]] = {}
     for metric, day, events in rows:

@@ -138,7 +138,7 @@ def _billed_warehouse(path: Path) -> Path:
 
 def _run_while_locked(tmp_path: Path, small_catalog: Path, monkeypatch):
     """`tally run` on a warehouse whose lock is held here; returns (process, warehouse)."""
-    from orchestration.runner import warehouse_lock
+    from orchestration.lib.warehouse import warehouse_lock
 
     monkeypatch.setenv("COLUMNS", "1000")  # one line per message, whatever the path length
     warehouse = _billed_warehouse(tmp_path / "w.duckdb")
