@@ -9,7 +9,6 @@ Assets, upstream to downstream:
                  and fct_invoices: blocking, so a failing suite stops publishing
   billing/published  the marts merged into the `billing` schema and written out per month
 """
-import hashlib
 import importlib
 import os
 import threading
@@ -46,8 +45,9 @@ from orchestration import finalize as finalizer
 from orchestration import landing as landing_loader
 from orchestration import publish as publisher
 from orchestration import rating_state
-from orchestration.lib.months import month_start, next_month
+from orchestration.lib.dbt import dbt_build
 from orchestration.lib.warehouse import connect, warehouse_lock
+from orchestration.lib.window import run_window
 from orchestration.prepare import dbt_executable, ensure_manifest
 from orchestration.paths import DBT_PROJECT_DIR, DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, warehouse_path
 
@@ -96,12 +96,6 @@ def landed_events(context: AssetExecutionContext):
     yield MaterializeResult(asset_key=AssetKey(["raw", "landing_files"]), metadata=meta)
 
 
-def billing_window(context: AssetExecutionContext) -> dict[str, str]:
-    """The dbt vars for the partition (or range) being run: [first month, month after last)."""
-    window = context.partition_time_window
-    return {"billing_from": window.start.strftime("%Y-%m-%d"), "billing_to": window.end.strftime("%Y-%m-%d")}
-
-
 class BillingTranslator(DagsterDbtTranslator):
     """dbt models are partitioned by billing month: one asset group per layer (billing_staging,
     billing_intermediate, billing_marts, billing_reference for the seed), apart from the
@@ -120,33 +114,18 @@ class BillingTranslator(DagsterDbtTranslator):
     backfill_policy=BackfillPolicy.single_run(),
 )
 def billing_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    # unit tests run in the test suite; a billing run builds models and their data tests. The
-    # window goes in as a table, not --vars, which would make dbt parse the project again.
-    window = billing_window(context)
+    window = context.partition_time_window
+    build = dbt_build(window.start, window.end, warehouse_path(), DBT_PROJECT_DIR)
     with duckdb.connect(str(warehouse_path())) as con:
         con.execute(landing_loader.RAW_DDL)
         con.execute("begin transaction")
         con.execute("delete from raw.billing_window")
-        con.execute("insert into raw.billing_window values (?, ?)", [window["billing_from"], window["billing_to"]])
+        con.execute("insert into raw.billing_window values (?, ?)",
+                    [build.window["billing_from"], build.window["billing_to"]])
         con.execute("commit")
-    args = ["build", "--exclude", "test_type:unit"]
     # Great Expectations takes seconds to import: do it while dbt works in its own process
     threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-    # one target folder per warehouse: dbt's partial parse state is only valid for the profile
-    # (the warehouse path) it was parsed with, so a warehouse's next run skips the full parse
-    target = DBT_PROJECT_DIR / "target" / "warehouses" / hashlib.sha1(str(warehouse_path()).encode()).hexdigest()[:16]
-    yield from dbt.cli(args, context=context, target_path=target).stream()
-
-
-def run_window(context: AssetCheckExecutionContext) -> dict[str, str]:
-    """The billing window of the run a check belongs to, from Dagster's partition tags."""
-    tags = context.run.tags
-    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    last = tags.get("dagster/asset_partition_range_end") or first
-    if first is None:  # checks launched alone, without a partition: the current month
-        first = last = month_start(date.today()).isoformat()
-    end = next_month(date.fromisoformat(last[:10]))
-    return {"billing_from": first[:10], "billing_to": end.isoformat()}
+    yield from dbt.cli(build.args, context=context, target_path=build.target_path).stream()
 
 
 def _checked_model(suite) -> AssetKey:
@@ -162,7 +141,7 @@ def _checked_model(suite) -> AssetKey:
 def great_expectations_gates(context: AssetCheckExecutionContext):
     """Validate the window with every suite; Data Docs go to <publish>/data_docs either way."""
     from expectations.gate import validate
-    window = run_window(context)
+    window = run_window(context.run.tags, date.today())
     docs = _path("TALLY_PUBLISH", DEFAULT_PUBLISH) / "data_docs"
     for suite, result in zip(SUITES, validate(warehouse_path(), window, docs_dir=docs), strict=True):
         yield AssetCheckResult(
