@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -38,7 +41,6 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         publish: Path, pages: bool) -> None:
     """Load the catalog and new events, bill the months, publish, print a summary."""
     from orchestration import runner
-    from orchestration.definitions_util import quiet_dagster
     from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
     try:
         months = _months(period, from_, to)
@@ -87,6 +89,14 @@ def finalize(period: str, warehouse: Path, publish: Path) -> None:
     totals = ", ".join(f"{currency} {_money(amount)}" for currency, amount in done.total_by_currency)
     console.print(f"{period} finalized: {done.invoices} invoices ({totals}). Re-rating it from now on writes "
                   "adjustments (credit notes or adjustment invoices) instead of changing them.")
+
+
+def quiet_dagster() -> None:
+    """Keep Dagster's per-event logging off the terminal: the CLI prints its own progress."""
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    warnings.filterwarnings("ignore")
+    for name in ("dagster", "dagster_dbt"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _months(period, from_, to):

@@ -1,7 +1,6 @@
 """Where things live: one place so the CLI, Dagster and the tests agree."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -10,8 +9,3 @@ DEFAULT_CATALOG = REPO_ROOT / "seeds" / "catalog"
 DEFAULT_LANDING = REPO_ROOT / "seeds" / "landing"
 DEFAULT_WAREHOUSE = Path("warehouse") / "tally.duckdb"
 DEFAULT_PUBLISH = Path("published")
-
-
-def warehouse_path() -> Path:
-    """The DuckDB file dbt's profile and the Python assets both open (env var set by the CLI)."""
-    return Path(os.environ.get("TALLY_WAREHOUSE", str(DEFAULT_WAREHOUSE))).resolve()

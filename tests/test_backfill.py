@@ -185,7 +185,8 @@ def test_dagster_backfill_bills_like_tally_run(world, reference, backfilled):
 def test_every_month_of_every_partitioned_asset_is_materialized_in_one_run(backfilled):
     from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-    from orchestration.definitions import billing_models, published_billing
+    from orchestration.defs.dbt import billing_models
+    from orchestration.defs.publish import published_billing
 
     instance = DagsterInstance.from_config(str(backfilled["home"]))
     try:
@@ -251,7 +252,8 @@ def test_asset_backfill_through_the_daemon_bills_like_tally_run(world, reference
     from dagster import DagsterInstance
     from dagster._core.execution.backfill import BulkActionStatus
 
-    from orchestration.definitions import billing_models, published_billing
+    from orchestration.defs.dbt import billing_models
+    from orchestration.defs.publish import published_billing
 
     w = dagster_world(world, "dagster_daemon")
     materialize_landing(w)

@@ -2,7 +2,10 @@
 from dagster import Definitions
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.definitions import billing_models, billing_months, defs, published_billing
+from orchestration.definitions import defs
+from orchestration.defs.dbt import billing_models
+from orchestration.defs.partitions import billing_months
+from orchestration.defs.publish import published_billing
 
 
 def test_definitions_load_and_partitioning():
@@ -20,7 +23,7 @@ def test_schedules_pick_the_right_billing_month(monkeypatch):
 
     from dagster import build_schedule_context
 
-    from orchestration.automation import GRACE_DAYS
+    from orchestration.defs.automation import GRACE_DAYS
 
     meters = defs.get_schedule_def("daily_meters")
     invoicing = defs.get_schedule_def("monthly_invoicing")

@@ -1,0 +1,1 @@
+"""The Dagster definitions, one module per asset family; orchestration/definitions.py composes them."""

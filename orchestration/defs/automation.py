@@ -1,0 +1,78 @@
+"""When Tally runs by itself (SPEC §6): a daily meter refresh of the current month, the
+monthly invoicing of the previous month once its grace period for late events is over, and
+a sensor that loads new landing files as they arrive. Every run goes through the same
+assets as `tally run`, so a scheduled month and a CLI month are the same computation."""
+import hashlib
+import os
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Definitions,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    schedule,
+    sensor,
+)
+
+from orchestration.defs.catalog import pricing_catalog
+from orchestration.defs.dbt import billing_models
+from orchestration.defs.landing import landed_events
+from orchestration.defs.partitions import billing_months
+from orchestration.defs.resources import TallyPaths
+from orchestration.landing import FORMATS
+from orchestration.lib.months import month_start, previous_month
+
+# days after a month ends during which late events still land in it before invoicing
+GRACE_DAYS = int(os.environ.get("TALLY_GRACE_DAYS", "3"))
+
+loading = AssetSelection.assets(pricing_catalog, landed_events)
+billing_job = define_asset_job("monthly_billing", selection="*", partitions_def=billing_months)
+meters_job = define_asset_job("daily_meters", selection=loading | AssetSelection.assets(billing_models),
+                              partitions_def=billing_months)
+landing_job = define_asset_job("load_landing", selection=loading)
+
+
+def landing_fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of the landing files: changes when one arrives."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FORMATS) \
+        if folder.is_dir() else []
+    text = "\n".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@schedule(job=meters_job, cron_schedule="0 2 * * *", execution_timezone="UTC",
+          default_status=DefaultScheduleStatus.STOPPED)
+def daily_meters(context: ScheduleEvaluationContext):
+    """Refresh the current month's meters (and draft invoices) from everything landed."""
+    day = context.scheduled_execution_time.date()
+    return RunRequest(run_key=f"meters-{day.isoformat()}", partition_key=month_start(day).isoformat())
+
+
+@schedule(job=billing_job, cron_schedule=f"0 4 {GRACE_DAYS + 1} * *", execution_timezone="UTC",
+          default_status=DefaultScheduleStatus.STOPPED)
+def monthly_invoicing(context: ScheduleEvaluationContext):
+    """Bill and publish last month, the day after its grace period."""
+    month = previous_month(context.scheduled_execution_time.date()).isoformat()
+    return RunRequest(run_key=f"invoicing-{month}", partition_key=month)
+
+
+@sensor(job=landing_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED)
+def new_landing_files(context: SensorEvaluationContext):
+    """Load the landing folder when a file arrives or changes."""
+    # the folder the runs it requests will load: TallyPaths as the definitions configure it
+    folder = TallyPaths().landing_path()
+    fingerprint = landing_fingerprint(folder)
+    if fingerprint == context.cursor:
+        return SkipReason(f"no new files in {folder}")
+    context.update_cursor(fingerprint)
+    return RunRequest(run_key=fingerprint)
+
+
+defs = Definitions(jobs=[billing_job, meters_job, landing_job], schedules=[daily_meters, monthly_invoicing],
+                   sensors=[new_landing_files])

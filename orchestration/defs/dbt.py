@@ -1,0 +1,59 @@
+"""The dbt models, staging → intermediate → marts, partitioned by billing month: a backfill of N
+months is one `dbt build` over the whole range (BackfillPolicy.single_run)."""
+import importlib
+import threading
+from pathlib import Path
+
+from dagster import AssetExecutionContext, BackfillPolicy, Definitions
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration import landing as landing_loader
+from orchestration.defs.partitions import billing_months
+from orchestration.defs.resources import TallyPaths, dbt_project
+from orchestration.lib.dbt import dbt_build, profile_env
+from orchestration.lib.warehouse import connect
+from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.prepare import ensure_manifest
+
+# dagster-dbt reads the manifest when the decorator below runs
+ensure_manifest()
+
+
+class BillingTranslator(DagsterDbtTranslator):
+    """dbt models are partitioned by billing month: one asset group per layer (billing_staging,
+    billing_intermediate, billing_marts, billing_reference for the seed), apart from the
+    unpartitioned `landing` group (catalog, raw events)."""
+
+    def get_group_name(self, dbt_resource_props) -> str:
+        fqn = dbt_resource_props.get("fqn", [])
+        return f"billing_{fqn[1]}" if len(fqn) > 2 else "billing_reference"
+
+
+def _store_window(warehouse: Path, window: dict[str, str]) -> None:
+    with connect(warehouse) as con:
+        con.execute(landing_loader.RAW_DDL)
+        con.execute("begin transaction")
+        con.execute("delete from raw.billing_window")
+        con.execute("insert into raw.billing_window values (?, ?)", [window["billing_from"], window["billing_to"]])
+        con.execute("commit")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=BillingTranslator(),
+    partitions_def=billing_months,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: TallyPaths):
+    warehouse = paths.warehouse_path()
+    window = context.partition_time_window
+    build = dbt_build(window.start, window.end, warehouse, DBT_PROJECT_DIR)
+    _store_window(warehouse, build.window)
+    # Great Expectations takes seconds to import: do it while dbt works in its own process
+    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+    with profile_env(warehouse):
+        yield from dbt.cli(build.args, context=context, target_path=build.target_path).stream()
+
+
+defs = Definitions(assets=[billing_models])
