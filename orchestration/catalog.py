@@ -317,35 +317,46 @@ def _bucket(row: Row, model: str, props: dict, problems: list[str], charge_id: s
         per_total, tmin, tmax, adjacent))
 
 
-def validate(folder: Path) -> Catalog:
-    """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
-    folder = Path(folder)
-    problems: list[str] = []
-    rows = {name: _read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)}
-    tables: dict[str, list[tuple]] = {k: [] for k in SCHEMAS}
+@dataclass
+class _Check:
+    """What the checks of the files share: their rows, the problems found so far (in file order)
+    and the flattened tables being built."""
+    rows: dict[str, list[Row]]
+    problems: list[str]
+    tables: dict[str, list[tuple]]
 
-    def unique(name: str, col: str) -> dict[str, Row]:
+    def unique(self, name: str, col: str) -> dict[str, Row]:
+        """The rows of a file by key; an empty or repeated key is a problem, the first row wins."""
         seen: dict[str, Row] = {}
-        for r in rows[name]:
+        for r in self.rows[name]:
             key = r.data[col]
             if key == "":
-                problems.append(f"{r.where()}: {col} is required")
+                self.problems.append(f"{r.where()}: {col} is required")
             elif key in seen:
-                problems.append(f"{r.where()}: duplicate {col} {key!r} (first at row {seen[key].line})")
+                self.problems.append(f"{r.where()}: duplicate {col} {key!r} (first at row {seen[key].line})")
             else:
                 seen[key] = r
         return seen
 
-    taxes = unique("taxes.csv", "code")
+
+def _taxes(c: _Check) -> dict[str, Row]:
+    """taxes.csv: codes and rates in percent."""
+    problems = c.problems
+    taxes = c.unique("taxes.csv", "code")
     for r in taxes.values():
         d = r.data
         rate = _dec(r, "rate", problems, allow_negative=True)
         if rate is not None and not Decimal(0) <= rate <= Decimal(100):
             problems.append(f"{r.where()}: rate={d['rate']!r} is not a percent from 0 to 100 "
                             f"(rule: a tax rate is in percent)")
-        tables["taxes"].append((d["code"], d["name"], rate, _bool(r, "applied_by_default", problems)))
+        c.tables["taxes"].append((d["code"], d["name"], rate, _bool(r, "applied_by_default", problems)))
+    return taxes
 
-    customers = unique("customers.csv", "external_id")
+
+def _customers(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
+    """customers.csv: currency, time zone and tax codes."""
+    problems = c.problems
+    customers = c.unique("customers.csv", "external_id")
     for r in customers.values():
         d = r.data
         cur = d["currency"].upper()
@@ -356,11 +367,16 @@ def validate(folder: Path) -> Catalog:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"{r.where()}: timezone {tz!r} is not an IANA time zone name")
-        tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
+        c.tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
         for code in _codes(r, "tax_codes", taxes, problems):
-            tables["customer_taxes"].append((d["external_id"], code))
+            c.tables["customer_taxes"].append((d["external_id"], code))
+    return customers
 
-    metrics = unique("billable_metrics.csv", "code")
+
+def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, list[str]]]]:
+    """billable_metrics.csv; also each metric's declared filters (key -> allowed values)."""
+    problems = c.problems
+    metrics = c.unique("billable_metrics.csv", "code")
     metric_filters: dict[str, dict[str, list[str]]] = {}
     for r in metrics.values():
         d = r.data
@@ -387,12 +403,17 @@ def validate(folder: Path) -> Catalog:
                 problems.append(f"{r.where()}: filters[{key!r}] must be a list of strings")
                 continue
             for v in values:
-                tables["billable_metric_filters"].append((d["code"], key, v))
+                c.tables["billable_metric_filters"].append((d["code"], key, v))
         metric_filters[d["code"]] = filters
-        tables["billable_metrics"].append((d["code"], d["name"], agg, d["field_name"] or None, recurring, fn,
-                                           precision if fn else None))
+        c.tables["billable_metrics"].append((d["code"], d["name"], agg, d["field_name"] or None, recurring, fn,
+                                             precision if fn else None))
+    return metrics, metric_filters
 
-    plans = unique("plans.csv", "code")
+
+def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
+    """plans.csv: interval, currency, amount, trial and commitment."""
+    problems = c.problems
+    plans = c.unique("plans.csv", "code")
     for r in plans.values():
         d = r.data
         if d["interval"] not in INTERVALS:
@@ -410,12 +431,18 @@ def validate(folder: Path) -> Catalog:
             except (InvalidOperation, ValueError):
                 problems.append(f"{r.where()}: trial_period must be a whole number of days >= 0")
         commitment = _dec(r, "minimum_commitment", problems, required=False)
-        tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
-                                _bool(r, "pay_in_advance", problems), trial, commitment))
+        c.tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
+                                  _bool(r, "pay_in_advance", problems), trial, commitment))
         for code in _codes(r, "tax_codes", taxes, problems):
-            tables["plan_taxes"].append((d["code"], code))
+            c.tables["plan_taxes"].append((d["code"], code))
+    return plans
 
-    charges = unique("charges.csv", "id")
+
+def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
+             metric_filters: dict[str, dict[str, list[str]]], taxes: dict[str, Row]) -> None:
+    """charges.csv: plan, metric, charge model and its properties, filters, group keys."""
+    problems = c.problems
+    charges = c.unique("charges.csv", "id")
     for r in charges.values():
         d = r.data
         cid, model = d["id"], d["charge_model"]
@@ -426,7 +453,7 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
                             f"in billable_metrics.csv")
         for code in _codes(r, "tax_codes", taxes, problems):
-            tables["charge_taxes"].append((cid, code))
+            c.tables["charge_taxes"].append((cid, code))
         if model not in CHARGE_MODELS:
             problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(CHARGE_MODELS)})")
             continue
@@ -445,32 +472,41 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: at most {MAX_GROUP_KEYS} pricing_group_keys are supported")
             group_keys = group_keys[:MAX_GROUP_KEYS]
         min_amount = _dec(r, "min_amount", problems, required=False)
-        _bucket(r, model, props, problems, cid, 0, d["invoice_display_name"], tables)
-        declared = metric_filters.get(d["billable_metric_code"], {})
-        for idx, f in enumerate(_json(r, "filters", problems, list), start=1):
-            if not isinstance(f, dict) or not isinstance(f.get("values"), dict) or not f["values"]:
-                problems.append(f"{r.where()}: filters[{idx - 1}] needs a non-empty \"values\" object")
-                continue
-            for key, values in f["values"].items():
-                vals = values if isinstance(values, list) else [values]
-                if key not in declared:
-                    problems.append(f"{r.where()}: filters[{idx - 1}] key {key!r} is not a filter of metric "
-                                    f"{d['billable_metric_code']!r}")
-                for v in vals:
-                    v = str(v)
-                    if v != ALL_VALUES and key in declared and v not in declared[key]:
-                        problems.append(f"{r.where()}: filters[{idx - 1}] value {v!r} is not allowed for {key!r}")
-                    tables["charge_filter_values"].append((cid, idx, key, v))
-            fprops = f.get("properties") or props
-            if not isinstance(fprops, dict):
-                problems.append(f"{r.where()}: filters[{idx - 1}].properties must be an object")
-                continue
-            _bucket(r, model, fprops, problems, cid, idx, f.get("invoice_display_name") or "", tables)
+        _bucket(r, model, props, problems, cid, 0, d["invoice_display_name"], c.tables)
+        _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
         keys = list(group_keys) + [None] * (MAX_GROUP_KEYS - len(group_keys))
-        tables["charges"].append((cid, d["plan_code"], d["billable_metric_code"], model, pay_in_advance,
-                                  min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
+        c.tables["charges"].append((cid, d["plan_code"], d["billable_metric_code"], model, pay_in_advance,
+                                    min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
 
-    subs = unique("subscriptions.csv", "external_id")
+
+def _charge_filters(c: _Check, r: Row, model: str, props: dict, declared: dict[str, list[str]]) -> None:
+    """A charge's filters: values the metric declares, each filter one more price bucket."""
+    problems, d, cid = c.problems, r.data, r.data["id"]
+    for idx, f in enumerate(_json(r, "filters", problems, list), start=1):
+        if not isinstance(f, dict) or not isinstance(f.get("values"), dict) or not f["values"]:
+            problems.append(f"{r.where()}: filters[{idx - 1}] needs a non-empty \"values\" object")
+            continue
+        for key, values in f["values"].items():
+            vals = values if isinstance(values, list) else [values]
+            if key not in declared:
+                problems.append(f"{r.where()}: filters[{idx - 1}] key {key!r} is not a filter of metric "
+                                f"{d['billable_metric_code']!r}")
+            for v in vals:
+                v = str(v)
+                if v != ALL_VALUES and key in declared and v not in declared[key]:
+                    problems.append(f"{r.where()}: filters[{idx - 1}] value {v!r} is not allowed for {key!r}")
+                c.tables["charge_filter_values"].append((cid, idx, key, v))
+        fprops = f.get("properties") or props
+        if not isinstance(fprops, dict):
+            problems.append(f"{r.where()}: filters[{idx - 1}].properties must be an object")
+            continue
+        _bucket(r, model, fprops, problems, cid, idx, f.get("invoice_display_name") or "", c.tables)
+
+
+def _subscriptions(c: _Check, customers: dict[str, Row], plans: dict[str, Row]) -> None:
+    """subscriptions.csv: the customer and plan exist and share a currency; dates in order."""
+    problems = c.problems
+    subs = c.unique("subscriptions.csv", "external_id")
     for r in subs.values():
         d = r.data
         cust = customers.get(d["external_customer_id"])
@@ -491,11 +527,15 @@ def validate(folder: Path) -> Catalog:
         end = _date_or_datetime(r, "ending_at", problems, False)
         if start and end and end[:10] < start[:10]:
             problems.append(f"{r.where()}: ending_at {end} is before started_at {start}")
-        tables["subscriptions"].append((d["external_id"], d["external_customer_id"], d["plan_code"], start, end, bt))
+        c.tables["subscriptions"].append((d["external_id"], d["external_customer_id"], d["plan_code"], start, end, bt))
 
+
+def _usage_thresholds(c: _Check, plans: dict[str, Row]) -> None:
+    """usage_thresholds.csv: positive amounts, at most one recurring threshold per plan."""
+    problems = c.problems
     recurring_plans: dict[str, Row] = {}
     fixed_seen: dict[tuple[str, Decimal], Row] = {}
-    for r in rows["usage_thresholds.csv"]:
+    for r in c.rows["usage_thresholds.csv"]:
         d = r.data
         if d["plan_code"] not in plans:
             problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
@@ -514,9 +554,13 @@ def validate(folder: Path) -> Catalog:
                 problems.append(f"{r.where()}: plan {d['plan_code']!r} already has a threshold of {amount} "
                                 f"(row {fixed_seen[key].line})")
             fixed_seen[key] = r
-        tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
+        c.tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
 
-    wallets = unique("wallets.csv", "id")
+
+def _wallets(c: _Check, customers: dict[str, Row]) -> dict[str, Row]:
+    """wallets.csv: in the customer's currency, a positive rate, a bounded number per customer."""
+    problems = c.problems
+    wallets = c.unique("wallets.csv", "id")
     wallets_of: dict[str, int] = {}
     for r in wallets.values():
         d = r.data
@@ -543,10 +587,15 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: customer {d['external_customer_id']!r} has more than {MAX_WALLETS} "
                             f"wallets (rule: at most {MAX_WALLETS} wallets per customer; billing stacks at most "
                             f"{MAX_WALLETS})")
-        tables["wallets"].append((d["id"], d["external_customer_id"], cur, rate, priority, expiration, r.line))
-    expirations = {w[0]: w[5] for w in tables["wallets"]}
+        c.tables["wallets"].append((d["id"], d["external_customer_id"], cur, rate, priority, expiration, r.line))
+    return wallets
 
-    for r in rows["wallet_transactions.csv"]:
+
+def _wallet_transactions(c: _Check, wallets: dict[str, Row]) -> None:
+    """wallet_transactions.csv: credits floored to 5 decimals, none after the wallet expires."""
+    problems = c.problems
+    expirations = {w[0]: w[5] for w in c.tables["wallets"]}
+    for r in c.rows["wallet_transactions.csv"]:
         d = r.data
         if d["wallet_id"] == "":
             problems.append(f"{r.where()}: wallet_id is required")
@@ -569,9 +618,13 @@ def validate(folder: Path) -> Catalog:
         if created and expiration and _instant(created) > _instant(expiration):
             problems.append(f"{r.where()}: created_at {created} is after wallet {d['wallet_id']!r} expiration_at "
                             f"{expiration} (rule: no credits on an expired wallet)")
-        tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
+        c.tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
 
-    coupons = unique("coupons.csv", "code")
+
+def _coupons(c: _Check) -> dict[str, Row]:
+    """coupons.csv: the value the coupon type uses, and its frequency."""
+    problems = c.problems
+    coupons = c.unique("coupons.csv", "code")
     for r in coupons.values():
         d = r.data
         ctype, frequency = d["coupon_type"], d["frequency"]
@@ -595,11 +648,16 @@ def validate(folder: Path) -> Catalog:
         elif frequency == "recurring":
             duration = _whole(r, "frequency_duration", problems, 1, None,
                               "a recurring coupon needs frequency_duration > 0")
-        tables["coupons"].append((d["code"], ctype, amount, rate, frequency, duration))
+        c.tables["coupons"].append((d["code"], ctype, amount, rate, frequency, duration))
+    return coupons
 
+
+def _applied_coupons(c: _Check, coupons: dict[str, Row], customers: dict[str, Row]) -> None:
+    """applied_coupons.csv: once per customer and coupon, a bounded number per customer."""
+    problems = c.problems
     applied_pairs: dict[tuple[str, str], Row] = {}
     coupons_of: dict[str, int] = {}
-    for r in rows["applied_coupons.csv"]:
+    for r in c.rows["applied_coupons.csv"]:
         d = r.data
         code, cust = d["coupon_code"], d["external_customer_id"]
         if code not in coupons:
@@ -617,10 +675,14 @@ def validate(folder: Path) -> Catalog:
             problems.append(f"{r.where()}: customer {cust!r} has more than {MAX_APPLIED_COUPONS} applied coupons "
                             f"(rule: at most {MAX_APPLIED_COUPONS} applied coupons per customer; billing stacks "
                             f"at most {MAX_APPLIED_COUPONS})")
-        tables["applied_coupons"].append((code, cust, applied, r.line))
+        c.tables["applied_coupons"].append((code, cust, applied, r.line))
 
+
+def _fx_rates(c: _Check) -> None:
+    """fx_rates.csv: positive rates, one per date and currency."""
+    problems = c.problems
     fx_seen: dict[tuple[str, str], Row] = {}
-    for r in rows["fx_rates.csv"]:
+    for r in c.rows["fx_rates.csv"]:
         d = r.data
         rate_date = _date_or_datetime(r, "date", problems, True, date_only=True)
         cur = d["currency"].upper()
@@ -635,14 +697,35 @@ def validate(folder: Path) -> Catalog:
                                 f"(first at row {fx_seen[(rate_date, cur)].line})")
             else:
                 fx_seen[(rate_date, cur)] = r
-        tables["fx_rates"].append((rate_date, cur, rate))
+        c.tables["fx_rates"].append((rate_date, cur, rate))
 
+
+def validate(folder: Path) -> Catalog:
+    """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
+    folder = Path(folder)
+    problems: list[str] = []
+    c = _Check(rows={name: _read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)},
+               problems=problems, tables={k: [] for k in SCHEMAS})
+    # in this order: a file's checks look up the files before it, and problems read top down
+    taxes = _taxes(c)
+    customers = _customers(c, taxes)
+    metrics, metric_filters = _billable_metrics(c)
+    plans = _plans(c, taxes)
+    _charges(c, plans, metrics, metric_filters, taxes)
+    _subscriptions(c, customers, plans)
+    _usage_thresholds(c, plans)
+    wallets = _wallets(c, customers)
+    _wallet_transactions(c, wallets)
+    coupons = _coupons(c)
+    _applied_coupons(c, coupons, customers)
+    _fx_rates(c)
     if problems:
         raise CatalogError(problems)
     cat = Catalog()
-    for name, data in tables.items():
+    for name, data in c.tables.items():
         cat.tables[name] = (SCHEMAS[name], data)
     return cat
+
 
 
 MONEY = "decimal(38,10)"
