@@ -69,16 +69,14 @@ def finalize(period: str, warehouse: Path, publish: Path) -> None:
     """Mark a month's invoices finalized: they never change again; re-rating adds adjustments."""
     from datetime import date
 
-    import duckdb
-
     from orchestration import finalize as finalizer
     from orchestration import runner
-    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
+    from orchestration.lib.warehouse import WarehouseInUse, connect, warehouse_lock
     try:
         month = runner.parse_month(period)
         if not Path(warehouse).exists():
             raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
-        with warehouse_lock(Path(warehouse).resolve()), duckdb.connect(str(warehouse)) as con:
+        with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
             done = finalizer.finalize(con, month, date.today(), publish)
     except (runner.RunError, WarehouseInUse, finalizer.FinalizeError) as exc:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)

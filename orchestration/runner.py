@@ -14,7 +14,7 @@ import duckdb
 
 from orchestration.catalog import CatalogError
 from orchestration.lib.months import months_between, next_month
-from orchestration.lib.warehouse import warehouse_lock
+from orchestration.lib.warehouse import connect, warehouse_lock
 from orchestration.lib.window import RANGE_END_TAG, RANGE_START_TAG
 from orchestration.summary import Summary, summarize
 
@@ -67,14 +67,14 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         instance = _instance()
         progress(f"Validating catalog {catalog} and landing new files from {landing}")
         _load_inputs(instance, resources)
-        with duckdb.connect(str(warehouse)) as con:
+        with connect(warehouse) as con:
             wanted = months if months else event_months(con, today or date.today())
         if not wanted:
             raise RunError(f"no events in {landing} and no --period given: nothing to bill")
         first, last = wanted[0], wanted[-1]
         progress(f"Billing {first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
         _bill(instance, resources, first, last, pages)
-        with duckdb.connect(str(warehouse)) as con:
+        with connect(warehouse) as con:
             return summarize(con, first, last)
 
 
