@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from orchestration import charge_models
 from orchestration.lib.money import is_known_currency
 
 AGGREGATIONS = {"count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"}
 RECURRING_ALLOWED = {"sum_agg", "unique_count_agg", "weighted_sum_agg"}
-CHARGE_MODELS = {"standard", "graduated", "volume", "package", "percentage", "graduated_percentage"}
 INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
 BILLING_TIMES = {"calendar", "anniversary"}
 ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
@@ -226,14 +226,13 @@ def _whole(row: Row, col: str, problems: list[str], low: int, high: int | None, 
     return None
 
 
-def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) -> list[tuple]:
+def _ranges(row: Row, props: dict, key: str, model: str, value_col: str, problems: list[str]) -> list[tuple]:
     """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended."""
     ranges = props.get(key)
     if not isinstance(ranges, list) or not ranges:
         problems.append(f"{row.where()}: {model} needs a non-empty properties.{key} list")
         return []
     out, prev_to = [], None
-    value_col = "rate" if model == "graduated_percentage" else "per_unit_amount"
     for i, r in enumerate(ranges):
         if not isinstance(r, dict):
             problems.append(f"{row.where()}: {key}[{i}] must be an object")
@@ -261,60 +260,47 @@ def _ranges(row: Row, props: dict, key: str, model: str, problems: list[str]) ->
     return out
 
 
-def _bucket(row: Row, model: str, props: dict, problems: list[str], charge_id: str, filter_index: int,
-            display_name: str, tables: dict) -> None:
-    """One price bucket: the charge's own properties (filter 0) or one charge filter's."""
-    amount = package_size = free_units = rate = fixed = per_events = per_total = tmin = tmax = None
+BUCKET_PROPERTIES = ["amount", "package_size", "free_units", "rate", "fixed_amount", "free_units_per_events",
+                     "free_units_per_total_aggregation", "per_transaction_min_amount", "per_transaction_max_amount"]
+
+
+def _property(row: Row, prop: charge_models.Property, props: dict, problems: list[str]):
+    raw = props.get(prop.name)
+    if raw is None or raw == "":
+        if prop.optional:
+            return None
+        raw = prop.default if prop.default is not None else raw
+    col = f"properties.{prop.name}"
+    if prop.kind == "money":
+        return _dec(row, col, problems, value=raw)
+    try:
+        return charge_models.whole(raw, positive=prop.kind == "positive_whole")
+    except ValueError:
+        bound = "> 0" if prop.kind == "positive_whole" else ">= 0"
+        problems.append(f"{row.where()}: {col}={raw!r} must be a whole number {bound}")
+        return None
+
+
+def _bucket(row: Row, model: charge_models.ChargeModel, props: dict, problems: list[str], charge_id: str,
+            filter_index: int, display_name: str, tables: dict) -> None:
+    """One price bucket: the charge's own properties (filter 0) or one charge filter's, read as
+    the model's registry entry says."""
+    values = {prop.name: _property(row, prop, props, problems) for prop in model.properties}
+    low, high = (values.get(name) for name in model.ordered) if model.ordered else (None, None)
+    if low is not None and high is not None and low > high:
+        problems.append(f"{row.where()}: {model.ordered[0]} is above {model.ordered[1]}")
     adjacent = False
-    if model in ("standard", "package"):
-        amount = _dec(row, "properties.amount", problems, value=props.get("amount"))
-    if model == "package":
-        size = props.get("package_size")
-        try:
-            if isinstance(size, bool):
-                raise ValueError
-            package_size = int(size)
-            if package_size <= 0 or Decimal(str(size)) != package_size:
-                raise ValueError
-        except (TypeError, ValueError, OverflowError, InvalidOperation):
-            problems.append(f"{row.where()}: properties.package_size={size!r} must be a whole number > 0")
-        free_units = _dec(row, "properties.free_units", problems, value=props.get("free_units", 0))
-    if model == "percentage":
-        rate = _dec(row, "properties.rate", problems, value=props.get("rate"))
-        fixed = _dec(row, "properties.fixed_amount", problems, value=props.get("fixed_amount", 0))
-        raw_events = props.get("free_units_per_events") or 0
-        try:
-            if isinstance(raw_events, bool) or Decimal(str(raw_events)) != int(raw_events):
-                raise ValueError
-            per_events = int(raw_events)
-            if per_events < 0:
-                raise ValueError
-        except (TypeError, ValueError, OverflowError, InvalidOperation):
-            problems.append(f"{row.where()}: properties.free_units_per_events={raw_events!r} must be a whole number >= 0")
-        per_total = _dec(row, "properties.free_units_per_total_aggregation", problems,
-                         value=props.get("free_units_per_total_aggregation") or 0)
-        if props.get("per_transaction_min_amount") not in (None, ""):
-            tmin = _dec(row, "properties.per_transaction_min_amount", problems,
-                        value=props.get("per_transaction_min_amount"))
-        if props.get("per_transaction_max_amount") not in (None, ""):
-            tmax = _dec(row, "properties.per_transaction_max_amount", problems,
-                        value=props.get("per_transaction_max_amount"))
-        if tmin is not None and tmax is not None and tmin > tmax:
-            problems.append(f"{row.where()}: per_transaction_min_amount is above per_transaction_max_amount")
-    if model in ("graduated", "volume", "graduated_percentage"):
-        key = {"graduated": "graduated_ranges", "volume": "volume_ranges",
-               "graduated_percentage": "graduated_percentage_ranges"}[model]
-        tiers = _ranges(row, props, key, model, problems)
+    if model.ranges:
+        tiers = _ranges(row, props, model.ranges, model.name, model.tier_price, problems)
         # Lago's "adjacent model": every range starts exactly where the previous one ends.
         adjacent = len(tiers) >= 2 and all(tiers[i][1] == tiers[i - 1][2] for i in range(1, len(tiers)))
         for tier_index, frm, to, price, flat in tiers:
             tables["charge_tiers"].append((
                 charge_id, filter_index, tier_index, frm, to,
-                price if model != "graduated_percentage" else Decimal(0), flat,
-                price if model == "graduated_percentage" else Decimal(0)))
+                price if model.tier_price == "per_unit_amount" else Decimal(0), flat,
+                price if model.tier_price == "rate" else Decimal(0)))
     tables["charge_buckets"].append((
-        charge_id, filter_index, display_name, amount, package_size, free_units, rate, fixed, per_events,
-        per_total, tmin, tmax, adjacent))
+        charge_id, filter_index, display_name, *(values.get(name) for name in BUCKET_PROPERTIES), adjacent))
 
 
 @dataclass
@@ -454,12 +440,14 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
                             f"in billable_metrics.csv")
         for code in _codes(r, "tax_codes", taxes, problems):
             c.tables["charge_taxes"].append((cid, code))
-        if model not in CHARGE_MODELS:
-            problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(CHARGE_MODELS)})")
+        registered = charge_models.registry()
+        if model not in registered:
+            problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(registered)})")
             continue
+        model = registered[model]
         agg = metric.data["aggregation_type"] if metric else None
-        if model == "percentage" and agg == "latest_agg":
-            problems.append(f"{r.where()}: percentage cannot price a latest_agg metric (Lago rule)")
+        if agg in model.refuses:
+            problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric (Lago rule)")
         pay_in_advance = _bool(r, "pay_in_advance", problems)
         if pay_in_advance:
             problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
@@ -475,11 +463,11 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
         _bucket(r, model, props, problems, cid, 0, d["invoice_display_name"], c.tables)
         _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
         keys = list(group_keys) + [None] * (MAX_GROUP_KEYS - len(group_keys))
-        c.tables["charges"].append((cid, d["plan_code"], d["billable_metric_code"], model, pay_in_advance,
+        c.tables["charges"].append((cid, d["plan_code"], d["billable_metric_code"], model.name, pay_in_advance,
                                     min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
 
 
-def _charge_filters(c: _Check, r: Row, model: str, props: dict, declared: dict[str, list[str]]) -> None:
+def _charge_filters(c: _Check, r: Row, model: charge_models.ChargeModel, props: dict, declared: dict[str, list[str]]) -> None:
     """A charge's filters: values the metric declares, each filter one more price bucket."""
     problems, d, cid = c.problems, r.data, r.data["id"]
     for idx, f in enumerate(_json(r, "filters", problems, list), start=1):

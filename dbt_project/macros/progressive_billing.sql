@@ -29,9 +29,10 @@
     event — count: running count; sum: running sum (recurring: from the carried value);
     max: running max; latest: the event's value (negatives 0); unique_count: running sum of
     Lago's +1/-1/0 per-event contribution — and, in the same pass, the units before it. The
-    charge-model macros then price each distinct (charge, bucket, units) once; percentage,
-    whose amount also depends on the events' order, is priced per event from running figures
-    (free units, free events, per-transaction min/max amounts), as its macro does.
+    charge models priced by units or tiers (the registry, macros/charge_models/_registry.sql)
+    then price each distinct (charge, bucket, units) once; those priced by events, whose amount
+    also depends on the events' order, give the amount after each event with their running
+    form (default__charge_<name>_running).
     Events are ordered by (event_at, source_file, line_number, file_checksum), as
     int_usage_by_period picks the latest value.
 
@@ -269,11 +270,11 @@ pb_price_points as (
     from (
         select charge_id, filter_index, charge_model, units
         from pb_unit_states
-        where charge_model <> 'percentage'
+        where not {{ tally.is_priced_by('charge_model', 'events') }}
         union
         select charge_id, filter_index, charge_model, units_before
         from pb_unit_states
-        where charge_model <> 'percentage' and units_before is not null
+        where not {{ tally.is_priced_by('charge_model', 'events') }} and units_before is not null
     ) as points
 ),
 
@@ -293,25 +294,7 @@ pb_price_usage as (
 pb_price_amounts as (
     select period_index as price_key, sum(amount) as amount
     from (
-        select period_index, amount from (
-            {{ tally.charge_standard('pb_price_usage', 'pb_buckets') }}
-        ) as standard
-        union all
-        select period_index, amount from (
-            {{ tally.charge_package('pb_price_usage', 'pb_buckets') }}
-        ) as package
-        union all
-        select period_index, amount from (
-            {{ tally.charge_graduated('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
-        ) as graduated
-        union all
-        select period_index, amount from (
-            {{ tally.charge_volume('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
-        ) as volume
-        union all
-        select period_index, amount from (
-            {{ tally.charge_graduated_percentage('pb_price_usage', 'pb_buckets', 'pb_tiers') }}
-        ) as graduated_percentage
+        {{ tally.price_fees(['units', 'tiers'], 'pb_price_usage', 'pb_buckets', 'pb_tiers') }}
     ) as priced
     group by 1
 ),
@@ -328,140 +311,9 @@ pb_prices as (
         on pb_price_points.price_key = pb_price_amounts.price_key
 ),
 
--- percentage: the running totals of the period's events (int_charge_fees' period_events: a
--- count event is worth 1), whether each is a free running total and the value it is charged
--- on, as the percentage macro does over the whole period; then, after each event, the macro's
--- free value, free events and Σ per-transaction amounts so far
-pb_percentage_ranked as (
-    select
-        joined.*,
-        row_number() over (partition by {{ bucket }} order by ordinal) as event_rank,
-        sum(value) over (
-            partition by {{ bucket }} order by ordinal
-            rows between unbounded preceding and current row
-        ) as running_total
-    from (
-        select
-            states.*,
-            coalesce(states.event_value, 1) as value,
-            pb_charges.aggregation_type = 'sum_agg' as is_sum_metric,
-            pb_buckets.rate,
-            pb_buckets.fixed_amount,
-            pb_buckets.per_transaction_min_amount,
-            pb_buckets.per_transaction_max_amount,
-            pb_buckets.free_units_per_events as free_events,
-            pb_buckets.free_units_per_total_aggregation as free_total
-        from pb_unit_states as states
-        inner join pb_buckets
-            on states.charge_id = pb_buckets.charge_id
-            and states.filter_index = pb_buckets.filter_index
-        inner join pb_charges
-            on states.charge_key = pb_charges.charge_key
-        where states.charge_model = 'percentage'
-            and not states.is_start
-    ) as joined
-),
-
-pb_percentage_flagged as (
-    select
-        ranked.*,
-        ranked.is_sum_metric and (
-            (ranked.free_events > 0 and ranked.event_rank <= ranked.free_events)
-            or (ranked.free_events = 0 and ranked.free_total > 0
-                and ranked.running_total - ranked.value <= ranked.free_total)
-        ) as is_running_total,
-        case
-            when ranked.free_total > 0 then
-                case when ranked.running_total < ranked.free_total then null
-                    else least(ranked.value, ranked.running_total - ranked.free_total) end
-            when ranked.free_events > 0 and ranked.event_rank <= ranked.free_events then null
-            else ranked.value
-        end as charged_value
-    from pb_percentage_ranked as ranked
-),
-
-pb_percentage_running as (
-    select
-        flagged.*,
-        max(case when flagged.is_running_total then flagged.running_total end) over (
-            partition by {{ bucket }} order by ordinal
-            rows between unbounded preceding and current row
-        ) as last_running_total,
-        sum(case when flagged.is_running_total and flagged.running_total < flagged.free_total then 1 else 0 end) over (
-            partition by {{ bucket }} order by ordinal
-            rows between unbounded preceding and current row
-        ) as free_running_totals,
-        sum(case when flagged.charged_value is null then 0 else
-            case
-                when flagged.per_transaction_min_amount is not null
-                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-                        < flagged.per_transaction_min_amount
-                    then flagged.per_transaction_min_amount
-                when flagged.per_transaction_max_amount is not null
-                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-                        > flagged.per_transaction_max_amount
-                    then flagged.per_transaction_max_amount
-                else flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-            end end) over (
-            partition by {{ bucket }} order by ordinal
-            rows between unbounded preceding and current row
-        ) as min_max_amount
-    from pb_percentage_flagged as flagged
-),
-
-pb_percentage_figures as (
-    select
-        period_key, charge_key, filter_index, group_key, ordinal,
-        min_max_amount,
-        {{ tally.to_num("""case
-            when coalesce(last_running_total, 0) = 0 then 0
-            when free_total = 0 then last_running_total
-            when last_running_total <= free_total then last_running_total
-            else free_total
-        end""") }} as free_value,
-        case
-            when free_events > 0 and free_running_totals > 0 then least(free_events, free_running_totals)
-            when free_events > 0 then free_events
-            else free_running_totals
-        end as free_events
-    from pb_percentage_running
-),
-
--- percentage at each state (a start state has no event of the period: nothing free, no
--- per-transaction amount), then the state before it
-pb_percentage_amounts as (
-    select
-        period_key, charge_key, filter_index, group_key, ordinal, is_default_start, precise_amount,
-        lag(precise_amount) over (partition by {{ bucket }}, is_default_start order by ordinal) as previous_precise_amount
-    from (
-        select
-            s.period_key, s.charge_key, s.filter_index, s.group_key, s.ordinal, s.is_default_start,
-            {{ tally.to_num("""case when amount > 0 then amount else 0 end""") }} as precise_amount
-        from (
-            select
-                s.*,
-                case
-                    when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
-                        then coalesce(p.min_max_amount, 0)
-                    else
-                        case when p.free_value > s.units then 0
-                            else (s.units - coalesce(p.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
-                        + case when s.units = 0 or b.fixed_amount = 0 or coalesce(p.free_events, 0) >= s.events_count then 0
-                            else (s.events_count - coalesce(p.free_events, 0)) * b.fixed_amount end
-                end as amount
-            from pb_unit_states as s
-            inner join pb_buckets as b
-                on s.charge_id = b.charge_id
-                and s.filter_index = b.filter_index
-            left join pb_percentage_figures as p
-                on s.period_key = p.period_key
-                and s.charge_key = p.charge_key
-                and s.filter_index = p.filter_index
-                and s.group_key = p.group_key
-                and s.ordinal = p.ordinal
-            where s.charge_model = 'percentage'
-        ) as s
-    ) as priced
+-- the event-priced models, event by event (their running forms, macros/charge_models)
+pb_running_amounts as (
+    {{ tally.price_running('pb_unit_states', 'pb_buckets', 'pb_charges', bucket) }}
 ),
 
 pb_states as (
@@ -482,10 +334,10 @@ pb_states as (
         s.file_checksum,
         s.units,
         s.events_count,
-        coalesce(after_price.precise_amount, percentage.precise_amount, {{ tally.to_num('0') }}) as precise_amount,
-        {{ tally.round_money('coalesce(after_price.precise_amount, percentage.precise_amount, 0)', 'currencies.minor_unit') }}
+        coalesce(after_price.precise_amount, running.precise_amount, {{ tally.to_num('0') }}) as precise_amount,
+        {{ tally.round_money('coalesce(after_price.precise_amount, running.precise_amount, 0)', 'currencies.minor_unit') }}
             as amount,
-        {{ tally.round_money('coalesce(before_price.precise_amount, percentage.previous_precise_amount, 0)', 'currencies.minor_unit') }}
+        {{ tally.round_money('coalesce(before_price.precise_amount, running.previous_precise_amount, 0)', 'currencies.minor_unit') }}
             as previous_amount
     from pb_unit_states as s
     inner join pb_periods
@@ -493,21 +345,21 @@ pb_states as (
     inner join {{ ref('currencies') }} as currencies
         on pb_periods.currency = currencies.currency
     left join pb_prices as after_price
-        on s.charge_model <> 'percentage'
+        on not {{ tally.is_priced_by('s.charge_model', 'events') }}
         and s.charge_id = after_price.charge_id
         and s.filter_index = after_price.filter_index
         and s.units = after_price.units
     left join pb_prices as before_price
-        on s.charge_model <> 'percentage'
+        on not {{ tally.is_priced_by('s.charge_model', 'events') }}
         and s.charge_id = before_price.charge_id
         and s.filter_index = before_price.filter_index
         and s.units_before = before_price.units
-    left join pb_percentage_amounts as percentage
-        on s.charge_model = 'percentage'
-        and s.period_key = percentage.period_key
-        and s.charge_key = percentage.charge_key
-        and s.filter_index = percentage.filter_index
-        and s.group_key = percentage.group_key
-        and s.ordinal = percentage.ordinal
+    left join pb_running_amounts as running
+        on {{ tally.is_priced_by('s.charge_model', 'events') }}
+        and s.period_key = running.period_key
+        and s.charge_key = running.charge_key
+        and s.filter_index = running.filter_index
+        and s.group_key = running.group_key
+        and s.ordinal = running.ordinal
 )
 {%- endmacro %}

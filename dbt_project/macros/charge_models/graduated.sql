@@ -3,7 +3,7 @@
     +1 unless from = 0 or every range starts where the previous ends ("adjacent model").
     Every tier entered adds its whole flat_amount; at 0 units the first tier's flat is due.
     Returns one row per tier entered, for billing.fee_tiers. -#}
-{% macro charge_graduated(usage, buckets, tiers) -%}
+{% macro default__charge_graduated(usage, buckets, tiers, events) -%}
 select external_subscription_id, period_index, charge_id, filter_index, group_key,
     tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units,
     tier_units * per_unit_amount + flat_amount as amount

@@ -1,7 +1,7 @@
 {#- graduated_percentage (Lago graduated_percentage_service): like graduated, with a rate in
     percent per tier; tier units are min(units, to) − from + 1 (min(units, to) from 0) —
     no adjacent model. Every tier entered adds its flat_amount. -#}
-{% macro charge_graduated_percentage(usage, buckets, tiers) -%}
+{% macro default__charge_graduated_percentage(usage, buckets, tiers, events) -%}
 select external_subscription_id, period_index, charge_id, filter_index, group_key,
     tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units,
     tier_units * rate * cast(0.01 as decimal(3, 2)) + flat_amount as amount

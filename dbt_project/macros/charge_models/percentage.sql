@@ -5,7 +5,7 @@
     free_units_per_total_aggregation (the crossing event included). With a per-transaction
     min or max, each event is priced alone — free events and free amount first, then
     value × rate/100 + fixed_amount clamped to [min, max] — and summed. -#}
-{% macro charge_percentage(usage, buckets, events) -%}
+{% macro default__charge_percentage(usage, buckets, tiers, events) -%}
 select {{ tally.fee_grain('u') }},
     case
         when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
@@ -85,4 +85,148 @@ left join (
 ) as s
     on {{ tally.grain_join('u', 's') }}
 where u.charge_model = 'percentage'
+{%- endmacro %}
+
+
+{#- percentage, running form (progressive billing): the amount of each bucket state of `states`
+    (macros/progressive_billing.sql: one state after each event of a period, and the start
+    states), and of the state before it. The running totals of the period's events (a count event
+    is worth 1), whether each is a free running total and the value it is charged on, as above
+    over the whole period; then, after each event, the free value, free events and Σ
+    per-transaction amounts so far. A start state has no event of the period: nothing free, no
+    per-transaction amount. `bucket` lists the state's bucket columns. -#}
+{% macro default__charge_percentage_running(states, buckets, charges, bucket) -%}
+with ranked_events as (
+    select
+        joined.*,
+        row_number() over (partition by {{ bucket }} order by ordinal) as event_rank,
+        sum(value) over (
+            partition by {{ bucket }} order by ordinal
+            rows between unbounded preceding and current row
+        ) as running_total
+    from (
+        select
+            states.*,
+            coalesce(states.event_value, 1) as value,
+            bucket_charges.aggregation_type = 'sum_agg' as is_sum_metric,
+            bucket_prices.rate,
+            bucket_prices.fixed_amount,
+            bucket_prices.per_transaction_min_amount,
+            bucket_prices.per_transaction_max_amount,
+            bucket_prices.free_units_per_events as free_events,
+            bucket_prices.free_units_per_total_aggregation as free_total
+        from {{ states }} as states
+        inner join {{ buckets }} as bucket_prices
+            on states.charge_id = bucket_prices.charge_id
+            and states.filter_index = bucket_prices.filter_index
+        inner join {{ charges }} as bucket_charges
+            on states.charge_key = bucket_charges.charge_key
+        where states.charge_model = 'percentage'
+            and not states.is_start
+    ) as joined
+),
+
+flagged_events as (
+    select
+        ranked.*,
+        ranked.is_sum_metric and (
+            (ranked.free_events > 0 and ranked.event_rank <= ranked.free_events)
+            or (ranked.free_events = 0 and ranked.free_total > 0
+                and ranked.running_total - ranked.value <= ranked.free_total)
+        ) as is_running_total,
+        case
+            when ranked.free_total > 0 then
+                case when ranked.running_total < ranked.free_total then null
+                    else least(ranked.value, ranked.running_total - ranked.free_total) end
+            when ranked.free_events > 0 and ranked.event_rank <= ranked.free_events then null
+            else ranked.value
+        end as charged_value
+    from ranked_events as ranked
+),
+
+running_events as (
+    select
+        flagged.*,
+        max(case when flagged.is_running_total then flagged.running_total end) over (
+            partition by {{ bucket }} order by ordinal
+            rows between unbounded preceding and current row
+        ) as last_running_total,
+        sum(case when flagged.is_running_total and flagged.running_total < flagged.free_total then 1 else 0 end) over (
+            partition by {{ bucket }} order by ordinal
+            rows between unbounded preceding and current row
+        ) as free_running_totals,
+        sum(case when flagged.charged_value is null then 0 else
+            case
+                when flagged.per_transaction_min_amount is not null
+                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
+                        < flagged.per_transaction_min_amount
+                    then flagged.per_transaction_min_amount
+                when flagged.per_transaction_max_amount is not null
+                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
+                        > flagged.per_transaction_max_amount
+                    then flagged.per_transaction_max_amount
+                else flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
+            end end) over (
+            partition by {{ bucket }} order by ordinal
+            rows between unbounded preceding and current row
+        ) as min_max_amount
+    from flagged_events as flagged
+),
+
+running_figures as (
+    select
+        period_key, charge_key, filter_index, group_key, ordinal,
+        min_max_amount,
+        {{ tally.to_num("""case
+            when coalesce(last_running_total, 0) = 0 then 0
+            when free_total = 0 then last_running_total
+            when last_running_total <= free_total then last_running_total
+            else free_total
+        end""") }} as free_value,
+        case
+            when free_events > 0 and free_running_totals > 0 then least(free_events, free_running_totals)
+            when free_events > 0 then free_events
+            else free_running_totals
+        end as free_events
+    from running_events
+),
+
+-- percentage at each state (a start state has no event of the period: nothing free, no
+-- per-transaction amount), then the state before it
+running_amounts as (
+    select
+        period_key, charge_key, filter_index, group_key, ordinal, is_default_start, precise_amount,
+        lag(precise_amount) over (partition by {{ bucket }}, is_default_start order by ordinal) as previous_precise_amount
+    from (
+        select
+            s.period_key, s.charge_key, s.filter_index, s.group_key, s.ordinal, s.is_default_start,
+            {{ tally.to_num("""case when amount > 0 then amount else 0 end""") }} as precise_amount
+        from (
+            select
+                s.*,
+                case
+                    when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
+                        then coalesce(p.min_max_amount, 0)
+                    else
+                        case when p.free_value > s.units then 0
+                            else (s.units - coalesce(p.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
+                        + case when s.units = 0 or b.fixed_amount = 0 or coalesce(p.free_events, 0) >= s.events_count then 0
+                            else (s.events_count - coalesce(p.free_events, 0)) * b.fixed_amount end
+                end as amount
+            from {{ states }} as s
+            inner join {{ buckets }} as b
+                on s.charge_id = b.charge_id
+                and s.filter_index = b.filter_index
+            left join running_figures as p
+                on s.period_key = p.period_key
+                and s.charge_key = p.charge_key
+                and s.filter_index = p.filter_index
+                and s.group_key = p.group_key
+                and s.ordinal = p.ordinal
+            where s.charge_model = 'percentage'
+        ) as s
+    ) as priced
+)
+
+select * from running_amounts
 {%- endmacro %}

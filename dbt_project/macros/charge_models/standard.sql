@@ -1,5 +1,5 @@
 {#- standard: units × amount (Lago standard_service). -#}
-{% macro charge_standard(usage, buckets) -%}
+{% macro default__charge_standard(usage, buckets, tiers, events) -%}
 select {{ tally.fee_grain('u') }},
     u.units * b.amount as amount
 from {{ usage }} as u

@@ -1,7 +1,7 @@
 {#- volume (Lago volume_service): ONE range prices all units — the first, by from_value, with
     from_value ≤ ceil(units) and units ≤ to_value (so 100.5 with 0–100 / 101–200 takes the
     second). Amount = units × its per_unit_amount + its flat_amount; 0 units → first range. -#}
-{% macro charge_volume(usage, buckets, tiers) -%}
+{% macro default__charge_volume(usage, buckets, tiers, events) -%}
 select grain_external_subscription_id as external_subscription_id, grain_period_index as period_index,
     grain_charge_id as charge_id, grain_filter_index as filter_index, grain_group_key as group_key,
     tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units, amount

@@ -22,7 +22,7 @@ periods as (
     where is_billable
 ),
 
--- events in their period, for the models that price event by event (percentage)
+-- events in their period, for the charge models that price event by event
 period_events as (
     select
         charge_events.*,
@@ -33,7 +33,7 @@ period_events as (
         on charge_events.external_subscription_id = periods.external_subscription_id
         and charge_events.event_at >= periods.from_at
         and charge_events.event_at < periods.to_at
-    where charge_events.charge_model = 'percentage'
+    where {{ tally.is_priced_by('charge_events.charge_model', 'events') }}
 ),
 
 tiered as (
@@ -42,13 +42,10 @@ tiered as (
     group by 1, 2, 3, 4, 5
 ),
 
--- one macro per charge model (macros/charge_models); a new model is one more line here
+-- every registered charge model (macros/charge_models/_registry.sql): the tier-priced ones
+-- through int_fee_tiers, which keeps their tiers
 amounts as (
-    {{ tally.charge_standard('usage', 'buckets') }}
-    union all
-    {{ tally.charge_package('usage', 'buckets') }}
-    union all
-    {{ tally.charge_percentage('usage', 'buckets', 'period_events') }}
+    {{ tally.price_fees(['units', 'events'], 'usage', 'buckets', events='period_events') }}
     union all
     select * from tiered
 ),

@@ -1,4 +1,4 @@
--- Tier-by-tier amounts of every graduated, volume and graduated-percentage fee.
+-- Tier-by-tier amounts of every fee of a tier-priced charge model (the registry's priced_by: tiers).
 with usage as (
     select * from {{ ref('int_usage_by_period') }}
 ),
@@ -15,11 +15,7 @@ tiers as (
 ),
 
 final as (
-    {{ tally.charge_graduated('usage', 'buckets', 'tiers') }}
-    union all
-    {{ tally.charge_volume('usage', 'buckets', 'tiers') }}
-    union all
-    {{ tally.charge_graduated_percentage('usage', 'buckets', 'tiers') }}
+    {{ tally.price_tiers('usage', 'buckets', 'tiers') }}
 )
 
 select * from final

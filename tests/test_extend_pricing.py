@@ -1,0 +1,124 @@
+"""The README's checklist, done: a new charge model is one macro and one registry entry, a new
+plan is catalog rows only. In a copy of the project, a throw-away model (a flat fee per
+*complete* package of N units above a free allowance) is added that way and billed through
+`tally run` to figures worked out by hand."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+from conftest import REPO, rows
+
+MACRO = """{#- package_floor: a flat `amount` per complete package of `package_size` units above
+    `free_units`: floor((units - free_units) / package_size) * amount. -#}
+{% macro default__charge_package_floor(usage, buckets, tiers, events) -%}
+select {{ tally.fee_grain('u') }},
+    case when u.units <= b.free_units then {{ tally.to_num('0') }}
+        else floor((u.units - b.free_units) / b.package_size) * b.amount
+    end as amount
+from {{ usage }} as u
+inner join {{ buckets }} as b
+    on u.charge_id = b.charge_id and u.filter_index = b.filter_index
+where u.charge_model = 'package_floor'
+{%- endmacro %}
+"""
+REGISTRY_LINE = ("    package_floor: {priced_by: units, properties: "
+                 "{amount: money, package_size: positive_whole, free_units: money=0}}\n")
+
+CATALOG = {
+    "billable_metrics.csv": "code,name,aggregation_type,field_name,recurring,rounding_function,"
+                            "rounding_precision,filters\napi_calls,API calls,count_agg,,false,,,\n",
+    "plans.csv": "code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment\n"
+                 "pack_usd,Packs,monthly,20.00,USD,false,0,\n",
+    "charges.csv": "id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
+                   "invoice_display_name,filters\n"
+                   "c_packs,pack_usd,api_calls,package_floor,\"" + json.dumps(
+                       {"amount": "5.00", "package_size": 100, "free_units": None}).replace('"', '""')
+                   + "\",false,,Call packs,\n"
+                   "c_packs_eu,pack_usd,api_calls,package_floor,\"" + json.dumps(
+                       {"amount": "5.00", "package_size": 100, "free_units": 150}).replace('"', '""')
+                   + "\",false,,EU call packs,\n",
+    "customers.csv": "external_id,name,currency,timezone,tax_codes\n"
+                     + "".join(f"cus_{c},{c.upper()},USD,UTC,\n" for c in "abcd"),
+    "subscriptions.csv": "external_id,external_customer_id,plan_code,started_at,ending_at,billing_time\n"
+                         + "".join(f"sub_{c},cus_{c},pack_usd,2026-10-01,,calendar\n" for c in "abcd"),
+}
+# API calls in October per subscription: around the allowance (150) and a package edge (350)
+CALLS = {"sub_a": 420, "sub_b": 349, "sub_c": 150, "sub_d": 0}
+
+
+def _project_copy(dest: Path) -> Path:
+    ignore = shutil.ignore_patterns("target", "logs", ".venv", "__pycache__", "landing", "*.duckdb*")
+    for name in ("orchestration", "expectations", "dbt_project", "seeds"):
+        shutil.copytree(REPO / name, dest / name, ignore=ignore)
+    macro = dest / "dbt_project" / "macros" / "charge_models" / "package_floor.sql"
+    macro.write_text(MACRO)
+    project = dest / "dbt_project" / "dbt_project.yml"
+    text = project.read_text()
+    anchor = "  charge_models:\n"
+    start = text.index(anchor) + len(anchor)
+    end = start
+    while text[end:].startswith("    "):  # the registry's entries and their continuation lines
+        end = text.index("\n", end) + 1
+    project.write_text(text[:end] + REGISTRY_LINE + text[end:])
+    return dest
+
+
+def test_a_charge_model_is_one_macro_and_one_registry_entry(tmp_path: Path):
+    copy = _project_copy(tmp_path / "project")
+    catalog, landing = tmp_path / "catalog", tmp_path / "landing"
+    catalog.mkdir()
+    landing.mkdir()
+    for name, text in CATALOG.items():
+        (catalog / name).write_text(text)
+    with (landing / "calls.jsonl").open("w") as fh:
+        for sub, n in CALLS.items():
+            for i in range(n):
+                fh.write(json.dumps({"transaction_id": f"{sub}_{i}", "external_subscription_id": sub,
+                                     "code": "api_calls", "timestamp": f"2026-10-{1 + i % 28:02d}T12:00:00Z",
+                                     "properties": {}}) + "\n")
+    warehouse = tmp_path / "w.duckdb"
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--catalog", str(catalog),
+                           "--landing", str(landing), "--warehouse", str(warehouse), "--period", "2026-10",
+                           "--publish", str(tmp_path / "published"), "--no-pages"],
+                          cwd=copy, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fees = dict(rows(warehouse, """select i.external_subscription_id || ':' || l.charge_id, l.amount
+                                   from billing.invoice_lines as l
+                                   inner join billing.invoices as i on l.invoice_id = i.invoice_id
+                                   where l.fee_type = 'charge'"""))
+    assert fees == {
+        # no allowance (free_units null = 0): floor(units / 100) × 5.00
+        "sub_a:c_packs": D("20.00"), "sub_b:c_packs": D("15.00"), "sub_c:c_packs": D("5.00"),
+        "sub_d:c_packs": D("0.00"),
+        # 150 free: 420 → floor(270 / 100) = 2 packs; 349 → 1; 150 → 0; no calls → 0
+        "sub_a:c_packs_eu": D("10.00"), "sub_b:c_packs_eu": D("5.00"), "sub_c:c_packs_eu": D("0.00"),
+        "sub_d:c_packs_eu": D("0.00"),
+    }
+    totals = dict(rows(warehouse, "select external_subscription_id, total_amount from billing.invoices"))
+    assert totals == {"sub_a": D("50.00"), "sub_b": D("40.00"), "sub_c": D("25.00"), "sub_d": D("20.00")}
+
+
+def test_an_unregistered_charge_model_is_refused_by_name(tmp_path: Path):
+    from orchestration import catalog as catalog_loader
+    from orchestration import charge_models
+
+    for name, text in CATALOG.items():
+        (tmp_path / name).write_text(text)
+    for name in ("taxes.csv",):
+        (tmp_path / name).write_text("code,name,rate,applied_by_default\n")
+    try:
+        catalog_loader.validate(tmp_path)
+    except catalog_loader.CatalogError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("a catalog using an unregistered charge model was accepted")
+    assert (f"charges.csv row 2: charge_model 'package_floor' is unknown (rule: one of "
+            f"{sorted(charge_models.registry())})") in message
