@@ -28,7 +28,7 @@ where u.charge_model = 'package_floor'
 {%- endmacro %}
 """
 REGISTRY_LINE = ("    package_floor: {priced_by: units, properties: "
-                 "{amount: money, package_size: positive_whole, free_units: money=0}}\n")
+                 "{amount: money, package_size: positive_whole, free_units: \"money=0\"}}\n")
 
 CATALOG = {
     "billable_metrics.csv": "code,name,aggregation_type,field_name,recurring,rounding_function,"

@@ -29,7 +29,7 @@
     {%- for name in tally.charge_models(priced_by) %}
     {% if not loop.first %}union all{% endif %}
     select external_subscription_id, period_index, charge_id, filter_index, group_key, amount
-    from ({{ adapter.dispatch('charge_' ~ name, 'tally')(usage, buckets, tiers, events) }}) as {{ name }}
+    from ({{ tally.charge_model_macro(name)(usage, buckets, tiers, events) }}) as {{ name }}
     {%- else %}
     select {{ tally.empty_fees() }}
     {%- endfor %}
@@ -41,7 +41,7 @@
     {% if not loop.first %}union all{% endif %}
     select external_subscription_id, period_index, charge_id, filter_index, group_key,
         tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units, amount
-    from ({{ adapter.dispatch('charge_' ~ name, 'tally')(usage, buckets, tiers, none) }}) as {{ name }}
+    from ({{ tally.charge_model_macro(name)(usage, buckets, tiers, none) }}) as {{ name }}
     {%- endfor %}
 {%- endmacro %}
 
@@ -50,8 +50,16 @@
 {% macro price_running(states, buckets, charges, bucket) -%}
     {%- for name in tally.charge_models('events') %}
     {% if not loop.first %}union all{% endif %}
-    select * from ({{ adapter.dispatch('charge_' ~ name ~ '_running', 'tally')(states, buckets, charges, bucket) }}) as {{ name }}
+    select * from ({{ tally.charge_model_macro(name ~ '_running')(states, buckets, charges, bucket) }}) as {{ name }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- The macro of a registered model, `<adapter>__charge_<name>` or `default__charge_<name>`.
+    dbt's parser wants a literal name in `adapter.dispatch(...)` calls; the registry's names
+    are data, so the call goes through a local alias of the same function. -#}
+{% macro charge_model_macro(name) -%}
+    {%- set dispatch = adapter.dispatch -%}
+    {{ return(dispatch('charge_' ~ name, 'tally')) }}
 {%- endmacro %}
 
 {% macro empty_fees() -%}
