@@ -63,3 +63,9 @@ end
 case when {{ days }} = {{ full_days }} then cast({{ amount }} as decimal(38, 12))
     else {{ tally.divide(amount ~ ' * ' ~ days, full_days) }} end
 {%- endmacro %}
+
+{#- The value of the row with the highest `order_key` (a tuple of columns, unique in the
+    group), null when that row's value is null: the latest value without a sorting window. -#}
+{% macro value_at_max(value, order_key) %}{{ return(adapter.dispatch('value_at_max', 'tally')(value, order_key)) }}{% endmacro %}
+{% macro default__value_at_max(value, order_key) %}max_by({{ value }}, struct({{ order_key | join(', ') }})){% endmacro %}
+{% macro duckdb__value_at_max(value, order_key) %}arg_max_null({{ value }}, ({{ order_key | join(', ') }})){% endmacro %}

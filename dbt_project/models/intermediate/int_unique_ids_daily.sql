@@ -7,21 +7,8 @@
 -- the id's last operation of the day (add or remove) and its order key (event_at, file,
 -- line): a period's unique count is the ids whose last operation up to its end is `add`
 -- (int_usage_by_period). Incremental as int_usage_daily.
+{%- set latest = ['event_at', 'source_file', 'line_number'] %}
 with {{ tally.events_to_rate(ref('int_charge_events')) }},
-
-ranked as (
-    select
-        events_to_rate.*,
-        row_number() over (
-            partition by external_subscription_id, charge_id, filter_index, group_key, usage_date, field_value_text
-            order by event_at desc, source_file desc, line_number desc
-        ) as recency_rank,
-        max(load_sequence) over (
-            partition by external_subscription_id, charge_id, filter_index, group_key, usage_date, field_value_text
-        ) as max_load_sequence
-    from events_to_rate
-    where aggregation_type = 'unique_count_agg'
-),
 
 final as (
     select
@@ -31,13 +18,14 @@ final as (
         filter_index,
         group_key,
         field_value_text,
-        operation_type as last_operation,
-        event_at as last_event_at,
-        source_file as last_source_file,
-        line_number as last_line_number,
-        max_load_sequence
-    from ranked
-    where recency_rank = 1
+        {{ tally.value_at_max('operation_type', latest) }} as last_operation,
+        max(event_at) as last_event_at,
+        {{ tally.value_at_max('source_file', latest) }} as last_source_file,
+        {{ tally.value_at_max('line_number', latest) }} as last_line_number,
+        max(load_sequence) as max_load_sequence
+    from events_to_rate
+    where aggregation_type = 'unique_count_agg'
+    group by 1, 2, 3, 4, 5, 6
 )
 
 select * from final

@@ -14,17 +14,8 @@
 -- events touch are recomputed (macros/incremental/events_to_rate.sql).
 -- depends_on: {{ ref('int_unique_ids_daily') }}
 -- depends_on: {{ ref('int_events_unresolved') }}
+{%- set latest = ['event_at', 'source_file', 'line_number'] %}
 with {{ tally.events_to_rate(ref('int_charge_events')) }},
-
-ordered as (
-    select
-        events_to_rate.*,
-        row_number() over (
-            partition by external_subscription_id, charge_id, filter_index, group_key, usage_date
-            order by event_at desc, source_file desc, line_number desc
-        ) as recency_rank
-    from events_to_rate
-),
 
 final as (
     select
@@ -39,16 +30,16 @@ final as (
         cast(count(*) as bigint) as events_count,
         {{ tally.to_num('sum(event_value)') }} as sum_value,
         {{ tally.to_num('max(event_value)') }} as max_value,
-        {{ tally.to_num('max(case when recency_rank = 1 then event_value end)') }} as latest_value,
-        max(case when recency_rank = 1 then event_at end) as latest_event_at,
-        max(case when recency_rank = 1 then source_file end) as latest_source_file,
-        max(case when recency_rank = 1 then line_number end) as latest_line_number,
+        {{ tally.to_num(tally.value_at_max('event_value', latest)) }} as latest_value,
+        max(event_at) as latest_event_at,
+        {{ tally.value_at_max('source_file', latest) }} as latest_source_file,
+        {{ tally.value_at_max('line_number', latest) }} as latest_line_number,
         sum(case when aggregation_type = 'weighted_sum_agg'
             then event_value * {{ tally.micros_between('cast(usage_date as timestamp)', 'event_at') }} end)
             as weighted_offset_micros,
         cast(count(distinct field_value_text) as bigint) as distinct_values,
         max(load_sequence) as max_load_sequence
-    from ordered
+    from events_to_rate
     group by 1, 2, 3, 4, 5
 )
 
