@@ -33,6 +33,7 @@ class ChargeModel:
     tier_price: str = "per_unit_amount"
     refuses: frozenset[str] = frozenset()
     ordered: tuple[str, ...] = ()
+    monotone: bool = False         # amount never falls as units grow (progressive billing's screen)
 
 
 def _property(model: str, name: str, spec: str) -> Property:
@@ -54,7 +55,8 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             name, entry["priced_by"],
             tuple(_property(name, p, str(spec)) for p, spec in (entry.get("properties") or {}).items()),
             entry.get("ranges"), entry.get("tier_price", "per_unit_amount"),
-            frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()))
+            frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()),
+            bool(entry.get("monotone", False)))
     return models
 
 

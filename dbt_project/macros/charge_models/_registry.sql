@@ -68,3 +68,17 @@ cast(null as {{ dbt.type_string() }}) as external_subscription_id, cast(null as 
     cast(null as {{ dbt.type_string() }}) as group_key, {{ tally.to_num('null') }} as amount
 where 1 = 0
 {%- endmacro %}
+
+{#- SQL: is `column` a charge model whose amount never falls as units grow (registry
+    `monotone: true`)? -#}
+{% macro is_monotone(column) -%}
+    {%- set names = [] -%}
+    {%- for name, entry in var('charge_models').items() -%}
+        {%- if entry.get('monotone') and entry['priced_by'] != 'events' -%}{%- do names.append(name) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if names -%}
+({{ column }} in ({% for name in names %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+    {%- else -%}
+(1 = 0)
+    {%- endif -%}
+{%- endmacro %}

@@ -2,7 +2,8 @@
 -- period with its cumulative usage and fee from the period start up to the triggering event
 -- (events at the same timestamp included), as int_charge_fees would bill it if the period
 -- ended there. Σ amount per invoice = the invoice's fees_amount.
--- Linear: each bucket state (macros/progressive_billing.sql) is assigned to the first invoice
+-- Linear: each bucket state (macros/progressive_billing.sql; event by event on the days of
+-- the triggers, one state per bucket on other days) is assigned to the first invoice
 -- triggered at or after it; an invoice takes, per bucket, the latest state assigned to it or
 -- to an earlier invoice (one sort of the invoiced periods' states). A charge filter's default bucket (0-unit start) is dropped once the
 -- filter has had an event, as int_usage_by_period's grid does.
@@ -16,7 +17,21 @@ invoiced_periods as (
     from invoices
 ),
 
-{{ tally.progressive_bucket_states('invoiced_periods') }},
+{{ tally.progressive_inputs('invoiced_periods') }},
+
+-- an invoice shows every bucket's state at its trigger: the days of the triggers are
+-- replayed event by event, every other day is one state per bucket (no trigger in it)
+replay_days as (
+    select distinct pb_periods.period_key, {{ tally.pb_day('invoices.triggered_at') }} as event_day
+    from invoices
+    inner join pb_periods
+        on invoices.external_subscription_id = pb_periods.external_subscription_id
+        and invoices.period_index = pb_periods.period_index
+),
+
+{{ tally.progressive_unit_states('pb_unit_states', 'replay_days') }},
+
+{{ tally.progressive_priced_states('pb', 'pb_unit_states') }},
 
 invoice_points as (
     select invoices.*, pb_periods.period_key

@@ -7,8 +7,14 @@
 --   C(t) = Σ over the period's price buckets of the rounded amount billed with the events up
 --          to t (the buckets at the period start — a first-tier flat at 0 units, recurring
 --          carried units — included). Computed in linear time: each bucket's rounded amount
---          after each of its events (macros/progressive_billing.sql), C = start amount +
+--          after each of its states (macros/progressive_billing.sql), C = start amount +
 --          running Σ of the changes Δ of bucket amounts. Events at one timestamp are one step.
+-- Two passes. The screen prices every screened charge one state per bucket and day (its
+-- amount only rises within a day, so the day's closing amount bounds it); a day is replayed
+-- event by event when a level can lie between the highest lifetime usage reached before it
+-- (a lower bound: the screen's own steps never exceed the real usage at their instant) and
+-- the day's closing one, or when it mixes screened and other charges' events. The second
+-- pass is exact where a threshold can be crossed, and crosses none elsewhere.
 -- Threshold levels of a plan: each fixed amount, and with a recurring amount r each k·r above
 -- the largest fixed amount F (0 if none).
 -- Lago's check_service passes a threshold when invoiced < level <= invoiced + actual, where
@@ -21,7 +27,7 @@
 -- start amount alone (a flat fee at 0 units) triggers at the period's first event, as in Lago,
 -- where usage is checked when an event arrives.
 -- Left out (see the macro): weighted_sum_agg charges do not count in C(t) (they do in H).
-with {{ tally.progressive_bucket_states() }},
+with {{ tally.progressive_inputs() }},
 
 -- H: the rounded charge fees of the earlier periods
 earlier_fees as (
@@ -42,67 +48,73 @@ earlier_fees as (
         and pb_periods.period_index = per_period.period_index
 ),
 
--- the changes of the period's usage amount: at each event, the bucket's new rounded amount
--- minus its previous one; at a charge filter's first event, minus its default bucket's (the
--- 0-unit start, replaced by the event's own bucket); and the period's start amount (buckets
--- at the period start), counted at its first event, as Lago checks usage when events arrive
-changes as (
-    select period_key, event_at, amount - previous_amount as delta
-    from pb_states
-    where not is_start
-    union all
-    select firsts.period_key, firsts.first_event_at, -default_starts.amount
-    from (
-        select period_key, charge_key, filter_index, min(event_at) as first_event_at
-        from pb_states
-        where not is_start
-        group by 1, 2, 3
-    ) as firsts
-    inner join pb_states as default_starts
-        on firsts.period_key = default_starts.period_key
-        and firsts.charge_key = default_starts.charge_key
-        and firsts.filter_index = default_starts.filter_index
-        and default_starts.is_default_start
-    union all
-    select starts.period_key, firsts.first_event_at, starts.start_amount
-    from (
-        select period_key, sum(amount) as start_amount
-        from pb_states
-        where is_start
-        group by 1
-    ) as starts
-    inner join (
-        select period_key, min(event_at) as first_event_at
-        from pb_states
-        where not is_start
-        group by 1
-    ) as firsts
-        on starts.period_key = firsts.period_key
-),
+{{ tally.progressive_unit_states('screen_units') }},
 
--- one step per timestamp (events at the same instant are evaluated together); a step that
--- changes nothing cannot cross a level, and is left out
-steps as (
-    select period_key, event_at, sum(delta) as delta
-    from changes
-    group by 1, 2
-    having sum(delta) <> 0
-),
+{{ tally.progressive_priced_states('screen', 'screen_units') }},
 
-lifetime as (
+{{ tally.progressive_lifetime('screen', 'screen_states') }},
+
+plan_levels as (
     select
-        steps.period_key,
-        steps.event_at,
-        earlier_fees.historical_amount,
-        sum(steps.delta) over (
-            partition by steps.period_key
-            order by steps.event_at
-            rows between unbounded preceding and current row
-        ) as usage_amount
-    from steps
-    inner join earlier_fees
-        on steps.period_key = earlier_fees.period_key
+        plan_code,
+        coalesce(max(case when not is_recurring then amount end), 0) as largest_fixed,
+        max(case when is_recurring then amount end) as recurring_amount
+    from pb_thresholds
+    group by 1
 ),
+
+-- per period and UTC day with a step: the highest lifetime usage of the day's screen steps
+-- (a screened-only day's closing amount) and the highest before the day (H at least)
+screen_days as (
+    select
+        days.*,
+        pb_periods.plan_code,
+        greatest(days.historical_amount, coalesce(max(days.day_highest) over (
+            partition by days.period_key order by days.event_day
+            rows between unbounded preceding and 1 preceding
+        ), days.historical_amount)) as highest_before
+    from (
+        select
+            period_key,
+            {{ tally.pb_day('event_at') }} as event_day,
+            max(historical_amount) as historical_amount,
+            max(historical_amount + usage_amount) as day_highest
+        from screen_lifetime
+        group by 1, 2
+    ) as days
+    inner join pb_periods
+        on days.period_key = pb_periods.period_key
+),
+
+-- the days replayed event by event: those that mix screened and other charges' events, and
+-- those where a fixed level or a multiple of the recurring one can be crossed
+replay_days as (
+    select period_key, event_day
+    from pb_windowed
+    where is_in_period and not is_screened
+    union
+    select screen_days.period_key, screen_days.event_day
+    from screen_days
+    inner join pb_thresholds
+        on screen_days.plan_code = pb_thresholds.plan_code
+        and not pb_thresholds.is_recurring
+        and pb_thresholds.amount > screen_days.highest_before
+        and pb_thresholds.amount <= screen_days.day_highest
+    union
+    select screen_days.period_key, screen_days.event_day
+    from screen_days
+    inner join plan_levels
+        on screen_days.plan_code = plan_levels.plan_code
+    where plan_levels.recurring_amount is not null
+        and floor({{ tally.divide('screen_days.day_highest', 'plan_levels.recurring_amount') }})
+            > floor({{ tally.divide('greatest(screen_days.highest_before, plan_levels.largest_fixed)', 'plan_levels.recurring_amount') }})
+),
+
+{{ tally.progressive_unit_states('exact_units', 'replay_days') }},
+
+{{ tally.progressive_priced_states('exact', 'exact_units') }},
+
+{{ tally.progressive_lifetime('exact', 'exact_states') }},
 
 -- M: the highest lifetime usage reached before the step (H before the first) and after it
 rising as (
@@ -119,16 +131,7 @@ rising as (
             order by lifetime.event_at
             rows between unbounded preceding and current row
         )) as highest_after
-    from lifetime
-),
-
-plan_levels as (
-    select
-        plan_code,
-        coalesce(max(case when not is_recurring then amount end), 0) as largest_fixed,
-        max(case when is_recurring then amount end) as recurring_amount
-    from pb_thresholds
-    group by 1
+    from exact_lifetime as lifetime
 ),
 
 candidates as (
