@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+# json_type() raises on invalid JSON and DuckDB evaluates both sides of an AND: a CASE guards it
+JSON_OBJECT = "(case when json_valid({x}) then json_type({x}) = 'OBJECT' else false end)"
 FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties"]
 
 EVENT_COLUMNS = """
@@ -108,7 +110,7 @@ def _jsonl_select(path: Path, lines_before: int = 0) -> str:
                  from file),
     parsed as (
         select line_number, payload,
-               case when json_valid(payload) and json_type(payload) = 'OBJECT' then payload::json end as j
+               case when {JSON_OBJECT.format(x='payload')} then payload::json end as j
         from numbered where trim(payload) <> ''
     )
     select line_number, payload,
@@ -211,7 +213,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
                 when transaction_id is null or billable_metric_code is null
                     or (event_timestamp is null and event_at_typed is null)
                     or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
-                when not (json_valid(properties) and json_type(properties) = 'OBJECT') then 'malformed_json'
+                when not {JSON_OBJECT.format(x='properties')} then 'malformed_json'
                 when event_at is null then 'bad_timestamp'
             end as rejection_reason,
             case
@@ -222,7 +224,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
                 when event_timestamp is null and event_at_typed is null then 'Required field timestamp is missing.'
                 when external_customer_id is null and external_subscription_id is null
                     then 'One of external_customer_id and external_subscription_id is required.'
-                when not (json_valid(properties) and json_type(properties) = 'OBJECT')
+                when not {JSON_OBJECT.format(x='properties')}
                     then 'properties is not a JSON object.'
                 when event_at is null
                     then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'

@@ -120,3 +120,33 @@ def test_a_jsonl_file_lands_the_same_in_chunks_as_whole(tmp_path: Path, monkeypa
     ]
     chunks = list(landing._jsonl_chunks(tmp_path / "in" / "e.jsonl", tmp_path, 150))
     assert len(chunks) >= 5 and chunks[0][1] == 0
+
+
+def test_properties_that_are_not_json_are_quarantined_not_a_crash(tmp_path: Path):
+    # `{"tokens": -"many"}` is text a JSON parser raises on (json_valid says false, json_type throws):
+    # in a JSONL line's string `properties`, a CSV column or a Parquet column, it is one quarantined row
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    bad = '{"tokens": -"many"}'
+    line = json.dumps({"transaction_id": "t1", "external_subscription_id": "sub_a", "code": "tokens",
+                       "timestamp": "2026-10-05T10:00:00Z", "properties": bad})
+    (folder / "a.jsonl").write_text(line + "\n" + event("t2", 5) + "\n" + '{"transaction_id": -"x"}\n')
+    (folder / "b.csv").write_text('transaction_id,external_subscription_id,code,timestamp,properties\n'
+                                  f't3,sub_a,tokens,2026-10-05T10:00:00Z,"{bad.replace(chr(34), chr(34) * 2)}"\n'
+                                  't4,sub_a,tokens,2026-10-05T10:00:00Z,"{""tokens"": 2}"\n')
+    duckdb.sql(f"""copy (select * from (values ('t5', 'sub_a', 'tokens', '2026-10-05T10:00:00Z', '{bad}'),
+                                              ('t6', 'sub_a', 'tokens', '2026-10-05T10:00:00Z', '{{"tokens": 3}}'))
+                         t(transaction_id, external_subscription_id, code, timestamp, properties))
+                   to '{folder / "c.parquet"}'""")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert con.execute("""select source_file, line_number, transaction_id, rejection_reason, dedup_status
+                          from raw.events order by load_sequence, line_number""").fetchall() == [
+        ("a.jsonl", 1, "t1", "malformed_json", None),
+        ("a.jsonl", 2, "t2", None, "accepted"),
+        ("a.jsonl", 3, None, "malformed_json", None),
+        ("b.csv", 2, "t3", "malformed_json", None),
+        ("b.csv", 3, "t4", None, "accepted"),
+        ("c.parquet", 2, "t5", "malformed_json", None),
+        ("c.parquet", 3, "t6", None, "accepted"),
+    ]

@@ -7,60 +7,20 @@
     value × rate/100 + fixed_amount clamped to [min, max] — and summed. -#}
 {% macro default__charge_percentage(usage, buckets, tiers, events) -%}
 select {{ tally.fee_grain('u') }},
-    case
-        when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
-            then coalesce(s.min_max_amount, 0)
-        else
-            case when s.free_value > u.units then 0
-                else (u.units - coalesce(s.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
-            + case when u.units = 0 or b.fixed_amount = 0 or coalesce(s.free_events, 0) >= u.events_count then 0
-                else (u.events_count - coalesce(s.free_events, 0)) * b.fixed_amount end
-    end as amount
+    {{ tally.percentage_amount('u', 'b', 's') }} as amount
 from {{ usage }} as u
 inner join {{ buckets }} as b
     on u.charge_id = b.charge_id and u.filter_index = b.filter_index
 left join (
     select
         {{ tally.fee_grain('e') }},
-        {{ tally.to_num("""case
-            when coalesce(max(case when e.is_running_total then e.running_total end), 0) = 0 then 0
-            when max(e.free_total) = 0 then max(case when e.is_running_total then e.running_total end)
-            when max(case when e.is_running_total then e.running_total end) <= max(e.free_total)
-                then max(case when e.is_running_total then e.running_total end)
-            else max(e.free_total)
-        end""") }} as free_value,
-        case
-            when max(e.free_events) > 0 and sum(case when e.is_running_total and e.running_total < e.free_total then 1 else 0 end) > 0
-                then least(max(e.free_events), sum(case when e.is_running_total and e.running_total < e.free_total then 1 else 0 end))
-            when max(e.free_events) > 0 then max(e.free_events)
-            else sum(case when e.is_running_total and e.running_total < e.free_total then 1 else 0 end)
-        end as free_events,
-        sum(case when e.charged_value is null then 0 else
-            case
-                when e.per_transaction_min_amount is not null
-                    and e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount < e.per_transaction_min_amount
-                    then e.per_transaction_min_amount
-                when e.per_transaction_max_amount is not null
-                    and e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount > e.per_transaction_max_amount
-                    then e.per_transaction_max_amount
-                else e.charged_value * e.rate * cast(0.01 as decimal(3, 2)) + e.fixed_amount
-            end end) as min_max_amount
+        {{ tally.percentage_free_value('max(case when e.is_running_total then e.running_total end)', 'max(e.free_total)') }} as free_value,
+        {{ tally.percentage_free_events('max(e.free_events)', 'sum(case when e.is_running_total and e.running_total < e.free_total then 1 else 0 end)') }} as free_events,
+        sum({{ tally.percentage_transaction('e') }}) as min_max_amount
     from (
         select
             ranked.*,
-            -- running totals exist only for sum metrics (Lago sum_service#running_total)
-            ranked.aggregation_type = 'sum_agg' and (
-                (ranked.free_events > 0 and ranked.event_rank <= ranked.free_events)
-                or (ranked.free_events = 0 and ranked.free_total > 0
-                    and ranked.running_total - ranked.value <= ranked.free_total)
-            ) as is_running_total,
-            case
-                when ranked.free_total > 0 then
-                    case when ranked.running_total < ranked.free_total then null
-                        else least(ranked.value, ranked.running_total - ranked.free_total) end
-                when ranked.free_events > 0 and ranked.event_rank <= ranked.free_events then null
-                else ranked.value
-            end as charged_value
+            {{ tally.percentage_running_flags('ranked', "ranked.aggregation_type = 'sum_agg'") }}
         from (
             select
                 ev.*,
@@ -129,18 +89,7 @@ with ranked_events as (
 flagged_events as (
     select
         ranked.*,
-        ranked.is_sum_metric and (
-            (ranked.free_events > 0 and ranked.event_rank <= ranked.free_events)
-            or (ranked.free_events = 0 and ranked.free_total > 0
-                and ranked.running_total - ranked.value <= ranked.free_total)
-        ) as is_running_total,
-        case
-            when ranked.free_total > 0 then
-                case when ranked.running_total < ranked.free_total then null
-                    else least(ranked.value, ranked.running_total - ranked.free_total) end
-            when ranked.free_events > 0 and ranked.event_rank <= ranked.free_events then null
-            else ranked.value
-        end as charged_value
+        {{ tally.percentage_running_flags('ranked', 'ranked.is_sum_metric') }}
     from ranked_events as ranked
 ),
 
@@ -155,18 +104,7 @@ running_events as (
             partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
         ) as free_running_totals,
-        sum(case when flagged.charged_value is null then 0 else
-            case
-                when flagged.per_transaction_min_amount is not null
-                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-                        < flagged.per_transaction_min_amount
-                    then flagged.per_transaction_min_amount
-                when flagged.per_transaction_max_amount is not null
-                    and flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-                        > flagged.per_transaction_max_amount
-                    then flagged.per_transaction_max_amount
-                else flagged.charged_value * flagged.rate * cast(0.01 as decimal(3, 2)) + flagged.fixed_amount
-            end end) over (
+        sum({{ tally.percentage_transaction('flagged') }}) over (
             partition by {{ bucket }} order by ordinal
             rows between unbounded preceding and current row
         ) as min_max_amount
@@ -177,17 +115,8 @@ running_figures as (
     select
         period_key, charge_key, filter_index, group_key, ordinal,
         min_max_amount,
-        {{ tally.to_num("""case
-            when coalesce(last_running_total, 0) = 0 then 0
-            when free_total = 0 then last_running_total
-            when last_running_total <= free_total then last_running_total
-            else free_total
-        end""") }} as free_value,
-        case
-            when free_events > 0 and free_running_totals > 0 then least(free_events, free_running_totals)
-            when free_events > 0 then free_events
-            else free_running_totals
-        end as free_events
+        {{ tally.percentage_free_value('last_running_total', 'free_total') }} as free_value,
+        {{ tally.percentage_free_events('free_events', 'free_running_totals') }} as free_events
     from running_events
 ),
 
@@ -204,15 +133,7 @@ running_amounts as (
         from (
             select
                 s.*,
-                case
-                    when b.per_transaction_min_amount is not null or b.per_transaction_max_amount is not null
-                        then coalesce(p.min_max_amount, 0)
-                    else
-                        case when p.free_value > s.units then 0
-                            else (s.units - coalesce(p.free_value, 0)) * b.rate * cast(0.01 as decimal(3, 2)) end
-                        + case when s.units = 0 or b.fixed_amount = 0 or coalesce(p.free_events, 0) >= s.events_count then 0
-                            else (s.events_count - coalesce(p.free_events, 0)) * b.fixed_amount end
-                end as amount
+                {{ tally.percentage_amount('s', 'b', 'p') }} as amount
             from {{ states }} as s
             inner join {{ buckets }} as b
                 on s.charge_id = b.charge_id
@@ -229,4 +150,66 @@ running_amounts as (
 )
 
 select * from running_amounts
+{%- endmacro %}
+
+
+{#- The pieces both forms share, on a row alias `r` with the bucket's prices. -#}
+
+{#- One transaction priced alone: value × rate/100 + fixed_amount, clamped to [min, max]. -#}
+{% macro percentage_transaction(r) -%}
+case when {{ r }}.charged_value is null then 0 else
+            case
+                when {{ r }}.per_transaction_min_amount is not null
+                    and {{ r }}.charged_value * {{ r }}.rate * cast(0.01 as decimal(3, 2)) + {{ r }}.fixed_amount < {{ r }}.per_transaction_min_amount
+                    then {{ r }}.per_transaction_min_amount
+                when {{ r }}.per_transaction_max_amount is not null
+                    and {{ r }}.charged_value * {{ r }}.rate * cast(0.01 as decimal(3, 2)) + {{ r }}.fixed_amount > {{ r }}.per_transaction_max_amount
+                    then {{ r }}.per_transaction_max_amount
+                else {{ r }}.charged_value * {{ r }}.rate * cast(0.01 as decimal(3, 2)) + {{ r }}.fixed_amount
+            end end
+{%- endmacro %}
+
+{#- Whether an event is a free running total (those exist only for sum metrics, Lago
+    sum_service#running_total), and the value it is charged on. -#}
+{% macro percentage_running_flags(r, is_sum_metric) -%}
+{{ is_sum_metric }} and (
+                ({{ r }}.free_events > 0 and {{ r }}.event_rank <= {{ r }}.free_events)
+                or ({{ r }}.free_events = 0 and {{ r }}.free_total > 0
+                    and {{ r }}.running_total - {{ r }}.value <= {{ r }}.free_total)
+            ) as is_running_total,
+            case
+                when {{ r }}.free_total > 0 then
+                    case when {{ r }}.running_total < {{ r }}.free_total then null
+                        else least({{ r }}.value, {{ r }}.running_total - {{ r }}.free_total) end
+                when {{ r }}.free_events > 0 and {{ r }}.event_rank <= {{ r }}.free_events then null
+                else {{ r }}.value
+            end as charged_value
+{%- endmacro %}
+
+{#- The free value from the last free running total, and the free events. -#}
+{% macro percentage_free_value(last_running_total, free_total) -%}
+{{ tally.to_num("case when coalesce(" ~ last_running_total ~ ", 0) = 0 then 0 when " ~ free_total ~ " = 0 then " ~ last_running_total
+    ~ " when " ~ last_running_total ~ " <= " ~ free_total ~ " then " ~ last_running_total ~ " else " ~ free_total ~ " end") }}
+{%- endmacro %}
+
+{% macro percentage_free_events(free_events, free_running_totals) -%}
+case
+            when {{ free_events }} > 0 and {{ free_running_totals }} > 0 then least({{ free_events }}, {{ free_running_totals }})
+            when {{ free_events }} > 0 then {{ free_events }}
+            else {{ free_running_totals }}
+        end
+{%- endmacro %}
+
+{#- The fee of `u` (units, events_count) with bucket prices `b` and free figures `p`
+    (free_value, free_events, min_max_amount). -#}
+{% macro percentage_amount(u, b, p) -%}
+case
+        when {{ b }}.per_transaction_min_amount is not null or {{ b }}.per_transaction_max_amount is not null
+            then coalesce({{ p }}.min_max_amount, 0)
+        else
+            case when {{ p }}.free_value > {{ u }}.units then 0
+                else ({{ u }}.units - coalesce({{ p }}.free_value, 0)) * {{ b }}.rate * cast(0.01 as decimal(3, 2)) end
+            + case when {{ u }}.units = 0 or {{ b }}.fixed_amount = 0 or coalesce({{ p }}.free_events, 0) >= {{ u }}.events_count then 0
+                else ({{ u }}.events_count - coalesce({{ p }}.free_events, 0)) * {{ b }}.fixed_amount end
+    end
 {%- endmacro %}

@@ -6,7 +6,7 @@
 
 {#- True when a JSON text is an object (the shape Lago requires for `properties`). -#}
 {% macro is_json_object(txt) %}{{ return(adapter.dispatch('is_json_object', 'tally')(txt)) }}{% endmacro %}
-{% macro default__is_json_object(txt) %}(json_valid({{ txt }}) and json_type({{ txt }}) = 'OBJECT'){% endmacro %}
+{% macro default__is_json_object(txt) %}(case when json_valid({{ txt }}) then json_type({{ txt }}) = 'OBJECT' else false end){% endmacro %}
 {% macro spark__is_json_object(txt) %}(from_json({{ txt }}, 'map<string,string>') is not null){% endmacro %}
 
 {#- A canonical text form of a JSON object, so the same properties compare equal however they
