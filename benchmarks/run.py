@@ -127,7 +127,7 @@ def model_timings(warehouse: Path) -> list[tuple[str, float]]:
                    for r in results), key=lambda x: -x[1])
 
 
-def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, customers: int) -> float:
+def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, customers: int) -> tuple[float, list]:
     """Bill `history_months` months, land one more day, time the run that bills it."""
     landing = tmp / f"landing_h{history_months}"
     landing.mkdir()
@@ -142,7 +142,7 @@ def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, custome
            "--from", f"{first:%Y-%m}", "--to", f"{MONTH:%Y-%m}", "--no-pages"])
     generate.events(landing / f"events_{DAILY_DAY}.parquet", DAILY_DAY, 1, per_month // 30, customers, seed=99)
     seconds, _ = tally(catalog, landing, warehouse, DAILY_DAY, tmp / f"pub_h{history_months}")
-    return seconds
+    return seconds, model_timings(warehouse)
 
 
 def main() -> None:
@@ -180,8 +180,11 @@ def main() -> None:
         if args.no_daily:
             return
         per_month = args.daily_history_events or n
-        d1 = daily(tmp, catalog, 1, per_month, args.customers)
-        d3 = daily(tmp, catalog, 3, per_month, args.customers)
+        d1, t1 = daily(tmp, catalog, 1, per_month, args.customers)
+        d3, t3 = daily(tmp, catalog, 3, per_month, args.customers)
+        for months, timings in ((1, t1), (3, t3)):
+            print(f"daily run after {months} month(s), slowest dbt nodes (s): "
+                  + ", ".join(f"{name} {sec:.1f}" for name, sec in timings[:10]))
         print(f"daily run ({per_month // 30:,} new events) after 1 month of {per_month:,}: {d1:.2f} s; "
               f"after 3 months: {d3:.2f} s ({d3 / d1:.2f}x); {d1 / run_s:.0%} of the month's run")
 
