@@ -19,11 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from orchestration import charge_models
+from orchestration import aggregations, charge_models
 from orchestration.lib.money import is_known_currency
 
-AGGREGATIONS = {"count_agg", "sum_agg", "max_agg", "unique_count_agg", "latest_agg", "weighted_sum_agg"}
-RECURRING_ALLOWED = {"sum_agg", "unique_count_agg", "weighted_sum_agg"}
 INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
 BILLING_TIMES = {"calendar", "anniversary"}
 ROUNDING_FUNCTIONS = {"round", "ceil", "floor"}
@@ -367,13 +365,15 @@ def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, li
     for r in metrics.values():
         d = r.data
         agg = d["aggregation_type"]
-        if agg not in AGGREGATIONS:
-            problems.append(f"{r.where()}: aggregation_type {agg!r} is unknown (rule: one of {sorted(AGGREGATIONS)})")
-        if agg != "count_agg" and not d["field_name"]:
+        known = aggregations.registry()
+        if agg not in known:
+            problems.append(f"{r.where()}: aggregation_type {agg!r} is unknown (rule: one of {sorted(known)})")
+        elif known[agg].field != "none" and not d["field_name"]:
             problems.append(f"{r.where()}: {agg} needs a field_name")
         recurring = _bool(r, "recurring", problems)
-        if recurring and agg not in RECURRING_ALLOWED:
-            problems.append(f"{r.where()}: {agg} cannot be recurring (rule: only sum, unique_count, weighted_sum)")
+        if recurring and agg in known and not known[agg].recurring:
+            allowed = ", ".join(a.removesuffix("_agg") for a, e in known.items() if e.recurring)
+            problems.append(f"{r.where()}: {agg} cannot be recurring (rule: only {allowed})")
         fn = d["rounding_function"] or None
         if fn and fn not in ROUNDING_FUNCTIONS:
             problems.append(f"{r.where()}: rounding_function {fn!r} is not round/ceil/floor")

@@ -1,6 +1,7 @@
-"""The README's checklist, done: a new charge model is one macro and one registry entry, a new
-plan is catalog rows only. In a copy of the project, a throw-away model (a flat fee per
-*complete* package of N units above a free allowance) is added that way and billed through
+"""The README's checklist, done: a new charge model is one macro and one registry entry, so is a
+new aggregation, and a new plan is catalog rows only. In a copy of the project, a throw-away
+model (a flat fee per *complete* package of N units above a free allowance) and a throw-away
+aggregation (the days of the period with usage) are added that way and billed through
 `tally run` to figures worked out by hand."""
 from __future__ import annotations
 
@@ -30,9 +31,20 @@ where u.charge_model = 'package_floor'
 REGISTRY_LINE = ("    package_floor: {priced_by: units, properties: "
                  "{amount: money, package_size: positive_whole, free_units: \"money=0\"}}\n")
 
+AGGREGATION_MACRO = """{#- active_days: the customer's local days of the period with at least one event. -#}
+{% macro default__aggregation_active_days_agg(days, ids) -%}
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    count(distinct case when is_in_period then usage_date end) as units
+from {{ days }} as days
+group by 1, 2, 3, 4, 5
+{%- endmacro %}
+"""
+AGGREGATION_LINE = "    active_days_agg: {field: none}\n"
+
 CATALOG = {
     "billable_metrics.csv": "code,name,aggregation_type,field_name,recurring,rounding_function,"
-                            "rounding_precision,filters\napi_calls,API calls,count_agg,,false,,,\n",
+                            "rounding_precision,filters\napi_calls,API calls,count_agg,,false,,,\n"
+                            "active_days,Active days,active_days_agg,,false,,,\n",
     "plans.csv": "code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment\n"
                  "pack_usd,Packs,monthly,20.00,USD,false,0,\n",
     "charges.csv": "id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
@@ -42,7 +54,9 @@ CATALOG = {
                    + "\",false,,Call packs,\n"
                    "c_packs_eu,pack_usd,api_calls,package_floor,\"" + json.dumps(
                        {"amount": "5.00", "package_size": 100, "free_units": 150}).replace('"', '""')
-                   + "\",false,,EU call packs,\n",
+                   + "\",false,,EU call packs,\n"
+                   "c_days,pack_usd,active_days,standard,\"" + json.dumps({"amount": "1.00"}).replace('"', '""')
+                   + "\",false,,Active days,\n",
     "customers.csv": "external_id,name,currency,timezone,tax_codes\n"
                      + "".join(f"cus_{c},{c.upper()},USD,UTC,\n" for c in "abcd"),
     "subscriptions.csv": "external_id,external_customer_id,plan_code,started_at,ending_at,billing_time\n"
@@ -50,6 +64,11 @@ CATALOG = {
 }
 # API calls in October per subscription: around the allowance (150) and a package edge (350)
 CALLS = {"sub_a": 420, "sub_b": 349, "sub_c": 150, "sub_d": 0}
+# active_days events (UTC customers): sub_a is active Oct 1 (twice), 2 and 31; its Nov 1 event
+# is the next period's; sub_b on Oct 15 only
+ACTIVE = {"sub_a": ["2026-10-01T00:00:00Z", "2026-10-01T23:59:59Z", "2026-10-02T08:00:00Z",
+                    "2026-10-31T23:30:00Z", "2026-11-01T00:00:00Z"],
+          "sub_b": ["2026-10-15T10:00:00Z"]}
 
 
 def _project_copy(dest: Path) -> Path:
@@ -58,18 +77,20 @@ def _project_copy(dest: Path) -> Path:
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     macro = dest / "dbt_project" / "macros" / "charge_models" / "package_floor.sql"
     macro.write_text(MACRO)
+    (dest / "dbt_project" / "macros" / "aggregations" / "active_days_agg.sql").write_text(AGGREGATION_MACRO)
     project = dest / "dbt_project" / "dbt_project.yml"
     text = project.read_text()
-    anchor = "  charge_models:\n"
-    start = text.index(anchor) + len(anchor)
-    end = start
-    while text[end:].startswith("    "):  # the registry's entries and their continuation lines
-        end = text.index("\n", end) + 1
-    project.write_text(text[:end] + REGISTRY_LINE + text[end:])
+    for anchor, line in (("  charge_models:\n", REGISTRY_LINE), ("  aggregations:\n", AGGREGATION_LINE)):
+        start = text.index(anchor) + len(anchor)
+        end = start
+        while text[end:].startswith("    "):  # the registry's entries and their continuation lines
+            end = text.index("\n", end) + 1
+        text = text[:end] + line + text[end:]
+    project.write_text(text)
     return dest
 
 
-def test_a_charge_model_is_one_macro_and_one_registry_entry(tmp_path: Path):
+def test_a_charge_model_and_an_aggregation_are_one_macro_and_one_registry_entry_each(tmp_path: Path):
     copy = _project_copy(tmp_path / "project")
     catalog, landing = tmp_path / "catalog", tmp_path / "landing"
     catalog.mkdir()
@@ -82,6 +103,10 @@ def test_a_charge_model_is_one_macro_and_one_registry_entry(tmp_path: Path):
                 fh.write(json.dumps({"transaction_id": f"{sub}_{i}", "external_subscription_id": sub,
                                      "code": "api_calls", "timestamp": f"2026-10-{1 + i % 28:02d}T12:00:00Z",
                                      "properties": {}}) + "\n")
+        for sub, stamps in ACTIVE.items():
+            for i, stamp in enumerate(stamps):
+                fh.write(json.dumps({"transaction_id": f"{sub}_day_{i}", "external_subscription_id": sub,
+                                     "code": "active_days", "timestamp": stamp, "properties": {}}) + "\n")
     warehouse = tmp_path / "w.duckdb"
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
     env.pop("DAGSTER_HOME", None)
@@ -101,14 +126,16 @@ def test_a_charge_model_is_one_macro_and_one_registry_entry(tmp_path: Path):
         # 150 free: 420 → floor(270 / 100) = 2 packs; 349 → 1; 150 → 0; no calls → 0
         "sub_a:c_packs_eu": D("10.00"), "sub_b:c_packs_eu": D("5.00"), "sub_c:c_packs_eu": D("0.00"),
         "sub_d:c_packs_eu": D("0.00"),
+        # active days × 1.00: sub_a 3 (Oct 1, 2, 31), sub_b 1, the others none
+        "sub_a:c_days": D("3.00"), "sub_b:c_days": D("1.00"), "sub_c:c_days": D("0.00"), "sub_d:c_days": D("0.00"),
     }
     totals = dict(rows(warehouse, "select external_subscription_id, total_amount from billing.invoices"))
-    assert totals == {"sub_a": D("50.00"), "sub_b": D("40.00"), "sub_c": D("25.00"), "sub_d": D("20.00")}
+    assert totals == {"sub_a": D("53.00"), "sub_b": D("41.00"), "sub_c": D("25.00"), "sub_d": D("20.00")}
 
 
-def test_an_unregistered_charge_model_is_refused_by_name(tmp_path: Path):
+def test_an_unregistered_charge_model_or_aggregation_is_refused_by_name(tmp_path: Path):
+    from orchestration import aggregations, charge_models
     from orchestration import catalog as catalog_loader
-    from orchestration import charge_models
 
     for name, text in CATALOG.items():
         (tmp_path / name).write_text(text)
@@ -122,3 +149,5 @@ def test_an_unregistered_charge_model_is_refused_by_name(tmp_path: Path):
         raise AssertionError("a catalog using an unregistered charge model was accepted")
     assert (f"charges.csv row 2: charge_model 'package_floor' is unknown (rule: one of "
             f"{sorted(charge_models.registry())})") in message
+    assert (f"billable_metrics.csv row 3: aggregation_type 'active_days_agg' is unknown (rule: one of "
+            f"{sorted(aggregations.registry())})") in message

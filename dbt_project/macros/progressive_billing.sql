@@ -36,14 +36,15 @@
     crossed in the day when a level lies between the highest amount reached before it and its
     closing amount. Only such days (`replay_days`: period_key, event_day) are replayed event
     by event, starting from the day's opening units (the day meters before it); every other
-    day is one state per bucket. Charges that are not screened (latest and unique counts,
-    volume, models priced by events) are replayed event by event, in linear time: per
-    aggregation, window functions give the running units after each event and before it.
+    day is one state per bucket. Charges that are not screened (aggregations not `screened`,
+    such as latest and unique counts; models not `monotone`, such as volume and those priced
+    by events) are replayed event by event, in linear time: each aggregation's running form
+    (macros/aggregations) gives the running units after each event and before it.
     Events are ordered by (event_at, source_file, line_number, file_checksum), as
     int_usage_by_period picks the latest value.
 
-    Left out of progressive billing: weighted_sum_agg charges (their usage grows with time
-    elapsed, not with events). Every other aggregation and charge model is in. -#}
+    Left out of progressive billing: the aggregations without a running form (registry: a
+    weighted sum grows with time elapsed, not with events). Every charge model is in. -#}
 
 {%- macro pb_bucket() %}period_key, charge_key, filter_index, group_key{% endmacro -%}
 {%- macro pb_event_order() %}event_at, source_file, line_number, file_checksum{% endmacro -%}
@@ -81,13 +82,13 @@ pb_charges as (
         metrics.aggregation_type,
         metrics.rounding_function,
         metrics.rounding_precision,
-        metrics.aggregation_type in ('count_agg', 'sum_agg', 'max_agg')
+        {{ tally.is_aggregation('metrics.aggregation_type', 'screened') }}
             and {{ tally.is_monotone('charges.charge_model') }} as is_screened
     from {{ ref('stg_charges') }} as charges
     inner join {{ ref('stg_billable_metrics') }} as metrics
         on charges.billable_metric_code = metrics.billable_metric_code
-    -- left out of progressive billing (see above)
-    where metrics.aggregation_type <> 'weighted_sum_agg'
+    -- left out of progressive billing: aggregations without a running form (see above)
+    where {{ tally.is_aggregation('metrics.aggregation_type', 'running') }}
 ),
 
 pb_buckets as (
@@ -201,100 +202,13 @@ pb_day_meters as (
     ) as joined
 ),
 
--- charges not screened, event by event: unique_count's per-event contribution is +1 (add
--- after a remove), -1 (remove after an add) or 0 (same operation as the id's previous one;
--- the first one is compared with `remove`): Lago's operation_value. Their running sum = the
--- ids whose last operation is `add`.
-pb_unique_contributions as (
-    select
-        pb_windowed.*,
-        case
-            when is_remove = coalesce(lag(is_remove) over (
-                partition by {{ bucket }}, field_value_text order by {{ event_order }}), true) then 0
-            when is_remove then -1
-            else 1
-        end as contribution
-    from pb_windowed
-    where aggregation_type = 'unique_count_agg' and not is_screened
-),
-
-{%- set event_identity = identity ~ ', event_at, source_file, line_number, file_checksum, event_value, is_in_period' %}
-
--- running units after (units_after) and before (units_before, null for a bucket's first
--- event) each event, one window pass per aggregation; ordinal = rank in the bucket and period
--- (carried events first); carried = the bucket's carried events
+-- charges not screened, event by event: running units after (units_after) and before
+-- (units_before, null for a bucket's first event) each event, one window pass per
+-- aggregation (its running form); ordinal = rank in the bucket and period (carried events
+-- first); carried = the bucket's carried events
 pb_running as (
-    select {{ event_identity }}, ordinal, 0 as carried,
-        {{ tally.to_num('ordinal') }} as units_after,
-        case when ordinal > 1 then {{ tally.to_num('ordinal - 1') }} end as units_before
-    from (
-        select pb_windowed.*, row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal
-        from pb_windowed
-        where aggregation_type = 'count_agg' and not is_screened
-    ) as counted
-    union all
-    select {{ event_identity }}, ordinal, carried,
-        {{ tally.to_num('coalesce(running_sum, 0)') }} as units_after,
-        case when ordinal > 1 then {{ tally.to_num('coalesce(running_sum, 0) - coalesce(event_value, 0)') }} end as units_before
-    from (
-        select
-            pb_windowed.*,
-            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
-            sum(case when is_in_period then 0 else 1 end) over (partition by {{ bucket }}) as carried,
-            sum(event_value) over (
-                partition by {{ bucket }} order by {{ event_order }}
-                rows between unbounded preceding and current row
-            ) as running_sum
-        from pb_windowed
-        where aggregation_type = 'sum_agg' and not is_screened
-    ) as summed
-    union all
-    select {{ event_identity }}, ordinal, 0 as carried,
-        {{ tally.to_num('coalesce(running_max, 0)') }} as units_after,
-        case when ordinal > 1 then {{ tally.to_num('coalesce(previous_max, 0)') }} end as units_before
-    from (
-        select
-            pb_windowed.*,
-            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
-            max(event_value) over (
-                partition by {{ bucket }} order by {{ event_order }}
-                rows between unbounded preceding and current row
-            ) as running_max,
-            max(event_value) over (
-                partition by {{ bucket }} order by {{ event_order }}
-                rows between unbounded preceding and 1 preceding
-            ) as previous_max
-        from pb_windowed
-        where aggregation_type = 'max_agg' and not is_screened
-    ) as maxed
-    union all
-    select {{ event_identity }}, ordinal, 0 as carried,
-        {{ tally.to_num('case when event_value > 0 then event_value else 0 end') }} as units_after,
-        case when ordinal > 1 then {{ tally.to_num('case when previous_value > 0 then previous_value else 0 end') }} end
-            as units_before
-    from (
-        select
-            pb_windowed.*,
-            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
-            lag(event_value) over (partition by {{ bucket }} order by {{ event_order }}) as previous_value
-        from pb_windowed
-        where aggregation_type = 'latest_agg'
-    ) as latest
-    union all
-    select {{ event_identity }}, ordinal, carried,
-        {{ tally.to_num('running_unique') }} as units_after,
-        case when ordinal > 1 then {{ tally.to_num('running_unique - contribution') }} end as units_before
-    from (
-        select
-            pb_unique_contributions.*,
-            row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal,
-            sum(case when is_in_period then 0 else 1 end) over (partition by {{ bucket }}) as carried,
-            sum(contribution) over (
-                partition by {{ bucket }} order by {{ event_order }}
-                rows between unbounded preceding and current row
-            ) as running_unique
-        from pb_unique_contributions
-    ) as uniques
+    {{ tally.aggregate_running('pb_windowed', bucket, event_order,
+        identity ~ ', event_at, source_file, line_number, file_checksum, event_value, is_in_period') }}
 ),
 
 -- the states that do not depend on the screen: every state of the charges not screened
@@ -325,14 +239,16 @@ pb_fixed_states as (
         cast(null as {{ dbt.type_string() }}) as file_checksum,
         {{ tally.to_num('null') }} as event_value,
         cast(events_count as bigint) as events_count,
-        {{ tally.apply_unit_rounding(tally.to_num('coalesce(sum_value, 0)'), 'rounding_function', 'rounding_precision') }} as units,
+        {{ tally.apply_unit_rounding(tally.screened_units('events_count', 'coalesce(sum_value, 0)', 'max_value'),
+            'rounding_function', 'rounding_precision') }} as units,
         {{ tally.to_num('null') }} as units_before
     from (
-        select {{ identity }}, count(*) as events_count, sum(event_value) as sum_value, max(event_at) as event_at
+        select {{ identity }}, aggregation_type, count(*) as events_count, sum(event_value) as sum_value,
+            max(event_value) as max_value, max(event_at) as event_at
         from pb_windowed
-        where is_screened and not is_in_period and aggregation_type = 'sum_agg'
-        group by {{ identity }}
-    ) as carried_sums
+        where is_screened and not is_in_period and {{ tally.is_aggregation('aggregation_type', 'recurring') }}
+        group by {{ identity }}, aggregation_type
+    ) as carried_states
     union all
     select
         pb_periods.period_key, pb_periods.external_subscription_id, pb_periods.period_index,
@@ -380,17 +296,11 @@ pb_fixed_states as (
     select
         {{ identity }}, ordinal,
         event_at, source_file, line_number, file_checksum, event_value,
-        case aggregation_type
-            when 'count_agg' then {{ tally.to_num('ordinal') }}
-            when 'sum_agg' then {{ tally.to_num('sum_before + coalesce(running_sum, 0)') }}
-            else {{ tally.to_num('coalesce(greatest(max_before, running_max), 0)') }}
-        end as units_after,
+        {{ tally.screened_units('ordinal', 'sum_before + coalesce(running_sum, 0)', 'greatest(max_before, running_max)') }}
+            as units_after,
         case when ordinal > 1 then
-            case aggregation_type
-                when 'count_agg' then {{ tally.to_num('ordinal - 1') }}
-                when 'sum_agg' then {{ tally.to_num('sum_before + coalesce(running_sum, 0) - coalesce(event_value, 0)') }}
-                else {{ tally.to_num('coalesce(greatest(max_before, previous_max), 0)') }}
-            end
+            {{ tally.screened_units('ordinal - 1', 'sum_before + coalesce(running_sum, 0) - coalesce(event_value, 0)',
+                'greatest(max_before, previous_max)') }}
         end as units_before
     from (
         select
@@ -436,17 +346,10 @@ pb_fixed_states as (
         cast(null as bigint) as line_number,
         cast(null as {{ dbt.type_string() }}) as file_checksum,
         {{ tally.to_num('null') }} as event_value,
-        case aggregation_type
-            when 'count_agg' then {{ tally.to_num('count_before + day_count') }}
-            when 'sum_agg' then {{ tally.to_num('sum_before + coalesce(day_sum, 0)') }}
-            else {{ tally.to_num('coalesce(greatest(max_before, day_max), 0)') }}
-        end as units_after,
+        {{ tally.screened_units('count_before + day_count', 'sum_before + coalesce(day_sum, 0)', 'greatest(max_before, day_max)') }}
+            as units_after,
         case when count_before > 0 then
-            case aggregation_type
-                when 'count_agg' then {{ tally.to_num('count_before') }}
-                when 'sum_agg' then {{ tally.to_num('sum_before') }}
-                else {{ tally.to_num('coalesce(max_before, 0)') }}
-            end
+            {{ tally.screened_units('count_before', 'sum_before', 'max_before') }}
         end as units_before
     from pb_day_meters
     {%- if replay_days %}

@@ -20,7 +20,7 @@ left join (
     from (
         select
             ranked.*,
-            {{ tally.percentage_running_flags('ranked', "ranked.aggregation_type = 'sum_agg'") }}
+            {{ tally.percentage_running_flags('ranked', tally.is_aggregation('ranked.aggregation_type', 'running_total')) }}
         from (
             select
                 ev.*,
@@ -68,7 +68,7 @@ with ranked_events as (
         select
             states.*,
             coalesce(states.event_value, 1) as value,
-            bucket_charges.aggregation_type = 'sum_agg' as is_sum_metric,
+            {{ tally.is_aggregation('bucket_charges.aggregation_type', 'running_total') }} as is_sum_metric,
             bucket_prices.rate,
             bucket_prices.fixed_amount,
             bucket_prices.per_transaction_min_amount,

@@ -98,8 +98,8 @@ checked as (
             when event_at < subscription_started_at
                 or (subscription_ended_at is not null and event_at >= subscription_ended_at)
                 then 'no_active_subscription'
-            when aggregation_type <> 'count_agg' and field_value_text is null then 'missing_field'
-            when aggregation_type in ('sum_agg', 'max_agg', 'latest_agg', 'weighted_sum_agg')
+            when not {{ tally.is_aggregation('aggregation_type', 'field', 'none') }} and field_value_text is null then 'missing_field'
+            when {{ tally.is_aggregation('aggregation_type', 'field', 'number') }}
                 and not {{ tally.is_numeric_text('field_value_text') }} then 'non_numeric_value'
         end as resolution_reason
     from matched
@@ -123,7 +123,7 @@ final as (
         event_at,
         properties,
         field_value_text,
-        case when aggregation_type in ('sum_agg', 'max_agg', 'latest_agg', 'weighted_sum_agg')
+        case when {{ tally.is_aggregation('aggregation_type', 'field', 'number') }}
                 and {{ tally.is_numeric_text('field_value_text') }}
             then {{ tally.to_num('field_value_text') }} end as event_value,
         coalesce(operation_type, 'add') as operation_type,

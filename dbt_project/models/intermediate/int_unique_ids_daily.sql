@@ -24,7 +24,7 @@ final as (
         {{ tally.value_at_max('line_number', latest) }} as last_line_number,
         max(load_sequence) as max_load_sequence
     from events_to_rate
-    where aggregation_type = 'unique_count_agg'
+    where {{ tally.is_aggregation('aggregation_type', 'ids') }}
     group by 1, 2, 3, 4, 5, 6
 )
 

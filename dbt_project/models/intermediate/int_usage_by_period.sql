@@ -1,8 +1,6 @@
 -- The meters: units and events per billed period, charge, price bucket and pricing group,
--- with Lago's semantics for each aggregation (reference §2):
---   count: events; sum: Σ value; max: largest value (0 if none); latest: last value, negatives 0;
---   unique_count: ids whose last add/remove operation is `add`;
---   weighted_sum: values are deltas of a level, time-weighted over the period.
+-- with Lago's semantics for each aggregation (reference §2), one macro per aggregation
+-- (macros/aggregations/<name>.sql, registered in dbt_project.yml `aggregations`).
 -- Recurring metrics (sum, unique_count, weighted_sum) see every event since the start of the
 -- subscription, so their value carries across periods.
 -- Read from the daily meters (int_usage_daily, int_unique_ids_daily), never from events.
@@ -98,86 +96,43 @@ grid as (
     where used.charge_id is null
 ),
 
-simple_aggregates as (
-    select
-        external_subscription_id, period_index, charge_id, filter_index, group_key,
-        sum(events_count) as events_count,
-        sum(sum_value) as sum_value,
-        max(max_value) as max_value
-    from windowed
-    group by 1, 2, 3, 4, 5
-),
-
-latest_values as (
-    select external_subscription_id, period_index, charge_id, filter_index, group_key, latest_value
-    from (
-        select
-            *,
-            row_number() over (
-                partition by external_subscription_id, period_index, charge_id, filter_index, group_key
-                order by latest_event_at desc, latest_source_file desc, latest_line_number desc
-            ) as recency_rank
-        from windowed
-        where aggregation_type = 'latest_agg'
-    ) as ranked
-    where recency_rank = 1
-),
-
--- unique_count: an id counts when its last operation up to the period end is `add`
-unique_last_operation as (
-    select external_subscription_id, period_index, charge_id, filter_index, group_key, field_value_text,
-        last_operation
-    from (
-        select
-            periods.external_subscription_id,
-            periods.period_index,
-            unique_ids.charge_id,
-            unique_ids.filter_index,
-            unique_ids.group_key,
-            unique_ids.field_value_text,
-            unique_ids.last_operation,
-            row_number() over (
-                partition by periods.external_subscription_id, periods.period_index, unique_ids.charge_id,
-                    unique_ids.filter_index, unique_ids.group_key, unique_ids.field_value_text
-                order by unique_ids.last_event_at desc, unique_ids.last_source_file desc,
-                    unique_ids.last_line_number desc
-            ) as recency_rank
-        from periods
-        inner join unique_ids
-            on periods.external_subscription_id = unique_ids.external_subscription_id
-            and unique_ids.usage_date <= periods.period_end
-        inner join charges
-            on unique_ids.charge_id = charges.charge_id
-        inner join metrics
-            on charges.billable_metric_code = metrics.billable_metric_code
-        where metrics.is_recurring or unique_ids.usage_date >= periods.period_start
-    ) as ranked
-    where recency_rank = 1
-),
-
-unique_counts as (
+-- the events each bucket counts (carried ones included)
+event_counts as (
     select external_subscription_id, period_index, charge_id, filter_index, group_key,
-        sum(case when last_operation = 'remove' then 0 else 1 end) as unique_value
-    from unique_last_operation
+        sum(events_count) as events_count
+    from windowed
     group by 1, 2, 3, 4, 5
 ),
 
--- weighted_sum: the level integrated over [from, to): the opening level (recurring: every
--- earlier delta) for the whole period, plus each in-period delta δ at t from t to the period
--- end, Σδ·(to − t) = Σ over days of Σδ·(to − day) − Σδ·(t − day), in exact microseconds
-weighted_sums as (
+-- the ids each period sees, with their last operation up to the period end (for the
+-- aggregations that keep ids)
+unique_last_operation as (
     select
-        external_subscription_id, period_index, charge_id, filter_index, group_key,
-        max(full_period_days) as charges_duration_days,
-        sum(case when is_in_period then 0 else sum_value end)
-            * max({{ tally.micros_between('from_at', 'to_at') }})
-            + coalesce(sum(case when is_in_period
-                then sum_value * {{ tally.micros_between('cast(usage_date as timestamp)', 'to_at') }}
-                    - weighted_offset_micros
-                end), 0) as level_micros
-    from windowed
-    where aggregation_type = 'weighted_sum_agg'
-    group by 1, 2, 3, 4, 5
+        periods.external_subscription_id,
+        periods.period_index,
+        unique_ids.charge_id,
+        unique_ids.filter_index,
+        unique_ids.group_key,
+        metrics.aggregation_type,
+        unique_ids.field_value_text,
+        {{ tally.value_at_max('unique_ids.last_operation',
+            ['unique_ids.last_event_at', 'unique_ids.last_source_file', 'unique_ids.last_line_number']) }}
+            as last_operation
+    from periods
+    inner join unique_ids
+        on periods.external_subscription_id = unique_ids.external_subscription_id
+        and unique_ids.usage_date <= periods.period_end
+    inner join charges
+        on unique_ids.charge_id = charges.charge_id
+    inner join metrics
+        on charges.billable_metric_code = metrics.billable_metric_code
+    where metrics.is_recurring or unique_ids.usage_date >= periods.period_start
+    group by 1, 2, 3, 4, 5, 6, 7
+),
+
+-- every registered aggregation (macros/aggregations/_registry.sql), each from its own rows
+aggregated as (
+    {{ tally.aggregate_periods('windowed', 'unique_last_operation') }}
 ),
 
 measured as (
@@ -193,15 +148,8 @@ measured as (
         metrics.aggregation_type,
         metrics.rounding_function,
         metrics.rounding_precision,
-        coalesce(simple_aggregates.events_count, 0) as events_count,
-        {{ tally.to_num("""case metrics.aggregation_type
-            when 'count_agg' then coalesce(simple_aggregates.events_count, 0)
-            when 'sum_agg' then coalesce(simple_aggregates.sum_value, 0)
-            when 'max_agg' then coalesce(simple_aggregates.max_value, 0)
-            when 'latest_agg' then case when latest_values.latest_value > 0 then latest_values.latest_value else 0 end
-            when 'unique_count_agg' then coalesce(unique_counts.unique_value, 0)
-            when 'weighted_sum_agg' then coalesce(""" ~ tally.divide('weighted_sums.level_micros * 0.000001', 'weighted_sums.charges_duration_days * 86400') ~ """, 0)
-        end""") }} as raw_units
+        coalesce(event_counts.events_count, 0) as events_count,
+        {{ tally.to_num('coalesce(aggregated.units, 0)') }} as raw_units
     from grid
     inner join periods
         on grid.external_subscription_id = periods.external_subscription_id
@@ -210,14 +158,10 @@ measured as (
         on grid.charge_id = charges.charge_id
     inner join metrics
         on charges.billable_metric_code = metrics.billable_metric_code
-    left join simple_aggregates
-        on {{ tally.grain_join('grid', 'simple_aggregates') }}
-    left join latest_values
-        on {{ tally.grain_join('grid', 'latest_values') }}
-    left join unique_counts
-        on {{ tally.grain_join('grid', 'unique_counts') }}
-    left join weighted_sums
-        on {{ tally.grain_join('grid', 'weighted_sums') }}
+    left join event_counts
+        on {{ tally.grain_join('grid', 'event_counts') }}
+    left join aggregated
+        on {{ tally.grain_join('grid', 'aggregated') }}
 ),
 
 final as (

@@ -34,7 +34,7 @@ final as (
         max(event_at) as latest_event_at,
         {{ tally.value_at_max('source_file', latest) }} as latest_source_file,
         {{ tally.value_at_max('line_number', latest) }} as latest_line_number,
-        sum(case when aggregation_type = 'weighted_sum_agg'
+        sum(case when {{ tally.is_aggregation('aggregation_type', 'weighted') }}
             then event_value * {{ tally.micros_between('cast(usage_date as timestamp)', 'event_at') }} end)
             as weighted_offset_micros,
         cast(count(distinct field_value_text) as bigint) as distinct_values,
