@@ -1,4 +1,4 @@
-"""The dbt unit tests of every charge model and aggregation (models/intermediate/_unit_tests_*.yml),
+"""The dbt unit tests of every charge model and aggregation (models/intermediate/<step>/_unit_tests_*.yml),
 each named after the Lago example or edge case it reproduces, run on a fresh warehouse."""
 import json
 import os
