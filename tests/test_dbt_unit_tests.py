@@ -38,3 +38,6 @@ def test_unit_tests_pass(tmp_path, small_catalog):
     for word in ("graduated", "volume", "package", "percentage", "standard", "count", "sum", "max", "latest",
                  "unique", "weighted"):
         assert any(word in n for n in names), f"no unit test mentions {word}"
+    # and so do the invoice steps after rating
+    for word in ("coupons", "taxes", "wallets", "commitment", "credit_notes"):
+        assert any(n.startswith(word) for n in names), f"no unit test starts with {word}"
