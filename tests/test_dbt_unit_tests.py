@@ -1,4 +1,4 @@
-"""The dbt unit tests of every charge model and aggregation (models/intermediate/_unit_tests_*.yml),
+"""The dbt unit tests of every charge model and aggregation (models/intermediate/<step>/_unit_tests_*.yml),
 each named after the Lago example or edge case it reproduces, run on a fresh warehouse."""
 import json
 import os
@@ -38,3 +38,6 @@ def test_unit_tests_pass(tmp_path, small_catalog):
     for word in ("graduated", "volume", "package", "percentage", "standard", "count", "sum", "max", "latest",
                  "unique", "weighted"):
         assert any(word in n for n in names), f"no unit test mentions {word}"
+    # and so do the invoice steps after rating
+    for word in ("coupons", "taxes", "wallets", "commitment", "credit_notes"):
+        assert any(n.startswith(word) for n in names), f"no unit test starts with {word}"
