@@ -52,10 +52,6 @@ case
 end
 {%- endmacro %}
 
-{% macro arg_max(value, order_by) %}{{ return(adapter.dispatch('arg_max', 'tally')(value, order_by)) }}{% endmacro %}
-{% macro default__arg_max(value, order_by) %}arg_max({{ value }}, {{ order_by }}){% endmacro %}
-{% macro spark__arg_max(value, order_by) %}max_by({{ value }}, {{ order_by }}){% endmacro %}
-
 {#- An amount for `days` of a period of `full_days` days (Lago's day proration of
     subscription fees, charge minimums and commitments): exact when the period is whole. -#}
 {% macro prorate(amount, days, full_days) -%}
