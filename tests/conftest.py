@@ -1,61 +1,35 @@
-"""Shared helpers: run `tally run` as a user would (the installed console script)."""
+"""Two layers (see pyproject's markers and the Makefile):
+
+- tests/unit: no warehouse billed, no `tally run`, no dbt invocation; the whole layer runs in
+  seconds (`make test-fast`). Loading the Dagster definitions needs dbt's manifest, which
+  `python -m orchestration.prepare` writes before pytest starts (a no-op when it is fresh).
+- tests/e2e: everything that bills through `tally run`, Dagster or dbt; marked `e2e` by
+  tests/e2e/conftest.py, which also holds the session-scoped billed worlds shared by files.
+
+Helpers both layers use are in tests/helpers.py."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TALLY = str(Path(sys.executable).with_name("tally"))
+from tests.helpers import SMALL_CATALOG
+
+E2E = Path(__file__).resolve().parent / "e2e"
 
 
-def tally(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
-    env.pop("DAGSTER_HOME", None)
-    proc = subprocess.run([TALLY, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"tally {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def write_api_calls_parquet(path: Path, count: int, subscription: str = "sub_a") -> None:
-    """`count` API calls, one a minute from 2026-10-01 00:30 UTC; properties as a Parquet struct."""
-    with duckdb.connect() as con:
-        con.execute(f"""
-            copy (
-                select 'call_' || i as transaction_id, cast(null as varchar) as external_customer_id,
-                       '{subscription}' as external_subscription_id, 'api_calls' as code,
-                       timestamp '2026-10-01 00:30:00' + to_minutes(i) as timestamp,
-                       {{'endpoint': 'chat'}} as properties
-                from range({count}) t(i)
-            ) to '{path}' (format parquet)
-        """)
-
-
-def copy_landing(name: str, dest: Path) -> Path:
-    shutil.copytree(FIXTURES / name / "landing", dest)
-    return dest
-
-
-def rows(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def table_dump(warehouse: Path, schema: str = "billing") -> dict[str, list[tuple]]:
-    """Every table of a schema, every row, in a stable order: for identity checks."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
-        return {t: con.execute(f"select * from {schema}.{t} order by all").fetchall() for t in tables}
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is marked `e2e`. Every test without an `xdist_group` is put in
+    its file's group, so `--dist loadgroup` keeps a file on one worker (as `--dist loadfile`
+    did, for its module-scoped fixtures) while named groups span files."""
+    for item in items:
+        if E2E in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")
 def small_catalog() -> Path:
-    return FIXTURES / "small" / "catalog"
+    return SMALL_CATALOG

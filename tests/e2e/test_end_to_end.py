@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_landing, rows, table_dump, tally, write_api_calls_parquet
+from tests.helpers import copy_landing, rows, table_dump, tally, write_api_calls_parquet
 
 API_CALLS = 10_005
 

@@ -12,7 +12,7 @@ import duckdb
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import tally
+from tests.helpers import tally
 
 CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
 money = st.decimals(min_value=0, max_value=200, places=2)

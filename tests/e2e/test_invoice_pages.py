@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_landing, rows, tally, write_api_calls_parquet
 
 from orchestration.invoice_pages import render_pages
+from tests.helpers import copy_landing, rows, tally, write_api_calls_parquet
 
 NASTY_NAME = 'Acme <b>"Bold"</b> & Sons'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
