@@ -24,11 +24,11 @@ demo: venv
 	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
 # everything, tests/unit and tests/e2e, on two workers: most of an e2e test's time is one `tally run`
-# (single-threaded Python). loadgroup keeps a file on one worker, and files sharing a billed world
-# (tests/e2e/conftest.py, `xdist_group`) together, so each worker bills each world once.
+# (single-threaded Python). One file at a time per worker, except that the files sharing a billed
+# world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once.
 test: venv
 	$(BIN)/python -m orchestration.prepare
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # the unit layer only (tests/unit: no warehouse billed, no `tally run`, no dbt): seconds, one process.
 # prepare only parses dbt when the manifest the Dagster definitions load is missing or stale.

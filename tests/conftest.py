@@ -16,18 +16,41 @@ import pytest
 from tests.helpers import SMALL_CATALOG
 
 E2E = Path(__file__).resolve().parent / "e2e"
+# The billed worlds of tests/e2e/conftest.py that several files share, and those files: under
+# xdist these files run on one worker, which bills the world once (session-scoped fixtures are
+# per worker process). Every other file is a unit of its own, as with `--dist loadfile`.
+SHARED_WORLDS = {
+    "small_billed": ("tests/e2e/test_end_to_end.py", "tests/e2e/test_recovery.py",
+                     "tests/e2e/test_finalize.py"),
+}
+WORLD_OF_FILE = {path: world for world, paths in SHARED_WORLDS.items() for path in paths}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Everything under tests/e2e is marked `e2e`. Every test without an `xdist_group` is put in
-    its file's group, so `--dist loadgroup` keeps a file on one worker (as `--dist loadfile`
-    did, for its module-scoped fixtures) while named groups span files."""
+    """Everything under tests/e2e is marked `e2e`; a test using a shared world must be in one of
+    the world's files, else its worker would bill the world again."""
     for item in items:
         if E2E in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+        path = item.nodeid.split("::", 1)[0]
+        for world in set(SHARED_WORLDS) & set(getattr(item, "fixturenames", ())):
+            if WORLD_OF_FILE.get(path) != world:
+                raise pytest.UsageError(f"{item.nodeid} uses {world}: add {path} to SHARED_WORLDS[{world!r}] "
+                                        "in tests/conftest.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that the files of a shared world are one unit. (xdist's own
+    `--dist loadgroup` does not group with pytest 9: xdist 3.8 renames `item._nodeid`, which
+    pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadFileAndSharedWorlds(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return WORLD_OF_FILE.get(path, path)
+
+    return LoadFileAndSharedWorlds(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SMALL_CATALOG = FIXTURES / "small" / "catalog"
 TALLY = str(Path(sys.executable).with_name("tally"))
+# the API calls tests/fixtures/small gets as Parquet (write_api_calls_parquet) in most e2e worlds
+SMALL_API_CALLS = 10_005
 
 
 def tally(*args: str, check: bool = True) -> subprocess.CompletedProcess:

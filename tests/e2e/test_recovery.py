@@ -17,9 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers import REPO, TALLY, copy_landing, rows, table_dump, tally, write_api_calls_parquet
+from tests.helpers import REPO, TALLY, copy_landing, rows, table_dump, tally
 
-API_CALLS = 10_005
 # dbt's progress lines in the run log, e.g. "17 of 128 OK created sql table model intermediate.x"
 DBT_TABLE_DONE = re.compile(r"^\d+ of \d+ OK created sql table model ", re.MULTILINE)
 KILL_AFTER_TABLES = 10  # of the 30-odd tables of a build: well inside it, with work left to do
@@ -32,16 +31,10 @@ def run_args(catalog: Path, landing: Path, warehouse: Path, publish: Path) -> li
             "--period", "2026-10", "--publish", str(publish)]
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory, small_catalog):
-    """The reference: one uninterrupted run (the same inputs as test_end_to_end's `billed`)."""
-    base = tmp_path_factory.mktemp("recovery")
-    landing = copy_landing("small", base / "landing")
-    write_api_calls_parquet(landing / "c_calls.parquet", API_CALLS)
-    warehouse = base / "clean" / "w.duckdb"
-    tally(*run_args(small_catalog, landing, warehouse, base / "clean" / "published"))
-    return {"base": base, "landing": landing, "warehouse": warehouse,
-            "published": base / "clean" / "published"}
+@pytest.fixture
+def clean(small_billed):
+    """The reference: one uninterrupted run (test_end_to_end's `billed`, billed once per session)."""
+    return small_billed
 
 
 def live_members(pgid: int) -> list[int]:
@@ -89,8 +82,8 @@ def kill_during_dbt_build(args: list[str], run_log: Path, out: Path) -> subproce
     return proc
 
 
-def test_killed_mid_dbt_build_then_rerun_equals_clean_run(clean, small_catalog):
-    base = clean["base"] / "killed"
+def test_killed_mid_dbt_build_then_rerun_equals_clean_run(clean, small_catalog, tmp_path):
+    base = tmp_path / "killed"
     base.mkdir()
     warehouse, publish = base / "w.duckdb", base / "published"
     args = run_args(small_catalog, clean["landing"], warehouse, publish)
