@@ -7,7 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: venv demo test bench lint clean dagster
+.PHONY: venv demo test test-fast bench lint clean dagster
 
 venv: $(STAMP)
 
@@ -23,10 +23,18 @@ demo: venv
 	$(BIN)/python -m seeds.generate_demo --out seeds/landing --bulk-events $(DEMO_EVENTS)
 	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
-# two workers, one test file each at a time: most of a test's time is one `tally run` (single-threaded Python)
+# everything, tests/unit and tests/e2e, on two workers: most of an e2e test's time is one `tally run`
+# (single-threaded Python). One file at a time per worker, except that the files sharing a billed
+# world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once.
 test: venv
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# the unit layer only (tests/unit: no warehouse billed, no `tally run`, no dbt): seconds, one process.
+# prepare only parses dbt when the manifest the Dagster definitions load is missing or stale.
+test-fast: venv
+	$(BIN)/python -m orchestration.prepare
+	$(BIN)/python -m pytest -q -m "not e2e" tests/unit $(PYTEST_ARGS)
 
 # the Dagster UI on http://127.0.0.1:3000 over the demo warehouse: assets, checks, schedules,
 # backfills, the finalize_month job; runs queue one at a time (orchestration/dagster_home)

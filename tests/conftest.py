@@ -1,61 +1,76 @@
-"""Shared helpers: run `tally run` as a user would (the installed console script)."""
+"""Two layers (see pyproject's markers and the Makefile):
+
+- tests/unit: no warehouse billed, no `tally run`, no dbt invocation; the whole layer runs in
+  seconds (`make test-fast`). Loading the Dagster definitions needs dbt's manifest, which
+  `python -m orchestration.prepare` writes before pytest starts (a no-op when it is fresh).
+- tests/e2e: everything that bills through `tally run`, Dagster or dbt; marked `e2e` by
+  tests/e2e/conftest.py, which also holds the session-scoped billed worlds shared by files.
+
+Helpers both layers use are in tests/helpers.py."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TALLY = str(Path(sys.executable).with_name("tally"))
+from tests.helpers import SMALL_CATALOG
+
+E2E = Path(__file__).resolve().parent / "e2e"
+# The billed worlds of tests/e2e/conftest.py that several files share, and those files: under
+# xdist these files run on one worker, which bills the world once (session-scoped fixtures are
+# per worker process). Every other file is a unit of its own, as with `--dist loadfile`.
+SHARED_WORLDS = {
+    "small_billed": ("tests/e2e/test_end_to_end.py", "tests/e2e/test_recovery.py",
+                     "tests/e2e/test_finalize.py"),
+}
+WORLD_OF_FILE = {path: world for world, paths in SHARED_WORLDS.items() for path in paths}
+# Files that take longest after the shared worlds (`make test PYTEST_ARGS=--durations=25`), started
+# first so that no long file is left for the end while the other worker idles. Any file not named
+# here simply starts later: shared worlds, these, the other e2e files, then tests/unit.
+SLOW_FILES = ("tests/e2e/test_backfill.py", "tests/e2e/test_revenue.py", "tests/e2e/test_incremental.py",
+              "tests/e2e/test_dbt_unit_tests.py", "tests/e2e/test_extend_pricing.py")
 
 
-def tally(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
-    env.pop("DAGSTER_HOME", None)
-    proc = subprocess.run([TALLY, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"tally {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+def start_order(path: str) -> tuple[int, int]:
+    if path in WORLD_OF_FILE:
+        return 0, list(SHARED_WORLDS).index(WORLD_OF_FILE[path])
+    if path in SLOW_FILES:
+        return 1, SLOW_FILES.index(path)
+    return (2 if path.startswith("tests/e2e/") else 3), 0
 
 
-def write_api_calls_parquet(path: Path, count: int, subscription: str = "sub_a") -> None:
-    """`count` API calls, one a minute from 2026-10-01 00:30 UTC; properties as a Parquet struct."""
-    with duckdb.connect() as con:
-        con.execute(f"""
-            copy (
-                select 'call_' || i as transaction_id, cast(null as varchar) as external_customer_id,
-                       '{subscription}' as external_subscription_id, 'api_calls' as code,
-                       timestamp '2026-10-01 00:30:00' + to_minutes(i) as timestamp,
-                       {{'endpoint': 'chat'}} as properties
-                from range({count}) t(i)
-            ) to '{path}' (format parquet)
-        """)
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is marked `e2e`; a test using a shared world must be in one of
+    the world's files, else its worker would bill the world again. Files are put in start_order
+    (a stable sort: within a file, and among files of one rank, collection order stays)."""
+    items.sort(key=lambda item: start_order(item.nodeid.split("::", 1)[0]))
+    for item in items:
+        if E2E in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+        path = item.nodeid.split("::", 1)[0]
+        for world in set(SHARED_WORLDS) & set(getattr(item, "fixturenames", ())):
+            if WORLD_OF_FILE.get(path) != world:
+                raise pytest.UsageError(f"{item.nodeid} uses {world}: add {path} to SHARED_WORLDS[{world!r}] "
+                                        "in tests/conftest.py")
 
 
-def copy_landing(name: str, dest: Path) -> Path:
-    shutil.copytree(FIXTURES / name / "landing", dest)
-    return dest
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that the files of a shared world are one unit, and units are
+    handed out in the order collected (start_order), not by their number of tests. (xdist's own
+    `--dist loadgroup` does not group with pytest 9: xdist 3.8 renames `item._nodeid`, which
+    pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False
 
-def rows(warehouse: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
+    class LoadFileAndSharedWorlds(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return WORLD_OF_FILE.get(path, path)
 
-
-def table_dump(warehouse: Path, schema: str = "billing") -> dict[str, list[tuple]]:
-    """Every table of a schema, every row, in a stable order: for identity checks."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
-        return {t: con.execute(f"select * from {schema}.{t} order by all").fetchall() for t in tables}
+    return LoadFileAndSharedWorlds(config, log)
 
 
 @pytest.fixture(scope="session")
 def small_catalog() -> Path:
-    return FIXTURES / "small" / "catalog"
+    return SMALL_CATALOG

@@ -20,7 +20,7 @@ from decimal import Decimal as D
 import duckdb
 import pytest
 
-from conftest import copy_landing, rows, table_dump, tally, write_api_calls_parquet
+from tests.helpers import rows, table_dump, tally
 
 ORIGINALS = ("inv_sub_a_20261001", "inv_sub_b_20261016_open", "inv_sub_b_20261016", "inv_sub_c_20261001")
 FROZEN_SQL = {
@@ -35,15 +35,17 @@ def frozen_state(warehouse):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, small_catalog):
+def world(tmp_path_factory, small_billed):
     base = tmp_path_factory.mktemp("finalize")
-    catalog = shutil.copytree(small_catalog, base / "catalog")
-    landing = copy_landing("small", base / "landing")
-    write_api_calls_parquet(landing / "c_calls.parquet", 10_005)
+    catalog = shutil.copytree(small_billed["catalog"], base / "catalog")
+    landing = shutil.copytree(small_billed["landing"], base / "landing")
     warehouse, published = base / "w.duckdb", base / "published"
     args = ("--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
             "--publish", str(published))
-    tally("run", *args, "--period", "2026-10")
+    # October as `tally run ... --period 2026-10` bills it from these inputs: billed once per session
+    # (small_billed), copied here (the files land again from this folder by checksum: not twice)
+    shutil.copy(small_billed["warehouse"], warehouse)
+    shutil.copytree(small_billed["published"], published)
     shutil.copy(warehouse, base / "before_finalize.duckdb")
     finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published))
     after_finalize = frozen_state(warehouse)

@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_landing, rows, table_dump, tally, write_api_calls_parquet
+from tests.helpers import SMALL_API_CALLS, rows, table_dump, tally
 
-API_CALLS = 10_005
-
-
-@pytest.fixture(scope="module")
-def billed(tmp_path_factory, small_catalog):
-    base = tmp_path_factory.mktemp("small")
-    landing = copy_landing("small", base / "landing")
-    write_api_calls_parquet(landing / "c_calls.parquet", API_CALLS)
-    warehouse = base / "w.duckdb"
-    proc = tally("run", "--catalog", str(small_catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-                 "--period", "2026-10", "--publish", str(base / "published"))
-    return {"base": base, "landing": landing, "warehouse": warehouse, "stdout": proc.stdout,
-            "catalog": small_catalog}
+API_CALLS = SMALL_API_CALLS
+@pytest.fixture
+def billed(small_billed):
+    """October 2026 of the small fixture, billed once per session (tests/e2e/conftest.py)."""
+    return small_billed
 
 
 def invoice_totals(warehouse: Path) -> dict[str, D]:
@@ -115,14 +107,18 @@ def test_published_files_per_month(billed):
     assert (month / "invoices.csv").read_text().count("\n") == 1 + 4
 
 
-def test_same_inputs_twice_identical(billed):
+def test_same_inputs_twice_identical(billed, tmp_path):
     # (a fresh warehouse giving the same tables is test_recovery's clean run vs killed-and-rerun)
-    first = table_dump(billed["warehouse"])
+    # the second run goes to a copy of the billed warehouse and publication: the shared one stays as billed
+    warehouse, published = tmp_path / "w.duckdb", tmp_path / "published"
+    shutil.copy(billed["warehouse"], warehouse)
+    shutil.copytree(billed["published"], published)
+    first = table_dump(warehouse)
     again = tally("run", "--catalog", str(billed["catalog"]), "--landing", str(billed["landing"]),
-                  "--warehouse", str(billed["warehouse"]), "--period", "2026-10",
-                  "--publish", str(billed["base"] / "published"))
+                  "--warehouse", str(warehouse), "--period", "2026-10", "--publish", str(published))
     assert "events sent: 10034" in again.stdout
-    assert table_dump(billed["warehouse"]) == first
+    assert table_dump(warehouse) == first
+    assert first == table_dump(billed["warehouse"])
 
 
 def test_late_event_billed_when_month_rerun_and_file_loaded_once(billed, tmp_path):

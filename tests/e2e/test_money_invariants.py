@@ -1,18 +1,23 @@
 """Generated catalogs and usages (hypothesis): whatever the prices, minimums, coupons, taxes,
 wallets and thresholds, every invoice adds up in Lago's order, no total is negative, no
-wallet goes below zero and no credit is spent after its wallet expired. One example is one
-whole world of customers billed by one `tally run`, so a few examples cover many cases."""
+wallet goes below zero, no credit is spent after its wallet expired, and the plan and usage
+fees are exactly what the rules give. Hypothesis generates EXAMPLES worlds of a few customers
+each (each customer its own random mix); customers of different worlds share nothing, so all
+the worlds are billed together by one `tally run` and every world is then checked on its own:
+one test per world and property, named by the world's number."""
 from __future__ import annotations
 
 import json
+from decimal import ROUND_CEILING, ROUND_HALF_UP
 from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import tally
+from tests.helpers import tally
 
 CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
 money = st.decimals(min_value=0, max_value=200, places=2)
@@ -104,35 +109,43 @@ def write_world(root: Path, customers: list[dict]) -> tuple[Path, Path]:
     return cat, land
 
 
+# each query returns the offending rows, the customer first
 INVARIANTS = {
     "lines add up to fees_amount": """
-        select i.invoice_id from billing.invoices i
-        left join (select invoice_id, sum(amount) s from billing.invoice_lines group by 1) l using (invoice_id)
+        select i.external_customer_id, i.invoice_id from billing.invoices i
+        left join (select invoice_id, sum(amount) s from billing.invoice_lines group by 1) l
+          using (invoice_id)
         where i.fees_amount <> coalesce(l.s, 0)""",
     "Lago order adds up": """
-        select invoice_id from billing.invoices
+        select external_customer_id, invoice_id from billing.invoices
         where sub_total_excluding_taxes <> fees_amount - progressive_billing_credit_amount - coupons_amount
            or sub_total_including_taxes <> sub_total_excluding_taxes + taxes_amount
            or total_amount <> sub_total_including_taxes - credit_notes_amount - prepaid_credit_amount""",
     "nothing negative": """
-        select invoice_id from billing.invoices
+        select external_customer_id, invoice_id from billing.invoices
         where least(fees_amount, coupons_amount, sub_total_excluding_taxes, taxes_amount, total_amount,
                     progressive_billing_credit_amount, prepaid_credit_amount, credit_notes_amount) < 0""",
-    "wallet never below zero": "select * from billing.wallet_ledger where balance_amount < 0 or balance_credits < 0",
+    "wallet never below zero": """
+        select w.external_customer_id, l.* from billing.wallet_ledger l
+        join catalog.wallets w using (wallet_id)
+        where l.balance_amount < 0 or l.balance_credits < 0""",
     "no credit spent after expiry": """
-        select l.* from billing.wallet_ledger l join catalog.wallets w using (wallet_id)
+        select w.external_customer_id, l.* from billing.wallet_ledger l
+        join catalog.wallets w using (wallet_id)
         where l.entry_type = 'consumed' and w.expiration_at is not null
           and l.entry_at >= cast(replace(replace(w.expiration_at, 'T', ' '), 'Z', '') as timestamp)""",
     "wallets pay no more than was put in": """
-        select wallet_id from billing.wallet_ledger group by 1
-        having sum(case when entry_type = 'consumed' then -amount else 0 end)
-             > sum(case when entry_type in ('purchased', 'granted') then amount else 0 end)""",
+        select w.external_customer_id, l.wallet_id from billing.wallet_ledger l
+        join catalog.wallets w using (wallet_id)
+        group by 1, 2
+        having sum(case when l.entry_type = 'consumed' then -l.amount else 0 end)
+             > sum(case when l.entry_type in ('purchased', 'granted') then l.amount else 0 end)""",
     "amounts in the currency's minor unit": """
-        select invoice_id from billing.invoices
+        select external_customer_id, invoice_id from billing.invoices
         where (currency = 'JPY' and total_amount <> round(total_amount, 0))
            or (currency = 'USD' and total_amount <> round(total_amount, 2))""",
     "invoice tax within half a minor unit per line of the sum of line taxes": """
-        select i.invoice_id from billing.invoices i
+        select i.external_customer_id, i.invoice_id from billing.invoices i
         join (select invoice_id, sum(taxes_amount) t, count(*) n from billing.invoice_lines group by 1) l
           using (invoice_id)
         where abs(i.taxes_amount - l.t) > l.n * case i.currency when 'JPY' then 0.5 when 'KWD' then 0.0005
@@ -140,22 +153,100 @@ INVARIANTS = {
 }
 
 
-# Each example is a whole `tally run` (about a minute, the suite's budget is 15): one generated
-# world of 30-50 customers (each customer its own random mix of prices, minimums, coupons,
-# taxes, wallets and thresholds), derandomized so CI is repeatable, and no shrinking (minutes
-# per step); a failure prints the whole world, which `write_world` turns back into a catalog.
-@settings(max_examples=1, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
-@given(st.integers(30, 50).flatmap(lambda n: st.tuples(*[customer(k) for k in range(n)])))
-def test_invariants_hold_for_generated_catalogs(tmp_path_factory, customers):
-    root = tmp_path_factory.mktemp("world")
-    cat, land = write_world(root, list(customers))
+# Many examples, one run: hypothesis draws EXAMPLES worlds of 1-4 customers (derandomized, so CI
+# is repeatable; generation only, no shrinking: a step would be a whole run), the customers are
+# renamed e<world>_c<k> and every world is billed by the same `tally run` (about a minute, as
+# one world used to be). A failing test names its world and prints it: `write_world` turns it
+# back into a catalog and landing folder of its own.
+EXAMPLES = 60
+MONTHS = ("20261001", "20261101")
+
+
+def generate_worlds() -> list[list[dict]]:
+    worlds: list[list[dict]] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(st.integers(1, 4).flatmap(lambda n: st.tuples(*[customer(k) for k in range(n)])))
+    def collect(customers):
+        worlds.append([{**c, "id": f"e{len(worlds)}_{c['id']}"} for c in customers])
+
+    collect()
+    return worlds
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict:
+    worlds = generate_worlds()
+    assert len(worlds) == EXAMPLES
+    root = tmp_path_factory.mktemp("worlds")
+    cat, land = write_world(root, [c for world in worlds for c in world])
     warehouse = root / "w.duckdb"
     # the run itself also runs the dbt tests (invoice_amounts_add_up, no_credit_spent_after_expiry, ...)
     tally("run", "--catalog", str(cat), "--landing", str(land), "--warehouse", str(warehouse),
           "--from", "2026-10", "--to", "2026-11")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from billing.invoices where invoice_type = 'subscription'"
-                           ).fetchone()[0] == 2 * len(customers)
-        for name, sql in INVARIANTS.items():
-            assert con.execute(sql).fetchall() == [], name
+        subscription_invoices = dict(con.execute(
+            "select external_customer_id, count(*) from billing.invoices where invoice_type = 'subscription' "
+            "group by 1").fetchall())
+        violations = {name: con.execute(sql).fetchall() for name, sql in INVARIANTS.items()}
+        fees = {(line_id, fee_type): amount for line_id, fee_type, amount in con.execute(
+            "select line_id, fee_type, amount from billing.invoice_lines "
+            "where fee_type in ('subscription', 'charge')").fetchall()}
+    return {"worlds": worlds, "subscription_invoices": subscription_invoices, "violations": violations,
+            "fees": fees}
+
+
+def shown(world: list[dict]) -> str:
+    return json.dumps(world, default=str, indent=1)
+
+
+def test_invariants_hold_over_all_generated_worlds(generated):
+    """The whole run at once, as one world used to be checked: two subscription invoices per
+    customer, and no offending row at all (the tests per world below say which world broke)."""
+    customers = [c["id"] for world in generated["worlds"] for c in world]
+    assert sum(generated["subscription_invoices"].values()) == 2 * len(customers)
+    assert {name: found for name, found in generated["violations"].items() if found} == {}
+
+
+@pytest.mark.parametrize("example", range(EXAMPLES))
+def test_invariants_hold_for_generated_catalogs(generated, example):
+    world = generated["worlds"][example]
+    ids = {c["id"] for c in world}
+    counts = {k: generated["subscription_invoices"].get(k, 0) for k in ids}
+    assert counts == dict.fromkeys(ids, 2), shown(world)
+    for name, found in generated["violations"].items():
+        assert [r for r in found if r[0] in ids] == [], f"{name}\n{shown(world)}"
+
+
+def minor(amount: D, currency: str) -> D:
+    return amount.quantize(D(1).scaleb(-CURRENCIES[currency]), rounding=ROUND_HALF_UP)
+
+
+def usage_fee(c: dict, units: int) -> D:
+    """Lago's standard (units × amount) or package (free units first, then every started package
+    of 7 at 10 × price; nothing up to 3 units) as write_world prices the calls."""
+    if not c["package"]:
+        return units * c["price"]
+    if units <= 3:
+        return D(0)
+    return (D(units - 3) / 7).to_integral_value(rounding=ROUND_CEILING) * (c["price"] * 10)
+
+
+@pytest.mark.parametrize("example", range(EXAMPLES))
+def test_plan_and_usage_fees_are_what_the_rules_give(generated, example):
+    """Each month, in arrears, whole months from Oct 1: the plan fee in full, and the calls of the
+    month priced by the charge model, each rounded half up to the currency's minor unit (a fee
+    line may be left out when it is zero)."""
+    world = generated["worlds"][example]
+    got, want = {}, {}
+    for c in world:
+        for month, calls in zip(MONTHS, c["calls"], strict=True):
+            invoice = f"inv_s_{c['id']}_{month}"
+            plan = (f"{invoice}:subscription:{month}", "subscription")
+            charge = (f"{invoice}:ch_{c['id']}:0", "charge")
+            want[plan] = minor(c["plan_amount"], c["currency"])
+            want[charge] = minor(usage_fee(c, calls), c["currency"])
+            got[plan] = generated["fees"].get(plan, D(0))
+            got[charge] = generated["fees"].get(charge, D(0))
+    assert got == want, shown(world)

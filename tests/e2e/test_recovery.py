@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import time
 from decimal import Decimal as D
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, TALLY, copy_landing, rows, table_dump, tally, write_api_calls_parquet
 
-API_CALLS = 10_005
+from tests.helpers import REPO, TALLY, copy_landing, rows, table_dump, tally
+
 # dbt's progress lines in the run log, e.g. "17 of 128 OK created sql table model intermediate.x"
 DBT_TABLE_DONE = re.compile(r"^\d+ of \d+ OK created sql table model ", re.MULTILINE)
 KILL_AFTER_TABLES = 10  # of the 30-odd tables of a build: well inside it, with work left to do
@@ -31,16 +31,10 @@ def run_args(catalog: Path, landing: Path, warehouse: Path, publish: Path) -> li
             "--period", "2026-10", "--publish", str(publish)]
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory, small_catalog):
-    """The reference: one uninterrupted run (the same inputs as test_end_to_end's `billed`)."""
-    base = tmp_path_factory.mktemp("recovery")
-    landing = copy_landing("small", base / "landing")
-    write_api_calls_parquet(landing / "c_calls.parquet", API_CALLS)
-    warehouse = base / "clean" / "w.duckdb"
-    tally(*run_args(small_catalog, landing, warehouse, base / "clean" / "published"))
-    return {"base": base, "landing": landing, "warehouse": warehouse,
-            "published": base / "clean" / "published"}
+@pytest.fixture
+def clean(small_billed):
+    """The reference: one uninterrupted run (test_end_to_end's `billed`, billed once per session)."""
+    return small_billed
 
 
 def live_members(pgid: int) -> list[int]:
@@ -88,8 +82,8 @@ def kill_during_dbt_build(args: list[str], run_log: Path, out: Path) -> subproce
     return proc
 
 
-def test_killed_mid_dbt_build_then_rerun_equals_clean_run(clean, small_catalog):
-    base = clean["base"] / "killed"
+def test_killed_mid_dbt_build_then_rerun_equals_clean_run(clean, small_catalog, tmp_path):
+    base = tmp_path / "killed"
     base.mkdir()
     warehouse, publish = base / "w.duckdb", base / "published"
     args = run_args(small_catalog, clean["landing"], warehouse, publish)
@@ -201,26 +195,3 @@ def test_failing_expectation_blocks_publishing_and_keeps_the_previous_publicatio
     assert (docs / "index.html").exists()
     usage_page = next((docs / "validations" / "usage").rglob("*.html")).read_text()
     assert "expect_column_values_to_be_between" in usage_page or "units" in usage_page
-
-
-def test_publish_recovers_from_a_kill_between_folder_swap_and_cleanup(tmp_path):
-    """What SIGKILL can leave of a folder swap (orchestration/folders.py): the old folder moved
-    aside but not yet deleted, and a half-built temporary folder. The next publish of the same
-    folder clears both and swaps in whole (found by review: the leftover `.old` used to make
-    every later publish of that month fail with ENOTEMPTY)."""
-    from orchestration.folders import staging_folder, swap_in
-
-    out = tmp_path / "published"
-    (out / "2026-10").mkdir(parents=True)
-    (out / "2026-10" / "invoices.csv").write_text("invoice_id\ninv_current\n")
-    (out / ".2026-10.old").mkdir()
-    (out / ".2026-10.old" / "invoices.csv").write_text("invoice_id\ninv_older\n")
-    (out / ".2026-10-half").mkdir()
-    (out / ".2026-10-half" / "invoices.csv").write_text("invoice_id\ninv_hal")
-
-    tmp = staging_folder(out / "2026-10")
-    (tmp / "invoices.csv").write_text("invoice_id\ninv_new\n")
-    swap_in(tmp, out / "2026-10")
-
-    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
-    assert (out / "2026-10" / "invoices.csv").read_text() == "invoice_id\ninv_new\n"

@@ -4,7 +4,6 @@ Chromium to check that a real browser renders the totals and the usage chart."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import struct
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_landing, rows, tally, write_api_calls_parquet
 
 from orchestration.invoice_pages import render_pages
+from tests.helpers import copy_landing, rows, tally, write_api_calls_parquet
 
 NASTY_NAME = 'Acme <b>"Bold"</b> & Sons'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -122,16 +121,17 @@ def test_rerender_is_identical_swapped_whole_and_leaves_no_temp_folders(site, tm
 
 # --- a real browser -------------------------------------------------------------------------
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium; installed with apt when missing (the test machine runs as root)."""
-    if shutil.which("chromium") is None:
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                       check=True, capture_output=True, timeout=900,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    path = shutil.which("chromium")
-    assert path, "chromium is not installed"
+    """A headless-capable Chromium on PATH (Debian: `apt-get install chromium`). Tests do not
+    install it: without one, the browser tests are skipped and say why."""
+    path = next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+    if path is None:
+        pytest.skip(f"no Chromium on PATH (looked for {', '.join(CHROMIUM_NAMES)}): the pages are checked "
+                    "without a browser; install it (Debian: apt-get install chromium) for the browser tests")
     return path
 
 
@@ -153,14 +153,14 @@ def assert_plausible_png(png: bytes) -> None:
     assert 5_000 < len(png) < 5_000_000
 
 
-def test_invoice_page_in_headless_chromium(site, chromium, tmp_path):
+def test_invoice_page_in_headless_chromium(chromium, site, tmp_path):
     png, dom = browse(chromium, site["pages"] / "invoices" / "inv_sub_a_20261001.html", tmp_path)
     assert_plausible_png(png)
     assert invoice_total(dom) == "$62.77"
     assert "Acme &lt;b&gt;" in dom and "<b>" not in dom
 
 
-def test_customer_page_in_headless_chromium(site, chromium, tmp_path):
+def test_customer_page_in_headless_chromium(chromium, site, tmp_path):
     png, dom = browse(chromium, site["pages"] / "customers" / "cus_b.html", tmp_path)
     assert_plausible_png(png)
     assert "€88.20" in dom and "€15.48" in dom

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import copy_landing, table_dump, tally, write_api_calls_parquet
+from tests.helpers import copy_landing, table_dump, tally, write_api_calls_parquet
 
 STATE = ("int_usage_daily", "int_unique_ids_daily", "int_events_unresolved")
 

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from conftest import copy_landing, rows, tally, write_api_calls_parquet
+from tests.helpers import copy_landing, rows, tally, write_api_calls_parquet
 
 COLUMNS = ("billing_month, currency, reporting_currency, invoices_count, fees_amount, "
            "sub_total_excluding_taxes, taxes_amount, total_amount, fx_rate, fx_rate_date, "

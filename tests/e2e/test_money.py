@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import tally
+from tests.helpers import tally
 
 CATALOG = {
     "customers.csv": """external_id,name,currency,timezone,tax_codes
