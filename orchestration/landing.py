@@ -81,10 +81,15 @@ JSONL_CHUNK_BYTES = 64 << 20
 
 def _jsonl_chunks(path: Path, folder: Path, chunk_bytes: int | None = None):
     """Cut a JSONL file at line ends into files of about `chunk_bytes`; yield (chunk file, lines
-    before it). DuckDB reads one chunk at a time, so a file of any size lands in bounded memory
-    (read_text holds a whole file as one value). Python only counts newlines, per chunk."""
+    before it, numbers of its lines that are not UTF-8). DuckDB reads one chunk at a time, so a
+    file of any size lands in bounded memory (read_text holds a whole file as one value). Python
+    only counts newlines and checks UTF-8 per chunk; only a chunk that is not UTF-8 is split
+    into lines, and its bad lines are written with their bytes escaped (read_text refuses the
+    whole chunk otherwise). A UTF-8 byte order mark opening the file is dropped."""
     lines_before, rest, index = 0, b"", 0
     with path.open("rb") as fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            fh.seek(0)
         while True:
             block = fh.read(chunk_bytes or JSONL_CHUNK_BYTES)
             data = rest + block
@@ -92,29 +97,49 @@ def _jsonl_chunks(path: Path, folder: Path, chunk_bytes: int | None = None):
             chunk, rest = data[:cut], data[cut:]
             if chunk:
                 index += 1
+                chunk, bad_lines = _escape_non_utf8(chunk, lines_before)
                 part = folder / f"chunk_{index:06d}.jsonl"
                 part.write_bytes(chunk)
-                yield part, lines_before
+                yield part, lines_before, bad_lines
                 part.unlink()
                 lines_before += chunk.count(b"\n")
             if not block:
                 return
 
 
-def _jsonl_select(path: Path, lines_before: int = 0) -> str:
+def _escape_non_utf8(chunk: bytes, lines_before: int) -> tuple[bytes, list[int]]:
+    """The chunk as valid UTF-8 and the numbers of the lines that were not (their bytes escaped
+    as \\xNN, so the payload shows them)."""
+    try:
+        chunk.decode("utf-8")
+        return chunk, []
+    except UnicodeDecodeError:
+        pass
+    lines, bad = chunk.split(b"\n"), []
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(lines_before + i + 1)
+            lines[i] = line.decode("utf-8", "backslashreplace").encode("utf-8")
+    return b"\n".join(lines), bad
+
+
+def _jsonl_select(path: Path, lines_before: int = 0, bad_lines: list[int] | None = None) -> str:
     # read_text + string_split keeps every line, even one a JSON reader would reject, with its number.
+    not_utf8 = f"line_number in ({', '.join(map(str, bad_lines))})" if bad_lines else "false"
     return f"""
     with file as (select string_split(replace(content, chr(13), ''), chr(10)) as lines
                   from read_text({_sql_str(str(path))})),
     numbered as (select unnest(lines) as payload, generate_subscripts(lines, 1) + {lines_before} as line_number
                  from file),
     parsed as (
-        select line_number, payload,
-               case when {JSON_OBJECT.format(x='payload')} then payload::json end as j
-        from numbered where trim(payload) <> ''
+        select line_number, payload, {not_utf8} as not_utf8,
+               case when {not_utf8} then null when {JSON_OBJECT.format(x='payload')} then payload::json end as j
+        from numbered where trim(payload, ' \t\r') <> ''
     )
     select line_number, payload,
-           case when j is null then 'malformed_json' end as parse_error,
+           case when not_utf8 then 'not_utf8' when j is null then 'malformed_json' end as parse_error,
            json_extract_string(j, '$.transaction_id') as transaction_id,
            json_extract_string(j, '$.external_customer_id') as external_customer_id,
            json_extract_string(j, '$.external_subscription_id') as external_subscription_id,
@@ -178,10 +203,14 @@ def _reader(path: Path, fmt: str) -> str:
     return f"read_parquet({p}, file_row_number=true)"
 
 
+# Unix seconds; ISO-8601 without a zone is UTC (a timestamptz cast would take the session's zone);
+# with an offset or a zone name, the instant it names.
 PARSE_TIMESTAMP = """case
     when regexp_full_match({t}, '-?[0-9]{{1,12}}(\\.[0-9]+)?')
         then make_timestamp(cast(round(cast({t} as decimal(38, 9)) * 1000000) as bigint))
-    else timezone('UTC', try_cast(replace({t}, ' ', 'T') as timestamptz))
+    when regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]*)?)?)?')
+        then try_cast(replace({t}, ' ', 'T') as timestamp)
+    else timezone('UTC', try_cast(regexp_replace({t}, ' ', 'T') as timestamptz))
 end"""
 
 
@@ -218,6 +247,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
             end as rejection_reason,
             case
                 when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
+                when parse_error = 'not_utf8' then 'The line is not UTF-8 text (its bytes are shown escaped).'
                 when parse_error is not null then 'The line is not a JSON object.'
                 when transaction_id is null then 'Required field transaction_id is missing.'
                 when billable_metric_code is null then 'Required field code is missing.'
@@ -290,16 +320,18 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
 
 
 def _same_content(new: str, first: str) -> str:
-    """The same event sent again: customer, subscription, code, instant and properties (top-level
-    keys in any order) all equal."""
+    """The same event sent again: customer, subscription, code, instant and properties (the same
+    text, or top-level keys in any order) all equal. Properties repeating a key cannot be a map:
+    try() makes them compare by text only (the cast would raise and fail the whole file)."""
     def f(c: str) -> str:
         return first.format(c=c)
-    norm = "cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar)"
+    norm = "try(cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar))"
     return (f"{new}.external_customer_id is not distinct from {f('external_customer_id')}"
             f" and {new}.external_subscription_id is not distinct from {f('external_subscription_id')}"
             f" and {new}.billable_metric_code = {f('billable_metric_code')}"
             f" and {new}.event_at = {f('event_at')}"
-            f" and {norm.format(new + '.properties')} = {norm.format(f('properties'))}")
+            f" and ({new}.properties = {f('properties')}"
+            f" or {norm.format(new + '.properties')} = {norm.format(f('properties'))})")
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
@@ -337,8 +369,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
     if fmt == "jsonl":
         # chunks land in line order, each deduplicated against the ones before it (history)
         with tempfile.TemporaryDirectory(prefix="tally_jsonl_") as tmp:
-            for part, lines_before in _jsonl_chunks(path, Path(tmp)):
-                con.execute(_typed_insert(_jsonl_select(part, lines_before), "payload", seq, path.name, digest))
+            for part, lines_before, bad_lines in _jsonl_chunks(path, Path(tmp)):
+                con.execute(_typed_insert(_jsonl_select(part, lines_before, bad_lines), "payload", seq, path.name,
+                                          digest))
     elif fmt == "parquet":
         # numbered as CSV rows are (the first row is line 2), as published before 0.2
         stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")

@@ -150,3 +150,59 @@ def test_properties_that_are_not_json_are_quarantined_not_a_crash(tmp_path: Path
         ("c.parquet", 2, "t5", "malformed_json", None),
         ("c.parquet", 3, "t6", None, "accepted"),
     ]
+
+
+# Regressions found by tests/test_fuzz_landing.py (issue 11, item 3)
+
+def land_one(tmp_path: Path, name: str, data: bytes, con: duckdb.DuckDBPyConnection | None = None):
+    folder = tmp_path / name.replace(".", "_")
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    con = con or duckdb.connect()
+    landing.load(con, folder)
+    return con, con.execute("""select line_number, transaction_id, rejection_reason, rejection_detail, dedup_status,
+                                      event_at, payload
+                               from raw.events where source_file = ? order by line_number""", [name]).fetchall()
+
+
+def test_a_jsonl_line_that_is_not_utf8_is_one_malformed_row(tmp_path: Path):
+    # read_text refused the whole file: the run failed
+    data = (event("t1", 1) + "\n").encode() + b'{"transaction_id": "t\xff\xfe"}\n' + (event("t2", 2) + "\n").encode()
+    _, got = land_one(tmp_path, "a.jsonl", data)
+    assert [(n, t, r, s) for n, t, r, _, s, _, _ in got] == [
+        (1, "t1", None, "accepted"), (2, None, "malformed_json", None), (3, "t2", None, "accepted")]
+    assert got[1][3] == "The line is not UTF-8 text (its bytes are shown escaped)."
+    assert got[1][6] == '{"transaction_id": "t\\xff\\xfe"}'
+
+
+def test_a_byte_order_mark_does_not_reject_the_first_line(tmp_path: Path):
+    _, got = land_one(tmp_path, "a.jsonl", b"\xef\xbb\xbf" + (event("t1", 1) + "\n").encode())
+    assert [(n, t, r, s) for n, t, r, _, s, _, _ in got] == [(1, "t1", None, "accepted")]
+
+
+def test_a_line_of_tabs_is_blank(tmp_path: Path):
+    _, got = land_one(tmp_path, "a.jsonl", (event("t1", 1) + "\n\t \t\n" + event("t2", 1) + "\n").encode())
+    assert [(n, t, r) for n, t, r, *_ in got] == [(1, "t1", None), (3, "t2", None)]
+
+
+def test_a_resent_event_whose_properties_repeat_a_key_is_compared_not_a_crash(tmp_path: Path):
+    # cast(json as map) raised "Map keys must be unique" when a repeated id was compared
+    line = ('{"transaction_id": "t1", "external_subscription_id": "sub_a", "code": "tokens", '
+            '"timestamp": "2026-10-05T10:00:00Z", "properties": {"tokens": 1, "tokens": 2}}')
+    other = line.replace('"tokens": 2}', '"tokens": 3}')
+    _, got = land_one(tmp_path, "a.jsonl", f"{line}\n{line}\n{other}\n".encode())
+    assert [(n, r, s) for n, _, r, _, s, _, _ in got] == [
+        (1, None, "accepted"), (2, None, "duplicate"), (3, None, "conflicting_duplicate")]
+
+
+def test_a_timestamp_without_zone_is_utc_whatever_the_session_zone(tmp_path: Path):
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'Asia/Tokyo'")  # a timestamptz cast read zone-less text in this zone
+    lines = [event("t1", 1, ts="2026-10-05T10:00:00"), event("t2", 1, ts="2026-10-05 10:00:00"),
+             event("t3", 1, ts="2026-10-05"), event("t4", 1, ts="2026-10-05T10:00:00+02:00"),
+             event("t5", 1, ts="2026-10-05 10:00:00 Europe/Paris")]
+    _, got = land_one(tmp_path, "a.jsonl", ("\n".join(lines) + "\n").encode(), con)
+    assert [(t, str(at)) for _, t, _, _, _, at, _ in got] == [
+        ("t1", "2026-10-05 10:00:00"), ("t2", "2026-10-05 10:00:00"), ("t3", "2026-10-05 00:00:00"),
+        ("t4", "2026-10-05 08:00:00"), ("t5", "2026-10-05 08:00:00")]
+
