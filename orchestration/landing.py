@@ -19,6 +19,7 @@ No Python touches individual events.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import duckdb
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 # json_type() raises on invalid JSON and DuckDB evaluates both sides of an AND: a CASE guards it
 JSON_OBJECT = "(case when json_valid({x}) then json_type({x}) = 'OBJECT' else false end)"
+ROW = "__tally_row"  # the row as a struct (a file's own column may be called `src`)
 FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties"]
 
 EVENT_COLUMNS = """
@@ -42,7 +44,11 @@ EVENT_COLUMNS = """
 RAW_DDL = f"""
 create schema if not exists raw;
 create table if not exists raw.landing_files (
-    file_name varchar, checksum varchar, file_format varchar, rows_loaded bigint, load_sequence bigint);
+    file_name varchar, checksum varchar, file_format varchar, rows_loaded bigint, load_sequence bigint,
+    rejection_reason varchar, rejection_detail varchar);
+-- warehouses landed before unreadable files were quarantined: the two columns, empty
+alter table raw.landing_files add column if not exists rejection_reason varchar;
+alter table raw.landing_files add column if not exists rejection_detail varchar;
 create table if not exists raw.events ({EVENT_COLUMNS});
 create table if not exists raw.billing_window (billing_from date, billing_to date);
 insert into raw.billing_window select date '2000-01-01', date '2100-01-01'
@@ -160,7 +166,7 @@ def _text(col: str, typ: str | None) -> str:
     """Any column type -> text (structs as JSON); timestamps go through _typed_timestamp instead."""
     if typ is None:
         return "cast(null as varchar)"
-    q = f'src."{col}"'
+    q = f'{ROW}."{col}"'
     t = typ.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
         return f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
@@ -175,9 +181,9 @@ def _typed_timestamp(typ: str | None) -> str:
     """A Parquet TIMESTAMP column is already an instant: no text round trip."""
     t = (typ or "").upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
-        return "timezone('UTC', src.\"timestamp\")"
+        return f"timezone('UTC', {ROW}.\"timestamp\")"
     if t.startswith("TIMESTAMP"):
-        return "cast(src.\"timestamp\" as timestamp)"
+        return f"cast({ROW}.\"timestamp\" as timestamp)"
     return "cast(null as timestamp)"
 
 
@@ -189,18 +195,38 @@ def _tabular_select(con: duckdb.DuckDBPyConnection, reader: str, row_number: str
         cols[FIELDS.index("timestamp")] = "cast(null as varchar) as event_timestamp"
     # the payload (the row as JSON) is only built for rows rejected at landing, see _typed_insert
     return f"""
-    select {row_number} as line_number, src as payload_row,
+    select {row_number} as line_number, {ROW} as payload_row,
            cast(null as varchar) as parse_error, {', '.join(cols)}, {typed_ts} as event_at_typed
-    from {reader} as src
+    from {reader} as {ROW}
     """
 
 
-def _reader(path: Path, fmt: str) -> str:
+def _reader(path: Path, fmt: str, columns: list[str] | None = None) -> str:
     p = _sql_str(str(path))
     if fmt == "csv":
-        return (f"read_csv({p}, all_varchar=true, header=true, store_rejects=true, "
-                f"rejects_table='tally_csv_rejects', rejects_scan='tally_csv_scan')")
+        # RFC 4180 with the file's own header, every column text: no dialect sniffing (it raises
+        # on a file it cannot make sense of, or guesses another delimiter and loses every row)
+        cols = "{" + ", ".join(f"{_sql_str(c)}: 'varchar'" for c in columns or []) + "}"
+        return (f"read_csv({p}, auto_detect=false, header=true, columns={cols}, delim=',', quote='\"', "
+                f"escape='\"', store_rejects=true, rejects_table='tally_csv_rejects', "
+                f"rejects_scan='tally_csv_scan')")
     return f"read_parquet({p}, file_row_number=true)"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's first line (BOM and CR dropped, blank or repeated names
+    made unique, as DuckDB's reader does)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    text = first.decode("utf-8-sig", "replace").rstrip("\r\n")
+    names = next(csv.reader([text]), []) if text.strip() else []
+    out: list[str] = []
+    for i, name in enumerate(n.strip() for n in names):
+        name = name or f"column{i}"
+        while name in out:
+            name += f"_{i}"
+        out.append(name)
+    return out
 
 
 # Unix seconds; ISO-8601 without a zone is UTC (a timestamptz cast would take the session's zone);
@@ -351,17 +377,68 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
             continue
         seq += 1
         fmt = FORMATS[path.suffix.lower()]
-        con.execute("begin transaction")
         try:
-            n = _load_file(con, path, fmt, digest, seq)
-            con.execute("insert into raw.landing_files values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+            n = _land_file(con, path, fmt, digest, seq)
+        except Exception as exc:
+            why = _unreadable(con, path, fmt, exc)
+            if why is None:
+                raise
+            n = _quarantine_file(con, path, fmt, digest, seq, why)
         known[digest] = path.name
         result.loaded.append((path.name, n))
     return result
+
+
+class UnreadableFile(Exception):
+    """The reader cannot open the file at all; the message says why, for people."""
+
+
+FORMAT_NAMES = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet"}
+
+
+def _land_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
+    """One file's rows and its manifest row, in one transaction."""
+    con.execute("begin transaction")
+    try:
+        n = _load_file(con, path, fmt, digest, seq)
+        con.execute("insert into raw.landing_files (file_name, checksum, file_format, rows_loaded, load_sequence) "
+                    "values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return n
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, exc: Exception) -> str | None:
+    """Why the file cannot be read, or None when it can (then the failure is not the file's, and
+    the run stops rather than quarantine a good file: a full disk or a bug is no reason to lose
+    its events). The file is re-read on its own, every column, to tell the two apart."""
+    if isinstance(exc, UnreadableFile):
+        return str(exc)
+    if fmt == "jsonl" or isinstance(exc, (duckdb.OutOfMemoryException, duckdb.InterruptException)):
+        return None
+    reader = _reader(path, fmt, _csv_header(path)) if fmt == "csv" else _reader(path, fmt)
+    try:
+        con.execute(f"select count(hash({ROW})) from {reader} as {ROW}").fetchall()
+    except duckdb.Error as probe:
+        return str(probe).replace(str(path), path.name).split("\n")[0]
+    return None
+
+
+def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int,
+                     why: str) -> int:
+    """A file the reader cannot open: one raw.events row for the whole file (no line number, no
+    payload), quarantined as `unreadable_file`, and the manifest row says why. Its checksum is
+    recorded like any landed file's: the same bytes are not tried again, a fixed file lands."""
+    detail = f"The file cannot be read as {FORMAT_NAMES[fmt]}: {why}"
+    con.execute("begin transaction")
+    con.execute("insert into raw.events (load_sequence, source_file, file_checksum, rejection_reason, "
+                "rejection_detail) values (?, ?, ?, 'unreadable_file', ?)", [seq, path.name, digest, detail])
+    con.execute("insert into raw.landing_files values (?, ?, ?, 1, ?, 'unreadable_file', ?)",
+                [path.name, digest, fmt, seq, detail])
+    con.execute("commit")
+    return 1
 
 
 def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
@@ -382,18 +459,33 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, digest: str, seq: int) -> None:
-    reader = _reader(path, "csv")
+    columns = _csv_header(path)
+    if not columns:
+        if path.read_bytes().strip():
+            raise UnreadableFile("its first line is not a CSV header")
+        return  # an empty file: no rows
+    reader = _reader(path, "csv", columns)
+    con.execute("drop table if exists tally_csv_rejects; drop table if exists tally_csv_scan")
     con.execute("create or replace temp table tally_csv_stage as select *, cast(null as varchar) as raw_line "
-                f"from ({_tabular_select(con, reader, 'row_number() over () + 1')})")
-    # Rows the CSV reader could not split are kept whole, as malformed, never dropped.
-    try:
-        con.execute("insert into tally_csv_stage (line_number, parse_error, raw_line) "
-                    "select line, 'malformed_row', csv_line from tally_csv_rejects")
-    except duckdb.CatalogException:
-        pass
+                f"from ({_tabular_select(con, reader, 'row_number() over ()')})")
+    # Rows the CSV reader could not split are kept whole, as malformed, never dropped: one per
+    # rejected row (the reader lists each error of a row). The reader numbers rejected rows
+    # (header = 1); the rows it read take the other numbers, in order.
+    con.execute("""
+        create or replace temp table tally_csv_rejected as
+        select line, min(csv_line) as csv_line from tally_csv_rejects group by line""")
+    con.execute("""
+        update tally_csv_stage set line_number = free.line
+        from (select line, row_number() over (order by line) as k
+              from range(2, 2 + (select count(*) from tally_csv_stage)
+                              + (select count(*) from tally_csv_rejected)) as r(line)
+              where line not in (select line from tally_csv_rejected)) as free
+        where tally_csv_stage.line_number = free.k""")
+    con.execute("insert into tally_csv_stage (line_number, parse_error, raw_line) "
+                "select line, 'malformed_row', csv_line from tally_csv_rejected")
     con.execute(_typed_insert("select * from tally_csv_stage",
                               "coalesce(raw_line, cast(to_json(payload_row) as varchar))", seq, path.name, digest))
-    con.execute("drop table tally_csv_stage")
+    con.execute("drop table tally_csv_stage; drop table tally_csv_rejected")
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
