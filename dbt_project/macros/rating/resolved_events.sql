@@ -139,7 +139,7 @@ final as (
                 || ' is active at ' || {{ dbt.cast("event_at", api.Column.translate_type("string")) }} || ' UTC.'
             when 'missing_field' then 'Property ' || field_name || ' is missing from properties.'
             when 'non_numeric_value' then 'Property ' || field_name || ' = ' || field_value_text
-                || ' is not a number.'
+                || ' is not a number (-?digits[.digits], at most 15 digits before the point).'
         end as rejection_detail
     from checked
 )
