@@ -418,7 +418,8 @@ def _unreadable(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, exc: Excep
         return str(exc)
     if fmt == "jsonl" or isinstance(exc, (duckdb.OutOfMemoryException, duckdb.InterruptException)):
         return None
-    reader = _reader(path, fmt, _csv_header(path)) if fmt == "csv" else _reader(path, fmt)
+    # Parquet without the reader's options: an option of ours that fails is not the file's fault
+    reader = _reader(path, fmt, _csv_header(path)) if fmt == "csv" else f"read_parquet({_sql_str(str(path))})"
     try:
         con.execute(f"select count(hash({ROW})) from {reader} as {ROW}").fetchall()
     except duckdb.Error as probe:
@@ -450,8 +451,13 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
                 con.execute(_typed_insert(_jsonl_select(part, lines_before, bad_lines), "payload", seq, path.name,
                                           digest))
     elif fmt == "parquet":
-        # numbered as CSV rows are (the first row is line 2), as published before 0.2
-        stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
+        # numbered as CSV rows are (the first row is line 2), as published before 0.2; a file with
+        # its own file_row_number column cannot take the reader's (a binder error): rows in order
+        plain = f"read_parquet({_sql_str(str(path))})"
+        if "file_row_number" in _column_types(con, plain):
+            stage = _tabular_select(con, plain, "row_number() over () + 1")
+        else:
+            stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
         con.execute(_typed_insert(stage, "cast(to_json(payload_row) as varchar)", seq, path.name, digest))
     else:
         _load_csv(con, path, digest, seq)

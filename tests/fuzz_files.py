@@ -442,6 +442,12 @@ def parquet_cases(g: Gen) -> list[tuple[str, bytes, list[Row], bool, bool]]:
         f"select 424242 as transaction_id, 'sub_a' as external_subscription_id, 'tokens' as code, "
         f"timestamp '{at:%Y-%m-%d %H:%M:%S}' as timestamp, map {{'tokens': 4}} as properties"),
         [Row("424242", "any")], True, False))
+    at = g.instant()
+    t1 = g.tx("g")
+    cases.append(("columns named like the reader's own (file_row_number, src, __tally_row)", _parquet(
+        f"select {_sql(t1)} as transaction_id, 'sub_a' as external_subscription_id, 'api_calls' as code, "
+        f"timestamp '{at:%Y-%m-%d %H:%M:%S}' as timestamp, '{{}}' as properties, 9 as file_row_number, "
+        "'s' as src, 1 as payload_row"), [Row(t1, "good", at)], True, False))
     t1 = g.tx("b")
     cases.append(("schema drift: properties as a list and as an integer", _parquet(
         f"select {_sql(t1)} as transaction_id, 'sub_a' as external_subscription_id, 'tokens' as code, "

@@ -278,3 +278,17 @@ def test_the_manifest_of_an_older_warehouse_gains_the_quarantine_columns(tmp_pat
     assert got[0][2] == "unreadable_file"
     assert con.execute("select file_name, load_sequence, rejection_reason from raw.landing_files order by 2").fetchall() \
         == [("old.jsonl", 1, None), ("bad.parquet", 2, "unreadable_file")]
+
+
+def test_a_parquet_file_with_its_own_file_row_number_column_lands(tmp_path: Path):
+    # read_parquet(file_row_number=true) raised a binder error and the file was taken as unreadable
+    folder = tmp_path / "in"
+    folder.mkdir()
+    duckdb.sql(f"""copy (select * from (values ('t1', 70), ('t2', 80)) t(transaction_id, file_row_number),
+                         (select 'sub_a' as external_subscription_id, 'tokens' as code,
+                                 timestamp '2026-10-05 10:00:00' as timestamp, '{{}}' as properties))
+                   to '{folder / "a.parquet"}'""")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert con.execute("select line_number, transaction_id, rejection_reason, dedup_status from raw.events "
+                       "order by 1").fetchall() == [(2, "t1", None, "accepted"), (3, "t2", None, "accepted")]
