@@ -174,7 +174,7 @@ def jsonl_cases(g: Gen) -> list[tuple[str, list[tuple[bytes, Row | None]], dict]
     # numbers
     for text, what in [("1e400", "1e400"), ("-1e400", "-1e400"), ("NaN", "NaN"), ("Infinity", "Infinity"),
                        ("-0", "-0"), ("0.0000000000000000000001", "tiny"), ("1" + "0" * 40, "40 digits"),
-                       ("123456789012345678901234567890.5", "30 digits"), ("9" * 15, "15 digits"), ("9" * 18, "18 digits"), ("9" * 28, "28 digits"),
+                       ("123456789012345678901234567890.5", "30 digits"), ("9" * 12, "12 digits"), ("9" * 15, "15 digits"), ("9" * 18, "18 digits"), ("9" * 28, "28 digits"),
                        ("-" + "9" * 28 + ".9999999999", "-28 digits"), ('"٣"', "arabic digit text"),
                        ('"1e3"', "exponent text"), ('"-0"', "-0 text"), ('" 12 "', "spaced text"),
                        ('"12.5"', "numeric text"), ("true", "bool"), ("null", "null"), ('{"v": 1}', "object"),
@@ -182,6 +182,11 @@ def jsonl_cases(g: Gen) -> list[tuple[str, list[tuple[bytes, Row | None]], dict]
         t = g.tx("num")
         line = _raw_event(t, '{"tokens": ' + text + ', "model": "small"}')
         cases.append(with_(f"tokens = {what}", [good(), (line.encode(), Row(t, "any")), good()]))
+    for text, what in [("9" * 15, "15 digits"), ("-" + "9" * 15, "-15 digits"), ("9" * 12 + ".5", "12 digits"),
+                       ("9" * 8 + ".5", "8 digits")]:
+        t = g.tx("num")  # a weighted sum multiplies a value by seconds
+        line = _raw_event(t, '{"gpus": ' + text + "}").replace('"code": "tokens"', '"code": "gpus"')
+        cases.append(with_(f"gpus = {what}", [good(), (line.encode(), Row(t, "any")), good()]))
     t = g.tx("num")
     cases.append(with_("tokens = bare ٣ (not JSON)", [good(), (
         _raw_event(t, '{"tokens": ٣}').encode(),

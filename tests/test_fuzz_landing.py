@@ -150,13 +150,17 @@ def test_the_generator_is_deterministic_per_seed():
 # where a `tokens` value goes (None: billed). A JSON number's text is what DuckDB's parser writes
 # back: 0.0000000000000000000001 reads as 1e-22, not Lago's -?digits[.digits]
 NUMBER_OUTCOMES = {
-    "-0": None, "tiny": "non_numeric_value", "15 digits": None, "-0 text": None, "numeric text": None,
+    "-0": None, "tiny": "non_numeric_value", "12 digits": None, "15 digits": "non_numeric_value", "-0 text": None,
+    "numeric text": None,
     "1e400": "non_numeric_value", "-1e400": "non_numeric_value", "NaN": "non_numeric_value",
     "Infinity": "non_numeric_value", "40 digits": "non_numeric_value", "30 digits": "non_numeric_value",
     "18 digits": "non_numeric_value", "28 digits": "non_numeric_value", "-28 digits": "non_numeric_value",
     "arabic digit text": "non_numeric_value", "exponent text": "non_numeric_value",
     "spaced text": "non_numeric_value", "bool": "non_numeric_value", "object": "non_numeric_value",
     "array": "non_numeric_value", "null": "missing_field",
+    # gpus, a weighted sum (digits: 8): a level times seconds
+    "gpus = 8 digits": None, "gpus = 12 digits": "non_numeric_value", "gpus = 15 digits": "non_numeric_value",
+    "gpus = -15 digits": "non_numeric_value",
 }
 SUMMARY = re.compile(r"events sent: (\d+) = billed (\d+) \+ quarantined (\d+) \+ duplicates ignored (\d+)")
 
@@ -166,7 +170,7 @@ def test_one_run_end_to_end_keeps_the_identity(fuzzed, tmp_path, small_catalog):
     rnd = random.Random(SEED)
     small = [f for f in files if 0 < len(f.data) < 200_000 and [g.data for g in files].count(f.data) == 1]
     # every odd number (they reach the meters' decimal casts) and timestamp form, two unreadable files, others at random
-    wanted = [f for f in small if f.what.startswith(("jsonl: tokens =", "jsonl: timestamps"))]
+    wanted = [f for f in small if f.what.startswith(("jsonl: tokens =", "jsonl: gpus =", "jsonl: timestamps"))]
     subset = wanted + rnd.sample([f for f in small if f.unreadable], 2) + rnd.sample(
         [f for f in small if not f.unreadable and f not in wanted], 20)
     landing_dir = write(subset, tmp_path / "landing")
@@ -188,8 +192,8 @@ def test_one_run_end_to_end_keeps_the_identity(fuzzed, tmp_path, small_catalog):
     # odd numbers: a value the meters cannot hold is quarantined (a 40-digit value failed the build)
     reasons = dict(rows(warehouse, "select source_file, reason from billing.quarantined_events "
                                    "where transaction_id like '%-num%'"))
-    got = {f.what.removeprefix("jsonl: tokens = "): reasons.get(f.name) for f in subset
-           if f.what.startswith("jsonl: tokens =") and "not JSON" not in f.what}
+    got = {f.what.removeprefix("jsonl: tokens = ").removeprefix("jsonl: "): reasons.get(f.name) for f in subset
+           if f.what.startswith(("jsonl: tokens =", "jsonl: gpus =")) and "not JSON" not in f.what}
     assert got == NUMBER_OUTCOMES, f"seed {SEED}"
     unreadable = {f.name for f in subset if f.unreadable}
     assert set(rows(warehouse, "select source_file from billing.quarantined_events "
