@@ -502,7 +502,7 @@ def parquet_cases(g: Gen) -> list[tuple[str, bytes, list[Row], bool, bool]]:
     cases.append(("huge decimals and extreme timestamps", _parquet(
         f"select * from (values ({_sql(t1)}, timestamp '{at:%Y-%m-%d %H:%M:%S}', 99999999999999999999999999999999999999::decimal(38,0)),"
         f" ({_sql(t2)}, null, 0::decimal(38,0))) t(transaction_id, timestamp, tokens), "
-        "(select 'sub_a' as external_subscription_id, 'tokens' as code, '{}' as properties)"),
+        "(select 'sub_a' as external_subscription_id, 'api_calls' as code, '{}' as properties)"),
         [Row(t1, "good", at), Row(t2, "bad", reasons=("missing_field",))], True, False))
     return cases
 

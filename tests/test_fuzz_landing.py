@@ -6,7 +6,9 @@ rejected row has a reason, the good rows of each file are accepted at the right 
 `tally run` bills a subset end to end: exit 0 and events sent = billed + quarantined + duplicates.
 
 The seed is TALLY_FUZZ_SEED when set, else a new one per run, printed in every failure message
-(replay: TALLY_FUZZ_SEED=<seed> pytest tests/test_fuzz_landing.py). REGRESSION_SEEDS are seeds that found a bug.
+(replay: TALLY_FUZZ_SEED=<seed> pytest tests/test_fuzz_landing.py). Every seed builds every kind of
+broken file (the seed varies ids, values, instants and cuts); each bug found has its own
+regression test in tests/test_landing.py.
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ from fuzz_files import FuzzFile, generate
 from orchestration import landing
 
 SEED = int(os.environ.get("TALLY_FUZZ_SEED") or random.SystemRandom().randrange(1, 10**9))
-REGRESSION_SEEDS: list[int] = []
 MIN_FILES = 200
 
 
