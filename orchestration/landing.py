@@ -19,6 +19,7 @@ No Python touches individual events.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import duckdb
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 # json_type() raises on invalid JSON and DuckDB evaluates both sides of an AND: a CASE guards it
 JSON_OBJECT = "(case when json_valid({x}) then json_type({x}) = 'OBJECT' else false end)"
+ROW = "__tally_row"  # the row as a struct (a file's own column may be called `src`)
 FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties"]
 
 EVENT_COLUMNS = """
@@ -42,7 +44,11 @@ EVENT_COLUMNS = """
 RAW_DDL = f"""
 create schema if not exists raw;
 create table if not exists raw.landing_files (
-    file_name varchar, checksum varchar, file_format varchar, rows_loaded bigint, load_sequence bigint);
+    file_name varchar, checksum varchar, file_format varchar, rows_loaded bigint, load_sequence bigint,
+    rejection_reason varchar, rejection_detail varchar);
+-- warehouses landed before unreadable files were quarantined: the two columns, empty
+alter table raw.landing_files add column if not exists rejection_reason varchar;
+alter table raw.landing_files add column if not exists rejection_detail varchar;
 create table if not exists raw.events ({EVENT_COLUMNS});
 create table if not exists raw.billing_window (billing_from date, billing_to date);
 insert into raw.billing_window select date '2000-01-01', date '2100-01-01'
@@ -81,10 +87,15 @@ JSONL_CHUNK_BYTES = 64 << 20
 
 def _jsonl_chunks(path: Path, folder: Path, chunk_bytes: int | None = None):
     """Cut a JSONL file at line ends into files of about `chunk_bytes`; yield (chunk file, lines
-    before it). DuckDB reads one chunk at a time, so a file of any size lands in bounded memory
-    (read_text holds a whole file as one value). Python only counts newlines, per chunk."""
+    before it, numbers of its lines that are not UTF-8). DuckDB reads one chunk at a time, so a
+    file of any size lands in bounded memory (read_text holds a whole file as one value). Python
+    only counts newlines and checks UTF-8 per chunk; only a chunk that is not UTF-8 is split
+    into lines, and its bad lines are written with their bytes escaped (read_text refuses the
+    whole chunk otherwise). A UTF-8 byte order mark opening the file is dropped."""
     lines_before, rest, index = 0, b"", 0
     with path.open("rb") as fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            fh.seek(0)
         while True:
             block = fh.read(chunk_bytes or JSONL_CHUNK_BYTES)
             data = rest + block
@@ -92,29 +103,49 @@ def _jsonl_chunks(path: Path, folder: Path, chunk_bytes: int | None = None):
             chunk, rest = data[:cut], data[cut:]
             if chunk:
                 index += 1
+                chunk, bad_lines = _escape_non_utf8(chunk, lines_before)
                 part = folder / f"chunk_{index:06d}.jsonl"
                 part.write_bytes(chunk)
-                yield part, lines_before
+                yield part, lines_before, bad_lines
                 part.unlink()
                 lines_before += chunk.count(b"\n")
             if not block:
                 return
 
 
-def _jsonl_select(path: Path, lines_before: int = 0) -> str:
+def _escape_non_utf8(chunk: bytes, lines_before: int) -> tuple[bytes, list[int]]:
+    """The chunk as valid UTF-8 and the numbers of the lines that were not (their bytes escaped
+    as \\xNN, so the payload shows them)."""
+    try:
+        chunk.decode("utf-8")
+        return chunk, []
+    except UnicodeDecodeError:
+        pass
+    lines, bad = chunk.split(b"\n"), []
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(lines_before + i + 1)
+            lines[i] = line.decode("utf-8", "backslashreplace").encode("utf-8")
+    return b"\n".join(lines), bad
+
+
+def _jsonl_select(path: Path, lines_before: int = 0, bad_lines: list[int] | None = None) -> str:
     # read_text + string_split keeps every line, even one a JSON reader would reject, with its number.
+    not_utf8 = f"line_number in ({', '.join(map(str, bad_lines))})" if bad_lines else "false"
     return f"""
     with file as (select string_split(replace(content, chr(13), ''), chr(10)) as lines
                   from read_text({_sql_str(str(path))})),
     numbered as (select unnest(lines) as payload, generate_subscripts(lines, 1) + {lines_before} as line_number
                  from file),
     parsed as (
-        select line_number, payload,
-               case when {JSON_OBJECT.format(x='payload')} then payload::json end as j
-        from numbered where trim(payload) <> ''
+        select line_number, payload, {not_utf8} as not_utf8,
+               case when {not_utf8} then null when {JSON_OBJECT.format(x='payload')} then payload::json end as j
+        from numbered where trim(payload, ' \t\r') <> ''
     )
     select line_number, payload,
-           case when j is null then 'malformed_json' end as parse_error,
+           case when not_utf8 then 'not_utf8' when j is null then 'malformed_json' end as parse_error,
            json_extract_string(j, '$.transaction_id') as transaction_id,
            json_extract_string(j, '$.external_customer_id') as external_customer_id,
            json_extract_string(j, '$.external_subscription_id') as external_subscription_id,
@@ -135,7 +166,7 @@ def _text(col: str, typ: str | None) -> str:
     """Any column type -> text (structs as JSON); timestamps go through _typed_timestamp instead."""
     if typ is None:
         return "cast(null as varchar)"
-    q = f'src."{col}"'
+    q = f'{ROW}."{col}"'
     t = typ.upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
         return f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
@@ -150,9 +181,9 @@ def _typed_timestamp(typ: str | None) -> str:
     """A Parquet TIMESTAMP column is already an instant: no text round trip."""
     t = (typ or "").upper()
     if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
-        return "timezone('UTC', src.\"timestamp\")"
+        return f"timezone('UTC', {ROW}.\"timestamp\")"
     if t.startswith("TIMESTAMP"):
-        return "cast(src.\"timestamp\" as timestamp)"
+        return f"cast({ROW}.\"timestamp\" as timestamp)"
     return "cast(null as timestamp)"
 
 
@@ -164,24 +195,48 @@ def _tabular_select(con: duckdb.DuckDBPyConnection, reader: str, row_number: str
         cols[FIELDS.index("timestamp")] = "cast(null as varchar) as event_timestamp"
     # the payload (the row as JSON) is only built for rows rejected at landing, see _typed_insert
     return f"""
-    select {row_number} as line_number, src as payload_row,
+    select {row_number} as line_number, {ROW} as payload_row,
            cast(null as varchar) as parse_error, {', '.join(cols)}, {typed_ts} as event_at_typed
-    from {reader} as src
+    from {reader} as {ROW}
     """
 
 
-def _reader(path: Path, fmt: str) -> str:
+def _reader(path: Path, fmt: str, columns: list[str] | None = None) -> str:
     p = _sql_str(str(path))
     if fmt == "csv":
-        return (f"read_csv({p}, all_varchar=true, header=true, store_rejects=true, "
-                f"rejects_table='tally_csv_rejects', rejects_scan='tally_csv_scan')")
+        # RFC 4180 with the file's own header, every column text: no dialect sniffing (it raises
+        # on a file it cannot make sense of, or guesses another delimiter and loses every row)
+        cols = "{" + ", ".join(f"{_sql_str(c)}: 'varchar'" for c in columns or []) + "}"
+        return (f"read_csv({p}, auto_detect=false, header=true, columns={cols}, delim=',', quote='\"', "
+                f"escape='\"', store_rejects=true, rejects_table='tally_csv_rejects', "
+                f"rejects_scan='tally_csv_scan')")
     return f"read_parquet({p}, file_row_number=true)"
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's first line (BOM and CR dropped, blank or repeated names
+    made unique, as DuckDB's reader does)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    text = first.decode("utf-8-sig", "replace").rstrip("\r\n")
+    names = next(csv.reader([text]), []) if text.strip() else []
+    out: list[str] = []
+    for i, name in enumerate(n.strip() for n in names):
+        name = name or f"column{i}"
+        while name in out:
+            name += f"_{i}"
+        out.append(name)
+    return out
+
+
+# Unix seconds; ISO-8601 without a zone is UTC (a timestamptz cast would take the session's zone);
+# with an offset or a zone name, the instant it names.
 PARSE_TIMESTAMP = """case
     when regexp_full_match({t}, '-?[0-9]{{1,12}}(\\.[0-9]+)?')
         then make_timestamp(cast(round(cast({t} as decimal(38, 9)) * 1000000) as bigint))
-    else timezone('UTC', try_cast(replace({t}, ' ', 'T') as timestamptz))
+    when regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]*)?)?)?')
+        then try_cast(replace({t}, ' ', 'T') as timestamp)
+    else timezone('UTC', try_cast(regexp_replace({t}, ' ', 'T') as timestamptz))
 end"""
 
 
@@ -218,6 +273,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
             end as rejection_reason,
             case
                 when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
+                when parse_error = 'not_utf8' then 'The line is not UTF-8 text (its bytes are shown escaped).'
                 when parse_error is not null then 'The line is not a JSON object.'
                 when transaction_id is null then 'Required field transaction_id is missing.'
                 when billable_metric_code is null then 'Required field code is missing.'
@@ -290,16 +346,18 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
 
 
 def _same_content(new: str, first: str) -> str:
-    """The same event sent again: customer, subscription, code, instant and properties (top-level
-    keys in any order) all equal."""
+    """The same event sent again: customer, subscription, code, instant and properties (the same
+    text, or top-level keys in any order) all equal. Properties repeating a key cannot be a map:
+    try() makes them compare by text only (the cast would raise and fail the whole file)."""
     def f(c: str) -> str:
         return first.format(c=c)
-    norm = "cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar)"
+    norm = "try(cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar))"
     return (f"{new}.external_customer_id is not distinct from {f('external_customer_id')}"
             f" and {new}.external_subscription_id is not distinct from {f('external_subscription_id')}"
             f" and {new}.billable_metric_code = {f('billable_metric_code')}"
             f" and {new}.event_at = {f('event_at')}"
-            f" and {norm.format(new + '.properties')} = {norm.format(f('properties'))}")
+            f" and ({new}.properties = {f('properties')}"
+            f" or {norm.format(new + '.properties')} = {norm.format(f('properties'))})")
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
@@ -319,17 +377,69 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
             continue
         seq += 1
         fmt = FORMATS[path.suffix.lower()]
-        con.execute("begin transaction")
         try:
-            n = _load_file(con, path, fmt, digest, seq)
-            con.execute("insert into raw.landing_files values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+            n = _land_file(con, path, fmt, digest, seq)
+        except Exception as exc:
+            why = _unreadable(con, path, fmt, exc)
+            if why is None:
+                raise
+            n = _quarantine_file(con, path, fmt, digest, seq, why)
         known[digest] = path.name
         result.loaded.append((path.name, n))
     return result
+
+
+class UnreadableFile(Exception):
+    """The reader cannot open the file at all; the message says why, for people."""
+
+
+FORMAT_NAMES = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet"}
+
+
+def _land_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
+    """One file's rows and its manifest row, in one transaction."""
+    con.execute("begin transaction")
+    try:
+        n = _load_file(con, path, fmt, digest, seq)
+        con.execute("insert into raw.landing_files (file_name, checksum, file_format, rows_loaded, load_sequence) "
+                    "values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return n
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, exc: Exception) -> str | None:
+    """Why the file cannot be read, or None when it can (then the failure is not the file's, and
+    the run stops rather than quarantine a good file: a full disk or a bug is no reason to lose
+    its events). The file is re-read on its own, every column, to tell the two apart."""
+    if isinstance(exc, UnreadableFile):
+        return str(exc)
+    if fmt == "jsonl" or isinstance(exc, (duckdb.OutOfMemoryException, duckdb.InterruptException)):
+        return None
+    # Parquet without the reader's options: an option of ours that fails is not the file's fault
+    reader = _reader(path, fmt, _csv_header(path)) if fmt == "csv" else f"read_parquet({_sql_str(str(path))})"
+    try:
+        con.execute(f"select count(hash({ROW})) from {reader} as {ROW}").fetchall()
+    except duckdb.Error as probe:
+        return str(probe).replace(str(path), path.name).split("\n")[0]
+    return None
+
+
+def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int,
+                     why: str) -> int:
+    """A file the reader cannot open: one raw.events row for the whole file (no line number, no
+    payload), quarantined as `unreadable_file`, and the manifest row says why. Its checksum is
+    recorded like any landed file's: the same bytes are not tried again, a fixed file lands."""
+    detail = f"The file cannot be read as {FORMAT_NAMES[fmt]}: {why}"
+    con.execute("begin transaction")
+    con.execute("insert into raw.events (load_sequence, source_file, file_checksum, rejection_reason, "
+                "rejection_detail) values (?, ?, ?, 'unreadable_file', ?)", [seq, path.name, digest, detail])
+    con.execute("insert into raw.landing_files values (?, ?, ?, 1, ?, 'unreadable_file', ?)",
+                [path.name, digest, fmt, seq, detail])
+    con.execute("commit")
+    return 1
 
 
 def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, seq: int) -> int:
@@ -337,11 +447,17 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
     if fmt == "jsonl":
         # chunks land in line order, each deduplicated against the ones before it (history)
         with tempfile.TemporaryDirectory(prefix="tally_jsonl_") as tmp:
-            for part, lines_before in _jsonl_chunks(path, Path(tmp)):
-                con.execute(_typed_insert(_jsonl_select(part, lines_before), "payload", seq, path.name, digest))
+            for part, lines_before, bad_lines in _jsonl_chunks(path, Path(tmp)):
+                con.execute(_typed_insert(_jsonl_select(part, lines_before, bad_lines), "payload", seq, path.name,
+                                          digest))
     elif fmt == "parquet":
-        # numbered as CSV rows are (the first row is line 2), as published before 0.2
-        stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
+        # numbered as CSV rows are (the first row is line 2), as published before 0.2; a file with
+        # its own file_row_number column cannot take the reader's (a binder error): rows in order
+        plain = f"read_parquet({_sql_str(str(path))})"
+        if "file_row_number" in _column_types(con, plain):
+            stage = _tabular_select(con, plain, "row_number() over () + 1")
+        else:
+            stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
         con.execute(_typed_insert(stage, "cast(to_json(payload_row) as varchar)", seq, path.name, digest))
     else:
         _load_csv(con, path, digest, seq)
@@ -349,18 +465,33 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, digest: str, seq: int) -> None:
-    reader = _reader(path, "csv")
+    columns = _csv_header(path)
+    if not columns:
+        if path.read_bytes().strip():
+            raise UnreadableFile("its first line is not a CSV header")
+        return  # an empty file: no rows
+    reader = _reader(path, "csv", columns)
+    con.execute("drop table if exists tally_csv_rejects; drop table if exists tally_csv_scan")
     con.execute("create or replace temp table tally_csv_stage as select *, cast(null as varchar) as raw_line "
-                f"from ({_tabular_select(con, reader, 'row_number() over () + 1')})")
-    # Rows the CSV reader could not split are kept whole, as malformed, never dropped.
-    try:
-        con.execute("insert into tally_csv_stage (line_number, parse_error, raw_line) "
-                    "select line, 'malformed_row', csv_line from tally_csv_rejects")
-    except duckdb.CatalogException:
-        pass
+                f"from ({_tabular_select(con, reader, 'row_number() over ()')})")
+    # Rows the CSV reader could not split are kept whole, as malformed, never dropped: one per
+    # rejected row (the reader lists each error of a row). The reader numbers rejected rows
+    # (header = 1); the rows it read take the other numbers, in order.
+    con.execute("""
+        create or replace temp table tally_csv_rejected as
+        select line, min(csv_line) as csv_line from tally_csv_rejects group by line""")
+    con.execute("""
+        update tally_csv_stage set line_number = free.line
+        from (select line, row_number() over (order by line) as k
+              from range(2, 2 + (select count(*) from tally_csv_stage)
+                              + (select count(*) from tally_csv_rejected)) as r(line)
+              where line not in (select line from tally_csv_rejected)) as free
+        where tally_csv_stage.line_number = free.k""")
+    con.execute("insert into tally_csv_stage (line_number, parse_error, raw_line) "
+                "select line, 'malformed_row', csv_line from tally_csv_rejected")
     con.execute(_typed_insert("select * from tally_csv_stage",
                               "coalesce(raw_line, cast(to_json(payload_row) as varchar))", seq, path.name, digest))
-    con.execute("drop table tally_csv_stage")
+    con.execute("drop table tally_csv_stage; drop table tally_csv_rejected")
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration import landing
 
@@ -150,3 +151,144 @@ def test_properties_that_are_not_json_are_quarantined_not_a_crash(tmp_path: Path
         ("c.parquet", 2, "t5", "malformed_json", None),
         ("c.parquet", 3, "t6", None, "accepted"),
     ]
+
+
+# Regressions found by tests/test_fuzz_landing.py (issue 11, item 3)
+
+def land_one(tmp_path: Path, name: str, data: bytes, con: duckdb.DuckDBPyConnection | None = None):
+    folder = tmp_path / name.replace(".", "_")
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    con = con or duckdb.connect()
+    landing.load(con, folder)
+    return con, con.execute("""select line_number, transaction_id, rejection_reason, rejection_detail, dedup_status,
+                                      event_at, payload
+                               from raw.events where source_file = ? order by line_number""", [name]).fetchall()
+
+
+def test_a_jsonl_line_that_is_not_utf8_is_one_malformed_row(tmp_path: Path):
+    # read_text refused the whole file: the run failed
+    data = (event("t1", 1) + "\n").encode() + b'{"transaction_id": "t\xff\xfe"}\n' + (event("t2", 2) + "\n").encode()
+    _, got = land_one(tmp_path, "a.jsonl", data)
+    assert [(n, t, r, s) for n, t, r, _, s, _, _ in got] == [
+        (1, "t1", None, "accepted"), (2, None, "malformed_json", None), (3, "t2", None, "accepted")]
+    assert got[1][3] == "The line is not UTF-8 text (its bytes are shown escaped)."
+    assert got[1][6] == '{"transaction_id": "t\\xff\\xfe"}'
+
+
+def test_a_byte_order_mark_does_not_reject_the_first_line(tmp_path: Path):
+    _, got = land_one(tmp_path, "a.jsonl", b"\xef\xbb\xbf" + (event("t1", 1) + "\n").encode())
+    assert [(n, t, r, s) for n, t, r, _, s, _, _ in got] == [(1, "t1", None, "accepted")]
+
+
+def test_a_line_of_tabs_is_blank(tmp_path: Path):
+    _, got = land_one(tmp_path, "a.jsonl", (event("t1", 1) + "\n\t \t\n" + event("t2", 1) + "\n").encode())
+    assert [(n, t, r) for n, t, r, *_ in got] == [(1, "t1", None), (3, "t2", None)]
+
+
+def test_a_resent_event_whose_properties_repeat_a_key_is_compared_not_a_crash(tmp_path: Path):
+    # cast(json as map) raised "Map keys must be unique" when a repeated id was compared
+    line = ('{"transaction_id": "t1", "external_subscription_id": "sub_a", "code": "tokens", '
+            '"timestamp": "2026-10-05T10:00:00Z", "properties": {"tokens": 1, "tokens": 2}}')
+    other = line.replace('"tokens": 2}', '"tokens": 3}')
+    _, got = land_one(tmp_path, "a.jsonl", f"{line}\n{line}\n{other}\n".encode())
+    assert [(n, r, s) for n, _, r, _, s, _, _ in got] == [
+        (1, None, "accepted"), (2, None, "duplicate"), (3, None, "conflicting_duplicate")]
+
+
+def test_a_timestamp_without_zone_is_utc_whatever_the_session_zone(tmp_path: Path):
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'Asia/Tokyo'")  # a timestamptz cast read zone-less text in this zone
+    lines = [event("t1", 1, ts="2026-10-05T10:00:00"), event("t2", 1, ts="2026-10-05 10:00:00"),
+             event("t3", 1, ts="2026-10-05"), event("t4", 1, ts="2026-10-05T10:00:00+02:00"),
+             event("t5", 1, ts="2026-10-05 10:00:00 Europe/Paris")]
+    _, got = land_one(tmp_path, "a.jsonl", ("\n".join(lines) + "\n").encode(), con)
+    assert [(t, str(at)) for _, t, _, _, _, at, _ in got] == [
+        ("t1", "2026-10-05 10:00:00"), ("t2", "2026-10-05 10:00:00"), ("t3", "2026-10-05 00:00:00"),
+        ("t4", "2026-10-05 08:00:00"), ("t5", "2026-10-05 08:00:00")]
+
+
+CSV_HEADER = "transaction_id,external_subscription_id,code,timestamp,properties\n"
+
+
+def csv_row(tx: str) -> str:
+    return f'{tx},sub_a,tokens,2026-10-05T10:00:00Z,"{{""tokens"": 1}}"\n'
+
+
+def test_csv_rows_keep_their_own_numbers_around_rejected_rows(tmp_path: Path):
+    # rows after a rejected one took its number (row_number over the rows read), and a row
+    # with several errors was quarantined once per error
+    data = CSV_HEADER + csv_row("c1") + "short,row\n" + '"c\n3",sub_a,tokens,2026-10-05T10:00:00Z,{}\n' + csv_row("c4")
+    _, got = land_one(tmp_path, "a.csv", data.encode())
+    assert [(n, t, r) for n, t, r, *_ in got] == [
+        (2, "c1", None), (3, None, "malformed_row"), (4, "c\n3", None), (5, "c4", None)]
+    assert got[1][6] == "short,row"
+
+
+def test_csv_rejects_of_one_file_are_not_landed_again_with_the_next(tmp_path: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text(CSV_HEADER + csv_row("a1") + "bad\n")
+    (folder / "b.csv").write_text(CSV_HEADER + csv_row("b1"))
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert con.execute("select source_file, line_number, transaction_id, rejection_reason from raw.events "
+                       "order by 1, 2").fetchall() == [
+        ("a.csv", 2, "a1", None), ("a.csv", 3, None, "malformed_row"), ("b.csv", 2, "b1", None)]
+
+
+def test_csv_dialect_is_not_guessed(tmp_path: Path):
+    # the sniffer raised on this file (quoted newline, unterminated quote) or, elsewhere, picked
+    # another quote and rejected every row; the file is RFC 4180 with a comma
+    data = (CSV_HEADER + csv_row("c1") + '"c\n2",sub_a,tokens,2026-10-05T10:00:00Z,"{""a;b|c"": 1}"\n'
+            + 'c3,"sub_a,tokens\n')
+    _, got = land_one(tmp_path, "a.csv", data.encode())
+    assert [(n, t, r) for n, t, r, *_ in got] == [(2, "c1", None), (3, "c\n2", None), (4, None, "malformed_row")]
+
+
+def test_a_csv_column_named_src_does_not_replace_the_payload(tmp_path: Path):
+    data = "src," + CSV_HEADER + "x,c1,sub_a,tokens,soon,{}\n"
+    _, got = land_one(tmp_path, "a.csv", data.encode())
+    assert [(t, r) for _, t, r, *_ in got] == [("c1", "bad_timestamp")]
+    assert json.loads(got[0][6])["src"] == "x" and json.loads(got[0][6])["transaction_id"] == "c1"
+
+
+@pytest.mark.parametrize("name,data,why", [
+    ("empty.parquet", b"", "too small to be a Parquet file"),
+    ("garbage.parquet", b"PAR1" + bytes(100) + b"PAR1", "Footer length error"),
+    ("cr.csv", (CSV_HEADER + "c\rid,sub_a,tokens,2026-10-05T10:00:00Z,{}\n").encode(), "state machine"),
+    ("noheader.csv", b"\n" + csv_row("c1").encode(), "its first line is not a CSV header"),
+])
+def test_a_file_the_reader_cannot_open_is_quarantined_as_a_file(tmp_path: Path, name, data, why):
+    # the reader's error failed the run
+    con, got = land_one(tmp_path, name, data)
+    assert [(n, t, r, s, p) for n, t, r, _, s, _, p in got] == [(None, None, "unreadable_file", None, None)]
+    assert got[0][3].startswith("The file cannot be read as ") and why in got[0][3]
+    manifest = con.execute("select rows_loaded, rejection_reason, rejection_detail from raw.landing_files").fetchall()
+    assert manifest == [(1, "unreadable_file", got[0][3])]
+    assert landing.load(con, tmp_path / name.replace(".", "_")).loaded == []  # the same bytes: not tried again
+
+
+def test_the_manifest_of_an_older_warehouse_gains_the_quarantine_columns(tmp_path: Path):
+    con = duckdb.connect()
+    con.execute("create schema raw; create table raw.landing_files (file_name varchar, checksum varchar, "
+                "file_format varchar, rows_loaded bigint, load_sequence bigint); "
+                "insert into raw.landing_files values ('old.jsonl', 'c0', 'jsonl', 0, 1)")
+    _, got = land_one(tmp_path, "bad.parquet", b"nope", con)
+    assert got[0][2] == "unreadable_file"
+    assert con.execute("select file_name, load_sequence, rejection_reason from raw.landing_files order by 2").fetchall() \
+        == [("old.jsonl", 1, None), ("bad.parquet", 2, "unreadable_file")]
+
+
+def test_a_parquet_file_with_its_own_file_row_number_column_lands(tmp_path: Path):
+    # read_parquet(file_row_number=true) raised a binder error and the file was taken as unreadable
+    folder = tmp_path / "in"
+    folder.mkdir()
+    duckdb.sql(f"""copy (select * from (values ('t1', 70), ('t2', 80)) t(transaction_id, file_row_number),
+                         (select 'sub_a' as external_subscription_id, 'tokens' as code,
+                                 timestamp '2026-10-05 10:00:00' as timestamp, '{{}}' as properties))
+                   to '{folder / "a.parquet"}'""")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert con.execute("select line_number, transaction_id, rejection_reason, dedup_status from raw.events "
+                       "order by 1").fetchall() == [(2, "t1", None, "accepted"), (3, "t2", None, "accepted")]

@@ -64,3 +64,18 @@ case aggregation_type
     {%- endfor %}
         end
 {%- endmacro %}
+
+{#- SQL: is the text `txt` a value the aggregation in `agg_col` can meter? Lago's number, with at
+    most the entry's `digits` (default 12) before the point. Quantities are decimal(38, 10) and
+    the exact division (macros/cross_db/numbers.sql divide) scales them by 10^22 in a hugeint, so
+    a period's meter must stay under about 10^16: a 40-digit value failed its cast, two 28-digit
+    ones the daily sum, 2 × 10^18 units the fee's division, a 15-digit level times a day's
+    seconds the weighted sum, and each stopped the whole build. Past the bound a value is
+    non_numeric_value. -#}
+{% macro numeric_in_range(agg_col, txt) -%}
+(case {{ agg_col }}
+    {%- for name, entry in var('aggregations').items() if entry.get('field') == 'number' %}
+    when '{{ name }}' then {{ tally.is_numeric_text(txt, entry.get('digits', 12)) }}
+    {%- endfor %}
+    else false end)
+{%- endmacro %}

@@ -15,10 +15,11 @@
 {% macro default__normalize_json(txt) %}cast(list_sort(map_entries(cast(json({{ txt }}) as map(varchar, json)))) as varchar){% endmacro %}
 {% macro spark__normalize_json(txt) %}to_json(from_json({{ txt }}, 'map<string,string>')){% endmacro %}
 
-{#- Lago's numeric test for sum/max/latest/weighted values: ^-?\d+(\.\d+)?$ -#}
-{% macro is_numeric_text(txt) %}{{ return(adapter.dispatch('is_numeric_text', 'tally')(txt)) }}{% endmacro %}
-{% macro default__is_numeric_text(txt) %}regexp_full_match({{ txt }}, '-?[0-9]+(\.[0-9]+)?'){% endmacro %}
-{% macro spark__is_numeric_text(txt) %}({{ txt }} rlike '^-?[0-9]+(\\.[0-9]+)?$'){% endmacro %}
+{#- Lago's numeric test for sum/max/latest/weighted values: ^-?\d+(\.\d+)?$; with `digits`, at
+    most that many digits before the point (macros/aggregations/_registry.sql numeric_in_range). -#}
+{% macro is_numeric_text(txt, digits=none) %}{{ return(adapter.dispatch('is_numeric_text', 'tally')(txt, digits)) }}{% endmacro %}
+{% macro default__is_numeric_text(txt, digits=none) %}regexp_full_match({{ txt }}, '-?[0-9]{{ '{1,' ~ digits ~ '}' if digits else '+' }}(\.[0-9]+)?'){% endmacro %}
+{% macro spark__is_numeric_text(txt, digits=none) %}({{ txt }} rlike '^-?[0-9]{{ '{1,' ~ digits ~ '}' if digits else '+' }}(\\.[0-9]+)?$'){% endmacro %}
 
 {% macro fingerprint(expr) %}{{ return(adapter.dispatch('fingerprint', 'tally')(expr)) }}{% endmacro %}
 {% macro default__fingerprint(expr) %}md5({{ expr }}){% endmacro %}

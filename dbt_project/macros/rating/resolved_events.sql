@@ -100,7 +100,7 @@ checked as (
                 then 'no_active_subscription'
             when not {{ tally.is_aggregation('aggregation_type', 'field', 'none') }} and field_value_text is null then 'missing_field'
             when {{ tally.is_aggregation('aggregation_type', 'field', 'number') }}
-                and not {{ tally.is_numeric_text('field_value_text') }} then 'non_numeric_value'
+                and not {{ tally.numeric_in_range('aggregation_type', 'field_value_text') }} then 'non_numeric_value'
         end as resolution_reason
     from matched
 ),
@@ -124,7 +124,7 @@ final as (
         properties,
         field_value_text,
         case when {{ tally.is_aggregation('aggregation_type', 'field', 'number') }}
-                and {{ tally.is_numeric_text('field_value_text') }}
+                and {{ tally.numeric_in_range('aggregation_type', 'field_value_text') }}
             then {{ tally.to_num('field_value_text') }} end as event_value,
         coalesce(operation_type, 'add') as operation_type,
         resolution_reason as rejection_reason,
@@ -139,7 +139,7 @@ final as (
                 || ' is active at ' || {{ dbt.cast("event_at", api.Column.translate_type("string")) }} || ' UTC.'
             when 'missing_field' then 'Property ' || field_name || ' is missing from properties.'
             when 'non_numeric_value' then 'Property ' || field_name || ' = ' || field_value_text
-                || ' is not a number.'
+                || ' is not a number (-?digits[.digits]) or is too large for its meter.'
         end as rejection_detail
     from checked
 )
