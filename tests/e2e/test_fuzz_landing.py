@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import rows, tally
-from fuzz_files import FuzzFile, generate
+from tests.helpers import rows, tally
+from tests.fuzz_files import FuzzFile, generate
 
 from orchestration import landing
 
