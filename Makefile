@@ -40,7 +40,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.run
 
 lint: venv
-	$(BIN)/ruff check orchestration seeds tests benchmarks
+	$(BIN)/ruff check orchestration seeds tests benchmarks expectations
 
 clean:
 	rm -rf warehouse published seeds/landing dbt_project/target dbt_project/logs

@@ -141,7 +141,7 @@ def _text(col: str, typ: str | None) -> str:
         return f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
     if t.startswith("TIMESTAMP"):
         return f"strftime(cast({q} as timestamp), '%Y-%m-%dT%H:%M:%S.%fZ')"
-    if t.startswith("STRUCT") or t.startswith("MAP") or t == "JSON":
+    if t.startswith(("STRUCT", "MAP")) or t == "JSON":
         return f"cast(to_json({q}) as varchar)"
     return f"cast({q} as varchar)"
 

@@ -19,7 +19,6 @@ from decimal import Decimal as D
 
 import duckdb
 import pytest
-
 from conftest import copy_landing, rows, table_dump, tally, write_api_calls_parquet
 
 ORIGINALS = ("inv_sub_a_20261001", "inv_sub_b_20261016_open", "inv_sub_b_20261016", "inv_sub_c_20261001")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import time
 from decimal import Decimal as D

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-
 from conftest import copy_landing, rows, tally, write_api_calls_parquet
 
 COLUMNS = ("billing_month, currency, reporting_currency, invoices_count, fees_amount, "
