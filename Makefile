@@ -47,8 +47,11 @@ dagster: venv
 bench: venv
 	$(BIN)/python -m benchmarks.run
 
+# sqlfluff's dbt templater compiles every model: against a throw-away warehouse, never yours
 lint: venv
-	$(BIN)/ruff check orchestration seeds tests benchmarks
+	$(BIN)/ruff check orchestration seeds tests benchmarks expectations
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  TALLY_WAREHOUSE=$$tmp/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 clean:
 	rm -rf warehouse published seeds/landing dbt_project/target dbt_project/logs

@@ -121,7 +121,8 @@ def model_timings(warehouse: Path) -> list[tuple[str, float]]:
     import json
 
     from orchestration.paths import DBT_PROJECT_DIR
-    target = DBT_PROJECT_DIR / "target" / "warehouses" / hashlib.sha1(str(warehouse.resolve()).encode()).hexdigest()[:16]
+    warehouse_key = hashlib.sha1(str(warehouse.resolve()).encode()).hexdigest()[:16]
+    target = DBT_PROJECT_DIR / "target" / "warehouses" / warehouse_key
     results = json.loads((target / "run_results.json").read_text())["results"]
     return sorted(((r["unique_id"].split(".")[-1 if r["unique_id"].startswith("model") else 2], r["execution_time"])
                    for r in results), key=lambda x: -x[1])
@@ -147,10 +148,10 @@ def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, custome
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 1_000_000)))
-    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", 10_000)))
+    parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
+    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", "10000")))
     parser.add_argument("--daily-history-events", type=int,
-                        default=int(os.environ.get("BENCH_DAILY_EVENTS", 0)) or None)
+                        default=int(os.environ.get("BENCH_DAILY_EVENTS", "0")) or None)
     parser.add_argument("--no-daily", action="store_true", default=os.environ.get("BENCH_DAILY") == "0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (warehouse, logs)")
     args = parser.parse_args()

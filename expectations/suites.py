@@ -29,7 +29,7 @@ RAW_EVENT_COLUMNS = ["source_file", "event_day", "events", "missing_transaction_
 RAW_EVENTS = Suite(
     name="raw_events",
     model="stg_events",
-    query=f"""
+    query="""
         select source_file, cast(event_at as date) as event_day, count(*) as events,
                count(*) - count(transaction_id) as missing_transaction_ids,
                count(*) - count(billable_metric_code) as missing_codes,
@@ -37,7 +37,7 @@ RAW_EVENTS = Suite(
                min(event_at) as first_event_at, max(event_at) as last_event_at
         from staging.stg_events
         where rejection_reason is null
-          and event_at >= timestamp '{{billing_from}}' and event_at < timestamp '{{billing_to}}'
+          and event_at >= timestamp '{billing_from}' and event_at < timestamp '{billing_to}'
         group by 1, 2
         order by 1, 2
     """,

@@ -467,7 +467,8 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
                                     min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
 
 
-def _charge_filters(c: _Check, r: Row, model: charge_models.ChargeModel, props: dict, declared: dict[str, list[str]]) -> None:
+def _charge_filters(c: _Check, r: Row, model: charge_models.ChargeModel, props: dict,
+                    declared: dict[str, list[str]]) -> None:
     """A charge's filters: values the metric declares, each filter one more price bucket."""
     problems, d, cid = c.problems, r.data, r.data["id"]
     for idx, f in enumerate(_json(r, "filters", problems, list), start=1):

@@ -69,7 +69,7 @@ def whole(raw, positive: bool) -> int:
     """A whole number (an int, or a text/decimal with no fraction); ValueError otherwise."""
     try:
         if isinstance(raw, bool):
-            raise ValueError
+            raise ValueError  # noqa: TRY004 -- callers catch ValueError: a bool is "not a whole number"
         value = int(raw)
         if Decimal(str(raw)) != value or value < (1 if positive else 0):
             raise ValueError

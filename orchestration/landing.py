@@ -172,7 +172,7 @@ def _text(col: str, typ: str | None) -> str:
         return f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ')"
     if t.startswith("TIMESTAMP"):
         return f"strftime(cast({q} as timestamp), '%Y-%m-%dT%H:%M:%S.%fZ')"
-    if t.startswith("STRUCT") or t.startswith("MAP") or t == "JSON":
+    if t.startswith(("STRUCT", "MAP")) or t == "JSON":
         return f"cast(to_json({q}) as varchar)"
     return f"cast({q} as varchar)"
 
@@ -234,7 +234,8 @@ def _csv_header(path: Path) -> list[str]:
 PARSE_TIMESTAMP = """case
     when regexp_full_match({t}, '-?[0-9]{{1,12}}(\\.[0-9]+)?')
         then make_timestamp(cast(round(cast({t} as decimal(38, 9)) * 1000000) as bigint))
-    when regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]*)?)?)?')
+    when regexp_full_match({t},
+                           '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]*)?)?)?')
         then try_cast(replace({t}, ' ', 'T') as timestamp)
     else timezone('UTC', try_cast(regexp_replace({t}, ' ', 'T') as timestamptz))
 end"""

@@ -773,7 +773,7 @@ def write_bulk(path: Path, catalog_dir: Path, n: int, seed: int) -> int:
     with duckdb.connect() as con:
         con.execute("set enable_progress_bar = false")
         bulk_events.write(con, path, subscriptions, n, seed)
-        return con.execute(f"select count(*) from read_parquet('{str(path)}')").fetchone()[0]
+        return con.execute(f"select count(*) from read_parquet('{path!s}')").fetchone()[0]
 
 
 def main(argv: list[str] | None = None) -> None:

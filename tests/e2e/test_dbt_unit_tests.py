@@ -18,7 +18,7 @@ def dbt(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TALLY_WAREHOUSE": str(tmp_path / "w.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run([DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
                            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-                          capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR, timeout=900)
+                          check=False, capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR, timeout=900)
 
 
 def test_unit_tests_pass(tmp_path, small_catalog):

@@ -43,10 +43,10 @@ def test_invoices_match_hand_computed_figures(billed):
 
 
 def test_lines_and_tiers(billed):
-    lines = dict(((l, (fee, u, n, a)) for l, fee, u, n, a in rows(
+    lines = {l: (fee, u, n, a) for l, fee, u, n, a in rows(
         billed["warehouse"],
         "select line_id, fee_type, units, events_count, amount from billing.invoice_lines "
-        "where invoice_id = 'inv_sub_a_20261001'")))
+        "where invoice_id = 'inv_sub_a_20261001'")}
     assert lines["inv_sub_a_20261001:c_calls:0"] == ("charge", D(API_CALLS), API_CALLS, D("0.01"))
     assert lines["inv_sub_a_20261001:c_tokens:0"] == ("charge", D(1250), 2, D("1.25"))
     assert lines["inv_sub_a_20261001:c_tokens:1"] == ("charge", D(835), 1, D("2.51"))

@@ -93,7 +93,7 @@ def test_a_charge_model_and_an_aggregation_are_one_macro_and_one_registry_entry_
     proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--catalog", str(catalog),
                            "--landing", str(landing), "--warehouse", str(warehouse), "--period", "2026-10",
                            "--publish", str(tmp_path / "published"), "--no-pages"],
-                          cwd=copy, env=env, capture_output=True, text=True, timeout=900)
+                          check=False, cwd=copy, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     fees = dict(rows(warehouse, """select i.external_subscription_id || ':' || l.charge_id, l.amount
                                    from billing.invoice_lines as l

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.helpers import rows, tally
-from tests.fuzz_files import FuzzFile, generate
 
 from orchestration import landing
+from tests.fuzz_files import FuzzFile, generate
+from tests.helpers import rows, tally
 
 SEED = int(os.environ.get("TALLY_FUZZ_SEED") or random.SystemRandom().randrange(1, 10**9))
 MIN_FILES = 200

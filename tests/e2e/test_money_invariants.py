@@ -57,11 +57,11 @@ def write_world(root: Path, customers: list[dict]) -> tuple[Path, Path]:
     land.mkdir()
     files = {
         "customers.csv": ["external_id,name,currency,timezone,tax_codes"],
-        "billable_metrics.csv": ["code,name,aggregation_type,field_name,recurring,rounding_function,"
-                                 "rounding_precision,filters", "calls,Calls,count_agg,,false,,,"],
+        "billable_metrics.csv": [("code,name,aggregation_type,field_name,recurring,rounding_function,"
+                                  "rounding_precision,filters"), "calls,Calls,count_agg,,false,,,"],
         "plans.csv": ["code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment"],
-        "charges.csv": ["id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
-                        "invoice_display_name,filters,tax_codes"],
+        "charges.csv": [("id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
+                         "invoice_display_name,filters,tax_codes")],
         "subscriptions.csv": ["external_id,external_customer_id,plan_code,started_at,ending_at,billing_time"],
         "taxes.csv": ["code,name,rate,applied_by_default", "t1,Tax one,7.5,false", "t2,Tax two,12.25,false",
                       "t3,Charge tax,3,false", "t0,Default tax,5,true"],

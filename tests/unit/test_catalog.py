@@ -179,36 +179,36 @@ def test_unknown_charge_model(tmp_path):
 def test_graduated_ranges_with_a_gap(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
                          graduated((0, 10000, "0"), (10002, None, "0.002")))
-    assert problems(folder) == [f"charges.csv row {row}: graduated_ranges have a gap between to_value 10000 "
-                                f"and from_value 10002 {RANGE_RULE}"]
+    assert problems(folder) == [(f"charges.csv row {row}: graduated_ranges have a gap between to_value 10000 "
+                                f"and from_value 10002 {RANGE_RULE}")]
 
 
 def test_ranges_that_overlap(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_pro_storage", "properties", {"volume_ranges": [
         {"from_value": 0, "to_value": 100, "per_unit_amount": "0.10", "flat_amount": "0"},
         {"from_value": 50, "to_value": None, "per_unit_amount": "0.08", "flat_amount": "0"}]})
-    assert problems(folder) == [f"charges.csv row {row}: volume_ranges have a overlap between to_value 100 "
-                                f"and from_value 50 {RANGE_RULE}"]
+    assert problems(folder) == [(f"charges.csv row {row}: volume_ranges have a overlap between to_value 100 "
+                                f"and from_value 50 {RANGE_RULE}")]
 
 
 def test_last_range_not_open_ended(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
                          graduated((0, 10000, "0"), (10001, 20000, "0.002")))
-    assert problems(folder) == [f"charges.csv row {row}: the last of graduated_ranges must have to_value null "
-                                f"(rule: last range is open)"]
+    assert problems(folder) == [(f"charges.csv row {row}: the last of graduated_ranges must have to_value null "
+                                f"(rule: last range is open)")]
 
 
 def test_charge_on_a_metric_that_does_not_exist(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_pro_seats", "billable_metric_code", "seatz")
-    assert problems(folder) == [f"charges.csv row {row}: billable_metric_code 'seatz' does not exist "
-                                f"in billable_metrics.csv"]
+    assert problems(folder) == [(f"charges.csv row {row}: billable_metric_code 'seatz' does not exist "
+                                f"in billable_metrics.csv")]
 
 
 def test_subscription_plan_currency_differs_from_customer(tmp_path):
     folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "plan_code", "growth_eur")
     assert row == 2
-    assert problems(folder) == ["subscriptions.csv row 2: customer 'cus_001' pays in USD but plan 'growth_eur' "
-                                "is in EUR (rule: customer and plan currency must match)"]
+    assert problems(folder) == [("subscriptions.csv row 2: customer 'cus_001' pays in USD but plan 'growth_eur' "
+                                "is in EUR (rule: customer and plan currency must match)")]
 
 
 def test_customer_currency_differs_from_its_plans(tmp_path):
@@ -224,28 +224,28 @@ def test_customer_currency_differs_from_its_plans(tmp_path):
 def test_negative_plan_amount(tmp_path):
     folder, row = broken(tmp_path, "plans.csv", "starter_usd", "amount", "-49.00")
     assert row == 2
-    assert problems(folder) == ["plans.csv row 2: amount='-49.00' is negative "
-                                "(rule: prices and amounts are >= 0)"]
+    assert problems(folder) == [("plans.csv row 2: amount='-49.00' is negative "
+                                "(rule: prices and amounts are >= 0)")]
 
 
 def test_negative_per_unit_amount_in_graduated_ranges(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
                          graduated((0, 10000, "0"), (10001, None, "-0.002")))
-    assert problems(folder) == [f"charges.csv row {row}: graduated_ranges[1].per_unit_amount='-0.002' is negative "
-                                f"(rule: prices and amounts are >= 0)"]
+    assert problems(folder) == [(f"charges.csv row {row}: graduated_ranges[1].per_unit_amount='-0.002' is negative "
+                                f"(rule: prices and amounts are >= 0)")]
 
 
 def test_unknown_aggregation_type(tmp_path):
     folder, row = broken(tmp_path, "billable_metrics.csv", "tokens", "aggregation_type", "avg_agg")
-    assert problems(folder) == [f"billable_metrics.csv row {row}: aggregation_type 'avg_agg' is unknown "
-                                f"(rule: one of {AGGS})"]
+    assert problems(folder) == [(f"billable_metrics.csv row {row}: aggregation_type 'avg_agg' is unknown "
+                                f"(rule: one of {AGGS})")]
 
 
 def test_recurring_count_agg_metric(tmp_path):
     folder, row = broken(tmp_path, "billable_metrics.csv", "api_calls", "recurring", "true")
     assert row == 2
-    assert problems(folder) == ["billable_metrics.csv row 2: count_agg cannot be recurring "
-                                "(rule: only sum, unique_count, weighted_sum)"]
+    assert problems(folder) == [("billable_metrics.csv row 2: count_agg cannot be recurring "
+                                "(rule: only sum, unique_count, weighted_sum)")]
 
 
 def test_bad_timezone(tmp_path):
@@ -260,8 +260,8 @@ def test_unknown_currency_code(tmp_path):
     # The unknown code is refused on the customer's row, and its subscription no longer matches its plan.
     assert problems(folder) == [
         "customers.csv row 2: currency 'XYZ' is not a known ISO 4217 code",
-        "subscriptions.csv row 2: customer 'cus_001' pays in XYZ but plan 'starter_usd' is in USD "
-        "(rule: customer and plan currency must match)"]
+        ("subscriptions.csv row 2: customer 'cus_001' pays in XYZ but plan 'starter_usd' is in USD "
+        "(rule: customer and plan currency must match)")]
 
 
 def test_package_size_zero(tmp_path):
@@ -284,7 +284,7 @@ def test_duplicate_charge_id(tmp_path):
 
 
 def test_subscription_on_unknown_plan(tmp_path):
-    folder, row = broken(tmp_path, "subscriptions.csv", "sub_001", "plan_code", "gold_usd")
+    folder, _row = broken(tmp_path, "subscriptions.csv", "sub_001", "plan_code", "gold_usd")
     assert problems(folder) == ["subscriptions.csv row 2: plan_code 'gold_usd' does not exist in plans.csv"]
 
 
@@ -303,8 +303,8 @@ def test_charge_filter_value_not_declared_by_metric(tmp_path):
 def test_missing_file(tmp_path):
     folder = copy_catalog(tmp_path)
     (folder / "subscriptions.csv").unlink()
-    assert problems(folder) == [f"subscriptions.csv: file is missing from {folder} (rule: the catalog needs "
-                                f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)"]
+    assert problems(folder) == [(f"subscriptions.csv: file is missing from {folder} (rule: the catalog needs "
+                                f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)")]
 
 
 def test_missing_customers_file_also_orphans_subscriptions(tmp_path):
@@ -314,8 +314,8 @@ def test_missing_customers_file_also_orphans_subscriptions(tmp_path):
         (folder / optional).unlink()
     subs = read_csv(folder, "subscriptions.csv")
     assert problems(folder) == (
-        [f"customers.csv: file is missing from {folder} (rule: the catalog needs "
-         f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)"]
+        [(f"customers.csv: file is missing from {folder} (rule: the catalog needs "
+         f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)")]
         + [f"subscriptions.csv row {i + 2}: external_customer_id {s['external_customer_id']!r} does not exist "
            f"in customers.csv" for i, s in enumerate(subs)])
 
@@ -845,7 +845,8 @@ def test_fx_currency_unknown(tmp_path):
 def test_fx_rate_must_be_positive(tmp_path, rate):
     folder = copy_catalog(tmp_path)
     write_csv(folder, "fx_rates.csv", "date,currency,rate", f"2026-09-01,EUR,{rate}")
-    assert problems(folder) == [f"fx_rates.csv row 2: rate={rate!r} must be above 0 (rule: an exchange rate is positive)"]
+    assert problems(folder) == [
+        f"fx_rates.csv row 2: rate={rate!r} must be above 0 (rule: an exchange rate is positive)"]
 
 
 def test_fx_duplicate_date_and_currency(tmp_path):

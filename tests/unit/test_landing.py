@@ -276,8 +276,8 @@ def test_the_manifest_of_an_older_warehouse_gains_the_quarantine_columns(tmp_pat
                 "insert into raw.landing_files values ('old.jsonl', 'c0', 'jsonl', 0, 1)")
     _, got = land_one(tmp_path, "bad.parquet", b"nope", con)
     assert got[0][2] == "unreadable_file"
-    assert con.execute("select file_name, load_sequence, rejection_reason from raw.landing_files order by 2").fetchall() \
-        == [("old.jsonl", 1, None), ("bad.parquet", 2, "unreadable_file")]
+    manifest = con.execute("select file_name, load_sequence, rejection_reason from raw.landing_files order by 2")
+    assert manifest.fetchall() == [("old.jsonl", 1, None), ("bad.parquet", 2, "unreadable_file")]
 
 
 def test_a_parquet_file_with_its_own_file_row_number_column_lands(tmp_path: Path):

@@ -71,7 +71,7 @@ best_filter as (
         row_number() over (
             partition by key_matches.source_file, key_matches.file_checksum, key_matches.line_number,
                 key_matches.charge_id
-            order by buckets.filter_key_count desc, key_matches.filter_index
+            order by buckets.filter_key_count desc, key_matches.filter_index asc
         ) as specificity_rank
     from key_matches
     inner join buckets

@@ -4,5 +4,6 @@
 {% if periods is not none %}
 select cast(billing_month as date) as billing_month, finalized_on from {{ periods }}
 {% else %}
-select cast(null as date) as billing_month, cast(null as date) as finalized_on where 1 = 0
+select cast(null as date) as billing_month, cast(null as date) as finalized_on
+where 1 = 0
 {% endif %}

@@ -88,7 +88,7 @@ shares as (
 netted as (
     select
         shares.*,
-        case when coupon_base > 0
+        case when shares.coupon_base > 0
             then {{ tally.divide('coupons_amount * (amount - progressive_credit_share)', 'coupon_base') }}
             else {{ tally.to_num('0') }} end as coupon_share
     from shares

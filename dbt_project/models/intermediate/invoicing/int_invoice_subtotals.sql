@@ -54,9 +54,9 @@ amounts as (
 final as (
     select
         amounts.*,
-        cast(fees_amount - progressive_billing_credit_amount - coupons_amount as {{ tally.money_type() }})
+        cast(amounts.fees_amount - amounts.progressive_billing_credit_amount - amounts.coupons_amount as {{ tally.money_type() }})
             as sub_total_excluding_taxes,
-        cast(fees_amount - progressive_billing_credit_amount - coupons_amount + taxes_amount
+        cast(amounts.fees_amount - amounts.progressive_billing_credit_amount - amounts.coupons_amount + amounts.taxes_amount
             as {{ tally.money_type() }}) as sub_total_including_taxes
     from amounts
 )

@@ -58,7 +58,7 @@ windowed as (
     from periods
     inner join daily
         on periods.external_subscription_id = daily.external_subscription_id
-        and daily.usage_date <= periods.period_end
+        and periods.period_end >= daily.usage_date
     inner join metrics
         on daily.billable_metric_code = metrics.billable_metric_code
     where metrics.is_recurring or daily.usage_date >= periods.period_start
@@ -121,7 +121,7 @@ unique_last_operation as (
     from periods
     inner join unique_ids
         on periods.external_subscription_id = unique_ids.external_subscription_id
-        and unique_ids.usage_date <= periods.period_end
+        and periods.period_end >= unique_ids.usage_date
     inner join charges
         on unique_ids.charge_id = charges.charge_id
     inner join metrics

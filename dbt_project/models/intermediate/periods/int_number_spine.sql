@@ -1,6 +1,8 @@
 -- 0..9999, built from a cross join so it runs on any adapter (no generate_series on Spark).
 with digits as (
-    {% for d in range(10) %}select {{ d }} as d{% if not loop.last %} union all {% endif %}{% endfor %}
+    {% for d in range(10) %}select {{ d }} as d{% if not loop.last %}
+    union all
+    {% endif %}{% endfor %}
 ),
 
 final as (

@@ -35,7 +35,7 @@ latest_progressive as (
         select
             progressive_fees.*,
             row_number() over (
-                partition by external_subscription_id, period_index order by progressive_seq desc
+                partition by progressive_fees.external_subscription_id, progressive_fees.period_index order by progressive_fees.progressive_seq desc
             ) as recency
         from progressive_fees
     ) as ranked

@@ -47,7 +47,7 @@ rate_dates as (
     from months
     inner join rates
         on months.currency = rates.currency
-        and rates.rate_date <= months.month_last_day
+        and months.month_last_day >= rates.rate_date
     group by 1, 2
 ),
 

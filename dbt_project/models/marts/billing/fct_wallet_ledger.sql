@@ -74,7 +74,7 @@ entries as (
 balances as (
     select
         entries.*,
-        sum(amount) over (partition by wallet_id order by entry_at, entry_order, entry_seq, invoice_id
+        sum(entries.amount) over (partition by entries.wallet_id order by entries.entry_at, entries.entry_order, entries.entry_seq, entries.invoice_id
             rows between unbounded preceding and current row) as balance_amount
     from entries
 ),
