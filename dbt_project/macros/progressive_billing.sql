@@ -157,6 +157,20 @@ pb_carried as (
 
 -- screened charges, per bucket and UTC day of the period: the day's events, and the meters
 -- before the day (carried events included: a bucket's ordinal counts them)
+-- screened charges' carried events (recurring metrics), per bucket: counted in the ordinal,
+-- and the start state of an aggregation that carries its units
+pb_carried_meters as (
+    select
+        {{ identity }}, aggregation_type,
+        count(*) as events_count,
+        sum(event_value) as sum_value,
+        max(event_value) as max_value,
+        max(event_at) as event_at
+    from pb_windowed
+    where is_screened and not is_in_period
+    group by {{ identity }}, aggregation_type
+),
+
 pb_day_meters as (
     select
         joined.*,
@@ -189,12 +203,7 @@ pb_day_meters as (
             where is_screened and is_in_period
             group by {{ identity }}, aggregation_type, event_day
         ) as days
-        left join (
-            select {{ bucket }}, count(*) as events_count, sum(event_value) as sum_value, max(event_value) as max_value
-            from pb_windowed
-            where is_screened and not is_in_period
-            group by {{ bucket }}
-        ) as carried
+        left join pb_carried_meters as carried
             on days.period_key = carried.period_key
             and days.charge_key = carried.charge_key
             and days.filter_index = carried.filter_index
@@ -242,13 +251,8 @@ pb_fixed_states as (
         {{ tally.apply_unit_rounding(tally.screened_units('events_count', 'coalesce(sum_value, 0)', 'max_value'),
             'rounding_function', 'rounding_precision') }} as units,
         {{ tally.to_num('null') }} as units_before
-    from (
-        select {{ identity }}, aggregation_type, count(*) as events_count, sum(event_value) as sum_value,
-            max(event_value) as max_value, max(event_at) as event_at
-        from pb_windowed
-        where is_screened and not is_in_period and {{ tally.is_aggregation('aggregation_type', 'recurring') }}
-        group by {{ identity }}, aggregation_type
-    ) as carried_states
+    from pb_carried_meters
+    where {{ tally.is_aggregation('aggregation_type', 'recurring') }}
     union all
     select
         pb_periods.period_key, pb_periods.external_subscription_id, pb_periods.period_index,
