@@ -4,9 +4,23 @@
 -- Recurring metrics (sum, unique_count, weighted_sum) see every event since the start of the
 -- subscription, so their value carries across periods.
 -- Read from the daily meters (int_usage_daily, int_unique_ids_daily), never from events.
+-- Incremental by period: a build rates only the periods that new events or changed period
+-- definitions touch, and the periods after them (macros/incremental/periods_to_rate.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ tally.delete_periods_to_rate() }}",
+    post_hook="{{ tally.save_rated_periods() }}",
+) }}
 with periods as (
-    select * from {{ ref('int_billing_periods') }}
-    where is_billable
+    select periods.*
+    from {{ ref('int_billing_periods') }} as periods
+    {%- if is_incremental() %}
+    inner join ({{ tally.periods_to_rate() }}) as to_rate
+        on periods.external_subscription_id = to_rate.external_subscription_id
+        and periods.period_index = to_rate.period_index
+    {%- endif %}
+    where periods.is_billable
 ),
 
 daily as (

@@ -27,25 +27,54 @@
 -- start amount alone (a flat fee at 0 units) triggers at the period's first event, as in Lago,
 -- where usage is checked when an event arrives.
 -- Left out (see the macro): weighted_sum_agg charges do not count in C(t) (they do in H).
-with {{ tally.progressive_inputs() }},
+-- Incremental by period: a build replays only the periods that new events or changed period
+-- definitions touch, and the periods after them (macros/incremental/periods_to_rate.sql).
+-- depends_on: {{ ref('int_usage_daily') }}, {{ ref('int_unique_ids_daily') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ tally.delete_periods_to_rate() }}",
+    post_hook="{{ tally.save_rated_periods() }}",
+) }}
+with
+{%- if is_incremental() %}
+periods_to_rate as (
+    {{ tally.periods_to_rate() }}
+),
+{%- endif %}
 
--- H: the rounded charge fees of the earlier periods
+{{ tally.progressive_inputs('periods_to_rate' if is_incremental() else none) }},
+
+-- H: the rounded charge fees of the subscription's earlier periods (all of them, rated again
+-- or not)
 earlier_fees as (
     select
         pb_periods.period_key,
-        coalesce(sum(per_period.period_amount) over (
-            partition by pb_periods.external_subscription_id
-            order by pb_periods.period_index
-            rows between unbounded preceding and 1 preceding
-        ), 0) as historical_amount
+        coalesce(cumulative.historical_amount, 0) as historical_amount
     from pb_periods
     left join (
-        select external_subscription_id, period_index, sum(amount) as period_amount
-        from {{ ref('int_charge_fees') }}
-        group by 1, 2
-    ) as per_period
-        on pb_periods.external_subscription_id = per_period.external_subscription_id
-        and pb_periods.period_index = per_period.period_index
+        select
+            billable.external_subscription_id,
+            billable.period_index,
+            sum(per_period.period_amount) over (
+                partition by billable.external_subscription_id
+                order by billable.period_index
+                rows between unbounded preceding and 1 preceding
+            ) as historical_amount
+        from {{ ref('int_billing_periods') }} as billable
+        inner join (select distinct external_subscription_id from pb_periods) as rated
+            on billable.external_subscription_id = rated.external_subscription_id
+        left join (
+            select external_subscription_id, period_index, sum(amount) as period_amount
+            from {{ ref('int_charge_fees') }}
+            group by 1, 2
+        ) as per_period
+            on billable.external_subscription_id = per_period.external_subscription_id
+            and billable.period_index = per_period.period_index
+        where billable.is_billable
+    ) as cumulative
+        on pb_periods.external_subscription_id = cumulative.external_subscription_id
+        and pb_periods.period_index = cumulative.period_index
 ),
 
 {{ tally.progressive_unit_states('screen_units') }},
