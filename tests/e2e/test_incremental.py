@@ -17,7 +17,8 @@ STATE = ("int_usage_daily", "int_unique_ids_daily", "int_events_unresolved", "in
          "int_progressive_invoices")
 # progressive billing on every plan, so the per-period state of int_progressive_invoices is
 # exercised too: levels low enough that the small world's usage crosses them
-THRESHOLDS = "plan_code,amount,recurring\nbasic_usd,1.00,false\nbasic_usd,2.00,true\nadv_eur,5.00,false\njp_jpy,50,false\n"
+THRESHOLDS = ("plan_code,amount,recurring\nbasic_usd,1.00,false\nbasic_usd,2.00,true\n"
+              "adv_eur,5.00,false\njp_jpy,50,false\n")
 
 
 @pytest.fixture
