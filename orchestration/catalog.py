@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from orchestration import aggregations, charge_models
+from orchestration.lago_optional import is_unset, metric_filters, unset_cells
 from orchestration.lib.money import is_known_currency
 
 INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
@@ -35,6 +36,8 @@ MAX_APPLIED_COUPONS = 10
 DEFAULT_WALLET_PRIORITY = 50
 CREDIT_STEP = Decimal("0.00001")  # Lago floors credits to 5 decimals on input
 MAX_GROUP_KEYS = 3
+# macros/cross_db/numbers.sql apply_unit_rounding rounds to these precisions
+MIN_PRECISION, MAX_PRECISION = -9, 10
 
 FILES = {
     "customers.csv": ["external_id", "name", "currency", "timezone", "tax_codes"],
@@ -115,15 +118,18 @@ def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
         for r in reader:
             if None in r:
                 problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
-            rows.append(Row(name, reader.line_num, {**absent, **{k: (v or "").strip() if isinstance(v, str) else ""
-                                                                  for k, v in r.items() if k}}))
+            data = {k: (v or "").strip() if isinstance(v, str) else "" for k, v in r.items() if k}
+            rows.append(Row(name, reader.line_num, {**absent, **unset_cells(name, data)}))
         return rows
 
 
+_CELL = object()  # _dec's value when it reads the row's own cell (a JSON value may be None = null)
+
+
 def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allow_negative: bool = False,
-         value: Any = None) -> Decimal | None:
-    raw = row.data.get(col, "") if value is None else value
-    if raw is None or str(raw).strip() == "":
+         value: Any = _CELL) -> Decimal | None:
+    raw = row.data.get(col, "") if value is _CELL else value
+    if is_unset(raw):
         if required:
             problems.append(f"{row.where()}: {col} is required")
         return None
@@ -156,7 +162,9 @@ def _bool(row: Row, col: str, problems: list[str], default: bool = False) -> boo
     return default
 
 
-def _json(row: Row, col: str, problems: list[str], kind: type) -> Any:
+def _json(row: Row, col: str, problems: list[str], kind: type, convert=None) -> Any:
+    """A JSON cell of type `kind`; empty, `null` or JSON null are `kind()` (absent). `convert`
+    maps the parsed value first (another accepted shape into `kind`)."""
     raw = row.data.get(col, "")
     if raw == "":
         return kind()
@@ -164,6 +172,9 @@ def _json(row: Row, col: str, problems: list[str], kind: type) -> Any:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         problems.append(f"{row.where()}: {col} is not valid JSON ({exc.msg})")
+        return kind()
+    value = convert(value) if convert else value
+    if value is None:
         return kind()
     if not isinstance(value, kind):
         problems.append(f"{row.where()}: {col} must be a JSON {kind.__name__}")
@@ -224,37 +235,53 @@ def _whole(row: Row, col: str, problems: list[str], low: int, high: int | None, 
     return None
 
 
+# A tier's prices when unset (absent, null or ""): per_unit_amount and flat_amount are 0, as in
+# Lago's default ranges; a graduated_percentage tier's rate has no default (Lago: "the rate is
+# the only mandatory value").
+TIER_DEFAULTS = {"per_unit_amount": "0", "flat_amount": "0"}
+
+
+def _tier_value(row: Row, key: str, i: int, r: dict, col: str, problems: list[str]) -> Decimal | None:
+    raw = r.get(col)
+    return _dec(row, f"{key}[{i}].{col}", problems, value=TIER_DEFAULTS.get(col) if is_unset(raw) else raw)
+
+
 def _ranges(row: Row, props: dict, key: str, model: str, value_col: str, problems: list[str]) -> list[tuple]:
-    """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended."""
+    """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended.
+    Every range is checked, so that each problem of the list is reported at once."""
     ranges = props.get(key)
     if not isinstance(ranges, list) or not ranges:
         problems.append(f"{row.where()}: {model} needs a non-empty properties.{key} list")
         return []
-    out, prev_to = [], None
+    out, prev = [], None  # prev: the previous range's (to_value, open-ended), None when unreadable
     for i, r in enumerate(ranges):
         if not isinstance(r, dict):
             problems.append(f"{row.where()}: {key}[{i}] must be an object")
-            return []
+            prev = None
+            continue
         frm = _dec(row, f"{key}[{i}].from_value", problems, value=r.get("from_value"))
-        to = None if r.get("to_value") is None else _dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
-        price = _dec(row, f"{key}[{i}].{value_col}", problems, value=r.get(value_col, "0"))
-        flat = _dec(row, f"{key}[{i}].flat_amount", problems, value=r.get("flat_amount", "0"))
-        if frm is None or price is None or flat is None:
-            return []
-        if i == 0 and frm not in (Decimal(0), Decimal(1)):
+        is_open = r.get("to_value") is None
+        to = None if is_open else _dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
+        price = _tier_value(row, key, i, r, value_col, problems)
+        flat = _tier_value(row, key, i, r, "flat_amount", problems)
+        if i == 0 and frm is not None and frm not in (Decimal(0), Decimal(1)):
             problems.append(f"{row.where()}: {key}[0].from_value must be 0 or 1 (rule: ranges start at 0)")
-        if i > 0 and prev_to is not None and frm not in (prev_to, prev_to + 1):
-            kind = "overlap" if frm < prev_to else "gap"
-            problems.append(f"{row.where()}: {key} have a {kind} between to_value {prev_to} and from_value {frm} "
-                            f"(rule: each range starts at the previous to_value or to_value + 1)")
-        if i > 0 and prev_to is None:
-            problems.append(f"{row.where()}: {key}[{i - 1}] is open-ended but is not the last range")
-        if to is not None and to <= frm:
+        if i > 0 and prev is not None and frm is not None:
+            prev_to, prev_open = prev
+            if not prev_open and frm not in (prev_to, prev_to + 1):
+                kind = "overlap" if frm < prev_to else "gap"
+                problems.append(f"{row.where()}: {key} have a {kind} between to_value {prev_to} and from_value {frm} "
+                                f"(rule: each range starts at the previous to_value or to_value + 1)")
+            if prev_open:
+                problems.append(f"{row.where()}: {key}[{i - 1}] is open-ended but is not the last range")
+        if to is not None and frm is not None and to <= frm:
             problems.append(f"{row.where()}: {key}[{i}] to_value {to} must be greater than from_value {frm}")
         if i == len(ranges) - 1 and to is not None:
             problems.append(f"{row.where()}: the last of {key} must have to_value null (rule: last range is open)")
-        out.append((i + 1, frm, to, price, flat))
-        prev_to = to
+        readable = is_open or to is not None
+        if readable and None not in (frm, price, flat):
+            out.append((i + 1, frm, to, price, flat))
+        prev = (to, is_open) if readable else None
     return out
 
 
@@ -264,13 +291,16 @@ BUCKET_PROPERTIES = ["amount", "package_size", "free_units", "rate", "fixed_amou
 
 def _property(row: Row, prop: charge_models.Property, props: dict, problems: list[str]):
     raw = props.get(prop.name)
-    if raw is None or raw == "":
+    if is_unset(raw):  # absent, null or "": the registry's default, or none when optional
         if prop.optional:
             return None
-        raw = prop.default if prop.default is not None else raw
+        raw = prop.default
     col = f"properties.{prop.name}"
     if prop.kind == "money":
         return _dec(row, col, problems, value=raw)
+    if raw is None:
+        problems.append(f"{row.where()}: {col} is required")
+        return None
     try:
         return charge_models.whole(raw, positive=prop.kind == "positive_whole")
     except ValueError:
@@ -361,7 +391,7 @@ def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, li
     """billable_metrics.csv; also each metric's declared filters (key -> allowed values)."""
     problems = c.problems
     metrics = c.unique("billable_metrics.csv", "code")
-    metric_filters: dict[str, dict[str, list[str]]] = {}
+    declared: dict[str, dict[str, list[str]]] = {}
     for r in metrics.values():
         d = r.data
         agg = d["aggregation_type"]
@@ -377,23 +407,30 @@ def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, li
         fn = d["rounding_function"] or None
         if fn and fn not in ROUNDING_FUNCTIONS:
             problems.append(f"{r.where()}: rounding_function {fn!r} is not round/ceil/floor")
-        precision = None
-        if d["rounding_precision"]:
-            try:
-                precision = int(d["rounding_precision"])
-            except ValueError:
-                problems.append(f"{r.where()}: rounding_precision must be a whole number")
-        filters = _json(r, "filters", problems, dict)
+        precision = _rounding_precision(r, problems)
+        filters = _json(r, "filters", problems, dict, convert=metric_filters)
         for key, values in filters.items():
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 problems.append(f"{r.where()}: filters[{key!r}] must be a list of strings")
                 continue
             for v in values:
                 c.tables["billable_metric_filters"].append((d["code"], key, v))
-        metric_filters[d["code"]] = filters
+        declared[d["code"]] = filters
         c.tables["billable_metrics"].append((d["code"], d["name"], agg, d["field_name"] or None, recurring, fn,
                                              precision if fn else None))
-    return metrics, metric_filters
+    return metrics, declared
+
+
+def _rounding_precision(r: Row, problems: list[str]) -> int | None:
+    """The decimals a metric's rounding keeps (negative: tens, hundreds...); unset means 0 (Lago)."""
+    raw = r.data["rounding_precision"]
+    if raw == "":
+        return 0
+    if re.fullmatch(r"-?[0-9]+", raw, re.ASCII) and MIN_PRECISION <= int(raw) <= MAX_PRECISION:
+        return int(raw)
+    problems.append(f"{r.where()}: rounding_precision={raw!r} must be a whole number from {MIN_PRECISION} to "
+                    f"{MAX_PRECISION} (rule: the precisions the billing SQL rounds to)")
+    return None
 
 
 def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
@@ -416,7 +453,7 @@ def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
                     raise ValueError
             except (InvalidOperation, ValueError):
                 problems.append(f"{r.where()}: trial_period must be a whole number of days >= 0")
-        commitment = _dec(r, "minimum_commitment", problems, required=False)
+        commitment = _dec(r, "minimum_commitment", problems, required=False) or None  # 0: none, as in Lago
         c.tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
                                   _bool(r, "pay_in_advance", problems), trial, commitment))
         for code in _codes(r, "tax_codes", taxes, problems):
@@ -440,6 +477,9 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
                             f"in billable_metrics.csv")
         for code in _codes(r, "tax_codes", taxes, problems):
             c.tables["charge_taxes"].append((cid, code))
+        # what does not depend on the charge model first: an unknown model hides none of it
+        pay_in_advance = _bool(r, "pay_in_advance", problems)
+        min_amount = _dec(r, "min_amount", problems, required=False) or None  # 0: no minimum, as in Lago
         registered = charge_models.registry()
         if model not in registered:
             problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(registered)})")
@@ -448,7 +488,6 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
         agg = metric.data["aggregation_type"] if metric else None
         if agg in model.refuses:
             problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric (Lago rule)")
-        pay_in_advance = _bool(r, "pay_in_advance", problems)
         if pay_in_advance:
             problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
         props = _json(r, "properties", problems, dict)
@@ -459,7 +498,6 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
         if len(group_keys) > MAX_GROUP_KEYS:
             problems.append(f"{r.where()}: at most {MAX_GROUP_KEYS} pricing_group_keys are supported")
             group_keys = group_keys[:MAX_GROUP_KEYS]
-        min_amount = _dec(r, "min_amount", problems, required=False)
         _bucket(r, model, props, problems, cid, 0, d["invoice_display_name"], c.tables)
         _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
         keys = list(group_keys) + [None] * (MAX_GROUP_KEYS - len(group_keys))
