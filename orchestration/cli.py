@@ -65,7 +65,9 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
               help="The DuckDB file.")
 @click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
               help="Where the published files go (the month's files are rewritten with status finalized).")
-def finalize(period: str, warehouse: Path, publish: Path) -> None:
+@click.option("--force", is_flag=True, default=False,
+              help="Finalize even if the month's grace period (TALLY_GRACE_DAYS after it ends) has not passed.")
+def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
     """Mark a month's invoices finalized: they never change again; re-rating adds adjustments."""
     from datetime import date
 
@@ -77,7 +79,7 @@ def finalize(period: str, warehouse: Path, publish: Path) -> None:
         if not Path(warehouse).exists():
             raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
         with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
-            done = finalizer.finalize(con, month, date.today(), publish)
+            done = finalizer.finalize(con, month, date.today(), publish, force=force)
     except (runner.RunError, WarehouseInUse, finalizer.FinalizeError) as exc:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
         sys.exit(1)

@@ -7,8 +7,9 @@ int_invoice_adjustments). All in one transaction: a crash leaves the month open 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,13 +32,33 @@ class Finalized:
     already: bool = False
 
 
+def grace_days() -> int:
+    """The days after a month ends during which it stays open (TALLY_GRACE_DAYS, default 0)."""
+    raw = os.environ.get("TALLY_GRACE_DAYS", "0").strip() or "0"
+    if not raw.isdigit():
+        raise FinalizeError(f"TALLY_GRACE_DAYS={raw!r} is not a whole number of days (0 or more)")
+    return int(raw)
+
+
+def check_grace(month: date, today: date, days: int) -> None:
+    """Refuse a month whose grace period has not passed: late events may still land in it.
+    The month [M, next M) is open until next M + `days` (Lago's invoice grace period)."""
+    closes_on = next_month(month) + timedelta(days=days)
+    if today < closes_on:
+        raise FinalizeError(
+            f"{month:%Y-%m} is still open: its grace period ({days} day{'s' * (days != 1)} after the month, "
+            f"TALLY_GRACE_DAYS) ends on {closes_on:%Y-%m-%d}, late events may still land in it. "
+            "Use --force to finalize it anyway.")
+
+
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                        [schema, table]).fetchone()[0] > 0
 
 
 def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
-             publish_dir: Path | None = None) -> Finalized:
+             publish_dir: Path | None = None, force: bool = False) -> Finalized:
+    """Finalize `month` on `finalized_on`; refused during its grace period unless `force`."""
     start, end = month, next_month(month)
     in_month = "period_end >= ? and period_end < ?"
     if not _exists(con, "billing", "invoices"):
@@ -45,6 +66,8 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
     if _exists(con, "finalized", "periods") and con.execute(
             "select count(*) from finalized.periods where billing_month = ?", [month]).fetchone()[0]:
         return Finalized(month, 0, [], already=True)
+    if not force:
+        check_grace(month, finalized_on, grace_days())
     count = con.execute(f"select count(*) from billing.invoices where {in_month} and invoice_type <> 'adjustment'",
                         [start, end]).fetchone()[0]
     if count == 0:

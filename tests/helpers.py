@@ -18,8 +18,8 @@ TALLY = str(Path(sys.executable).with_name("tally"))
 SMALL_API_CALLS = 10_005
 
 
-def tally(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
+def tally(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1", **(env or {})}
     env.pop("DAGSTER_HOME", None)
     proc = subprocess.run([TALLY, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=900,
                           check=False)

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, Definitions, Mat
 from orchestration import catalog as catalog_loader
 from orchestration import rating_state
 from orchestration.defs.resources import TallyPaths
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import connect, warehouse_lock
 
 CATALOG_TABLES = list(catalog_loader.SCHEMAS)
 
@@ -15,7 +15,8 @@ CATALOG_TABLES = list(catalog_loader.SCHEMAS)
 )
 def pricing_catalog(context: AssetExecutionContext, paths: TallyPaths):
     """Validate the catalog folder and replace the catalog schema in one transaction."""
-    with connect(paths.warehouse_path()) as con:
+    warehouse = paths.warehouse_path()
+    with warehouse_lock(warehouse), connect(warehouse) as con:
         counts = catalog_loader.load(con, paths.catalog_path())
         if rating_state.invalidate_if_catalog_changed(con):
             context.log.info("rating catalog changed: every landed event is rated again")

@@ -11,7 +11,7 @@ from orchestration import landing as landing_loader
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths, dbt_project
 from orchestration.lib.dbt import dbt_build, profile_env
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import connect, warehouse_lock
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.prepare import ensure_manifest
 
@@ -49,11 +49,12 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: T
     warehouse = paths.warehouse_path()
     window = context.partition_time_window
     build = dbt_build(window.start, window.end, warehouse, DBT_PROJECT_DIR)
-    _store_window(warehouse, build.window)
-    # Great Expectations takes seconds to import: do it while dbt works in its own process
-    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-    with profile_env(warehouse):
-        yield from dbt.cli(build.args, context=context, target_path=build.target_path).stream()
+    with warehouse_lock(warehouse):
+        _store_window(warehouse, build.window)
+        # Great Expectations takes seconds to import: do it while dbt works in its own process
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+        with profile_env(warehouse):
+            yield from dbt.cli(build.args, context=context, target_path=build.target_path).stream()
 
 
 defs = Definitions(assets=[billing_models])

@@ -3,7 +3,7 @@ from dagster import AssetKey, AssetSpec, Definitions, MaterializeResult, multi_a
 
 from orchestration import landing as landing_loader
 from orchestration.defs.resources import TallyPaths
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import connect, warehouse_lock
 
 
 @multi_asset(
@@ -13,7 +13,8 @@ from orchestration.lib.warehouse import connect
 )
 def landed_events(paths: TallyPaths):
     """Load new files of the landing folder; files already in the manifest are skipped."""
-    with connect(paths.warehouse_path(), bounded_memory=True) as con:
+    warehouse = paths.warehouse_path()
+    with warehouse_lock(warehouse), connect(warehouse, bounded_memory=True) as con:
         result = landing_loader.load(con, paths.landing_path())
     meta = {"files_loaded": len(result.loaded), "rows_loaded": result.rows, "files_skipped": len(result.skipped)}
     yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata=meta)

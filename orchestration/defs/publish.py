@@ -14,7 +14,7 @@ from orchestration import publish as publisher
 from orchestration.defs.dbt import billing_models
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import connect, warehouse_lock
 
 
 class PublishConfig(Config):
@@ -33,7 +33,8 @@ def published_billing(context: AssetExecutionContext, config: PublishConfig,
                       paths: TallyPaths) -> MaterializeResult:
     """Swap the window's invoices into the `billing` schema and write Parquet/CSV per month."""
     window = context.partition_time_window
-    with connect(paths.warehouse_path()) as con:
+    warehouse = paths.warehouse_path()
+    with warehouse_lock(warehouse), connect(warehouse) as con:
         stats = publisher.publish(con, window.start.date(), window.end.date(), paths.publish_path(),
                                   pages=config.pages)
     return MaterializeResult(metadata=stats)

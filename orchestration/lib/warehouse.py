@@ -18,20 +18,36 @@ class WarehouseInUse(Exception):
     """Another process holds the warehouse; the message says which file, for people."""
 
 
+# the locks this process holds (path -> depth): `tally run` holds the lock around the Dagster
+# run it executes in process, whose assets take it again; another process is refused
+_held: dict[str, int] = {}
+
+
 @contextmanager
 def warehouse_lock(warehouse: Path):
-    """DuckDB has one writer process: a second run on the same file fails fast, clearly."""
+    """DuckDB has one writer process: a second writer on the same file fails fast, clearly.
+    Re-entrant within a process; every step that writes the warehouse takes it."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path = warehouse.with_name(warehouse.name + ".lock")
+    key = str(lock_path.resolve())
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     with lock_path.open("w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise WarehouseInUse(f"another tally run is using {warehouse}; wait for it to finish and run again") \
                 from None
+        _held[key] = 1
         try:
             yield
         finally:
+            _held.pop(key, None)
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 

@@ -126,6 +126,22 @@ def test_finalize_refuses_a_month_without_invoices(world):
     assert "no invoices are published for 2026-07" in " ".join(proc.stdout.split())
 
 
+def test_finalize_refuses_a_month_in_its_grace_period_unless_forced(world):
+    # a grace period no date reaches: November is refused and stays open; --force skips the
+    # grace check (and July then fails on its own: nothing is published for it)
+    before = table_dump(world["warehouse"])
+    env = {"TALLY_GRACE_DAYS": "100000"}
+    proc = tally("finalize", "--period", "2026-11", "--warehouse", str(world["warehouse"]), check=False, env=env)
+    assert proc.returncode == 1
+    message = " ".join(proc.stdout.split())
+    assert "2026-11 is still open: its grace period (100000 days after the month, TALLY_GRACE_DAYS) ends on 2300-" \
+        in message
+    assert table_dump(world["warehouse"]) == before
+    forced = tally("finalize", "--period", "2026-07", "--force", "--warehouse", str(world["warehouse"]),
+                   check=False, env=env)
+    assert "no invoices are published for 2026-07" in " ".join(forced.stdout.split())
+
+
 def test_dagster_finalize_job_does_what_the_cli_does(world, monkeypatch):
     # the finance path: the partitioned `finalize_month` job, on the warehouse as it was before
     warehouse = world["base"] / "before_finalize.duckdb"
