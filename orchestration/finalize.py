@@ -1,7 +1,7 @@
 """`tally finalize`: close a billing month for good.
 
 The month's published invoices (with their lines and tiers) are marked `finalized` and copied,
-as they are, into the `finalized` schema. From then on every run publishes those copies
+as they are, into the `finalized` schema, with what each took from each wallet. From then on every run publishes those copies
 instead of re-rated invoices, and writes any difference as an adjustment (dbt model
 int_invoice_adjustments). All in one transaction: a crash leaves the month open and whole.
 """
@@ -83,6 +83,13 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
             con.execute(f"create table if not exists finalized.{table} as select * from billing.{table} limit 0")
             con.execute(f"insert into finalized.{table} by name select * from billing.{table} "
                         f"where invoice_id in ({month_invoices}) order by {publish.ORDER[table]}", [start, end])
+        # what the month's invoices took from each wallet, as published: later runs spend it as is
+        con.execute("create table if not exists finalized.wallet_allocations "
+                    "(wallet_id varchar, invoice_id varchar, amount decimal(20, 4))")
+        if _exists(con, "intermediate", "int_wallet_allocations"):
+            con.execute(f"insert into finalized.wallet_allocations select wallet_id, invoice_id, amount "
+                        f"from intermediate.int_wallet_allocations where invoice_id in ({month_invoices}) "
+                        f"order by invoice_id, wallet_id", [start, end])
         con.execute("insert into finalized.periods values (?, ?)", [month, finalized_on])
         con.execute("commit")
     except Exception:

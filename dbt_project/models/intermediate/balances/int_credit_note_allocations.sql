@@ -1,6 +1,9 @@
 -- A customer's available credit notes pay their later invoices after taxes (Lago
 -- credits/credit_note_service), oldest first, never more than an invoice's tax-inclusive
 -- amount; a credit note issued with an invoice is usable by that invoice.
+-- A finalized invoice keeps the credit notes it used when frozen (int_finalized_invoice_balances),
+-- whatever it rates at now: that amount leaves the balance at the invoice's time, before the
+-- draft invoices of the same instant, which share what is left.
 with notes as (
     select * from {{ ref('int_credit_notes') }}
 ),
@@ -8,6 +11,18 @@ with notes as (
 subtotals as (
     select * from {{ ref('int_invoice_subtotals') }}
     where invoice_type in ('subscription', 'progressive_billing')
+),
+
+frozen as (
+    select
+        frozen.invoice_id,
+        frozen.external_customer_id,
+        frozen.currency,
+        frozen.credit_notes_amount,
+        coalesce(subtotals.issued_at, cast(frozen.issuing_date as timestamp)) as issued_at
+    from {{ ref('int_finalized_invoice_balances') }} as frozen
+    left join subtotals
+        on frozen.invoice_id = subtotals.invoice_id
 ),
 
 flows as (
@@ -21,6 +36,18 @@ flows as (
         cast(0 as {{ tally.money_type() }}) as demand
     from notes
     union all
+    -- a frozen invoice's take, as money leaving the balance
+    select
+        external_customer_id || '|' || currency,
+        issued_at,
+        1,
+        '',
+        cast(null as {{ dbt.type_string() }}),
+        cast(-credit_notes_amount as {{ tally.money_type() }}),
+        cast(0 as {{ tally.money_type() }})
+    from frozen
+    where credit_notes_amount > 0
+    union all
     select
         external_customer_id || '|' || currency,
         issued_at,
@@ -32,6 +59,7 @@ flows as (
             else cast(0 as {{ tally.money_type() }}) end
     from subtotals
     where external_customer_id in (select external_customer_id from notes)
+        and invoice_id not in (select invoice_id from frozen)
 ),
 
 allocated as (
@@ -41,7 +69,11 @@ allocated as (
 final as (
     select invoice_id, cast(used as {{ tally.money_type() }}) as credit_notes_amount
     from allocated
-    where row_kind = 1 and used > 0
+    where row_kind = 1 and invoice_id is not null and used > 0
+    union all
+    select invoice_id, credit_notes_amount
+    from frozen
+    where credit_notes_amount > 0
 )
 
 select * from final

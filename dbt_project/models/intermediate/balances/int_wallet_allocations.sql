@@ -5,10 +5,33 @@
 -- purchases are themselves invoices and are not paid from wallets.
 -- The catalog allows at most `max_wallets_per_customer` wallets per customer: each is one
 -- step below, each step a greedy running balance (macros/balances/greedy_allocation.sql).
+-- A finalized invoice takes what it took when it was frozen (int_finalized_wallet_allocations),
+-- whatever it rates at now: that amount leaves its wallet at the invoice's time, before any
+-- draft invoice of the same instant, and the draft invoices share what is left. (Should a draft
+-- invoice older than a finalized one have taken that money first, the wallet goes below zero
+-- rather than the frozen invoice changing.)
 {% set max_wallets = var('max_wallets_per_customer', 10) %}
 with subtotals as (
     select * from {{ ref('int_invoice_subtotals') }}
     where invoice_type in ('subscription', 'progressive_billing')
+),
+
+frozen_invoices as (
+    select invoice_id, issuing_date from {{ ref('int_finalized_invoice_balances') }}
+),
+
+-- at the instant the invoice is issued as rated now (its issuing day if it is no longer rated)
+frozen as (
+    select
+        frozen.wallet_id,
+        frozen.invoice_id,
+        frozen.amount,
+        coalesce(subtotals.issued_at, cast(frozen_invoices.issuing_date as timestamp)) as issued_at
+    from {{ ref('int_finalized_wallet_allocations') }} as frozen
+    inner join frozen_invoices
+        on frozen.invoice_id = frozen_invoices.invoice_id
+    left join subtotals
+        on frozen.invoice_id = subtotals.invoice_id
 ),
 
 credit_notes as (
@@ -41,6 +64,7 @@ remaining_0 as (
     left join credit_notes
         on subtotals.invoice_id = credit_notes.invoice_id
     where subtotals.external_customer_id in (select external_customer_id from wallets)
+        and subtotals.invoice_id not in (select invoice_id from frozen_invoices)
 ),
 
 {% for r in range(1, max_wallets + 1) %}
@@ -56,6 +80,20 @@ flows_{{ r }} as (
     from transactions
     inner join wallets
         on transactions.wallet_id = wallets.wallet_id
+        and wallets.wallet_rank = {{ r }}
+    union all
+    -- a frozen invoice's take, as money leaving the wallet (ordered before the instant's demands)
+    select
+        frozen.wallet_id,
+        frozen.issued_at,
+        1,
+        '',
+        cast(null as {{ dbt.type_string() }}),
+        cast(-frozen.amount as {{ tally.money_type() }}),
+        cast(0 as {{ tally.money_type() }})
+    from frozen
+    inner join wallets
+        on frozen.wallet_id = wallets.wallet_id
         and wallets.wallet_rank = {{ r }}
     union all
     select
@@ -78,7 +116,7 @@ flows_{{ r }} as (
 allocated_{{ r }} as (
     select wallet_id, invoice_id, cast(used as {{ tally.money_type() }}) as amount
     from ({{ tally.greedy_allocation('flows_' ~ r, 'wallet_id', 'flow_at, row_kind, row_key') }}) as greedy
-    where row_kind = 1 and used > 0
+    where row_kind = 1 and invoice_id is not null and used > 0
 ),
 
 remaining_{{ r }} as (
@@ -98,8 +136,9 @@ remaining_{{ r }} as (
 final as (
     {% for r in range(1, max_wallets + 1) %}
     select wallet_id, invoice_id, amount from allocated_{{ r }}
-    {% if not loop.last %}union all{% endif %}
+    union all
     {% endfor %}
+    select wallet_id, invoice_id, amount from frozen
 )
 
 select * from final
