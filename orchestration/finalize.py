@@ -1,9 +1,10 @@
 """`tally finalize`: close a billing month for good.
 
 The month's published invoices (with their lines and tiers) are marked `finalized` and copied,
-as they are, into the `finalized` schema, with what each took from each wallet. From then on every run publishes those copies
-instead of re-rated invoices, and writes any difference as an adjustment (dbt model
-int_invoice_adjustments). All in one transaction: a crash leaves the month open and whole.
+as they are, into the `finalized` schema, with what each took from each wallet. From then on
+every run publishes those copies instead of re-rated invoices, and writes any difference as an
+adjustment (dbt model int_invoice_adjustments); the close also freezes the draft adjustments of
+earlier months. All in one transaction: a crash leaves the month open and whole.
 """
 from __future__ import annotations
 
@@ -56,6 +57,47 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
                        [schema, table]).fetchone()[0] > 0
 
 
+ADJUSTMENT_DELTAS = ("fees_amount_delta", "coupons_amount_delta", "sub_total_excluding_taxes_delta",
+                     "taxes_amount_delta", "sub_total_including_taxes_delta",
+                     "progressive_billing_credit_amount_delta")
+
+
+def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None:
+    """A month's close also issues the draft adjustments of earlier finalized months, as the last
+    run published them: they become finalized (immutable like invoices) and a later difference is
+    a new round (`_adj2`, ...) taken against them."""
+    money = "decimal(20, 4)"
+    con.execute("create table if not exists finalized.adjustments (invoice_id varchar, adjustment_round integer, "
+                "adjustment_kind varchar, frozen_on date, "
+                + ", ".join(f"{c} {money}" for c in ADJUSTMENT_DELTAS) + ", events_delta bigint)")
+    con.execute("create table if not exists finalized.adjustment_lines (adjusted_invoice_id varchar, "
+                "adjustment_round integer, line_id varchar, fee_type varchar, charge_id varchar, "
+                f"billable_metric_code varchar, units decimal(38, 10), events_count bigint, amount {money}, "
+                f"taxes_amount {money}, currency varchar)")
+    if _exists(con, "billing", "credit_notes"):
+        con.execute("create table if not exists finalized.credit_notes as select * from billing.credit_notes limit 0")
+    if not _exists(con, "intermediate", "int_invoice_adjustment_lines"):
+        return
+    con.execute(f"insert into finalized.adjustments select invoice_id, adjustment_round, adjustment_kind, ?, "
+                f"{', '.join(ADJUSTMENT_DELTAS)}, events_delta from intermediate.int_invoice_adjustments "
+                "order by invoice_id", [frozen_on])
+    con.execute("insert into finalized.adjustment_lines select adjusted_invoice_id, adjustment_round, line_id, "
+                "fee_type, charge_id, billable_metric_code, units, events_count, amount, taxes_amount, currency "
+                "from intermediate.int_invoice_adjustment_lines order by adjusted_invoice_id, line_id")
+    con.execute("create or replace temp table newly_frozen as select invoice_id from billing.invoices "
+                "where invoice_type = 'adjustment' and status = 'draft'")
+    con.execute("update billing.invoices set status = 'finalized' where invoice_id in (select * from newly_frozen)")
+    for table in ("invoices", "invoice_lines"):
+        con.execute(f"insert into finalized.{table} by name select * from billing.{table} "
+                    f"where invoice_id in (select * from newly_frozen) order by {publish.ORDER[table]}")
+    con.execute("drop table newly_frozen")
+    if _exists(con, "billing", "credit_notes"):
+        con.execute("insert into finalized.credit_notes by name select * from billing.credit_notes "
+                    "where reason in ('late_events', 'catalog_change') "
+                    "and credit_note_id not in (select credit_note_id from finalized.credit_notes) "
+                    "order by credit_note_id")
+
+
 def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
              publish_dir: Path | None = None, force: bool = False) -> Finalized:
     """Finalize `month` on `finalized_on`; refused during its grace period unless `force`."""
@@ -90,6 +132,7 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
             con.execute(f"insert into finalized.wallet_allocations select wallet_id, invoice_id, amount "
                         f"from intermediate.int_wallet_allocations where invoice_id in ({month_invoices}) "
                         f"order by invoice_id, wallet_id", [start, end])
+        _freeze_adjustments(con, finalized_on)
         con.execute("insert into finalized.periods values (?, ?)", [month, finalized_on])
         con.execute("commit")
     except Exception:

@@ -169,3 +169,46 @@ def test_running_an_earlier_month_leaves_later_finalized_months_alone(world):
     assert {k: [r for r in v if r not in september and not r[0].startswith("inv_sub_c_20260901")]
             for k, v in after.items()} == before
     assert [r[0] for r in after["credit_notes"]] == ["cn_inv_sub_b_20261016_adj"]
+
+
+def test_a_later_close_freezes_the_adjustments_and_a_new_difference_is_a_new_round(world, tmp_path):
+    """Finalized adjustments are immutable like invoices: closing November freezes October's
+    draft adjustments (sub_a's 3.00 adjustment invoice, sub_b's 12.05 credit note). Another late
+    October event (1,000 more "large" tokens: c_tokens:1 from 1,835 units, 5.505 → 5.51, to
+    2,835 units, 8.505 → 8.51) then comes out as a second round, `inv_sub_a_20261001_adj2` of
+    3.00 dated November's close, against the frozen invoice plus the frozen first round; the
+    first round is published byte for byte as it was frozen."""
+    base = tmp_path
+    warehouse = shutil.copy(world["warehouse"], base / "w.duckdb")
+    landing = shutil.copytree(world["base"] / "landing", base / "landing")
+    catalog = shutil.copytree(world["base"] / "catalog", base / "catalog")
+    args = ("--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse), "--no-pages")
+    tally("run", *args, "--from", "2026-10", "--to", "2026-11")
+    tally("finalize", "--period", "2026-11", "--warehouse", str(warehouse))
+    adjustments = ("select invoice_id, invoice_type, issuing_date, sub_total_including_taxes, status, "
+                   "adjusts_invoice_id, adjustment_reason from billing.invoices where invoice_type = 'adjustment' "
+                   "order by all")
+    adjustment_lines = "select * from billing.invoice_lines where invoice_id like '%_adj%' order by all"
+    notes = "select * from billing.credit_notes order by all"
+    closed_on = rows(warehouse, "select finalized_on from finalized.periods where billing_month = '2026-11-01'")[0][0]
+    october_close = rows(warehouse, "select finalized_on from finalized.periods where billing_month = '2026-10-01'")[0][0]
+    frozen = {"invoices": rows(warehouse, adjustments), "lines": rows(warehouse, adjustment_lines),
+              "notes": rows(warehouse, notes)}
+    assert frozen["invoices"] == [("inv_sub_a_20261001_adj", "adjustment", october_close, D("3.00"), "finalized",
+                                   "inv_sub_a_20261001", "late_events")]
+
+    (landing / "e_later.jsonl").write_text(json.dumps({
+        "transaction_id": "tok_later", "external_subscription_id": "sub_a", "code": "tokens",
+        "timestamp": "2026-10-20T08:00:00Z", "properties": {"tokens": 1000, "model": "large"}}) + "\n")
+    tally("run", *args, "--from", "2026-10", "--to", "2026-11")
+
+    assert rows(warehouse, adjustments) == frozen["invoices"] + [
+        ("inv_sub_a_20261001_adj2", "adjustment", closed_on, D("3.00"), "draft", "inv_sub_a_20261001",
+         "late_events")]
+    second = [r for r in rows(warehouse, adjustment_lines) if r[0] == "inv_sub_a_20261001_adj2"]
+    assert [(r[1], r[5], r[6], r[8]) for r in second] == [
+        ("inv_sub_a_20261001:c_tokens:1:adj2", D("1000"), 1, D("3.00"))]
+    assert [r for r in rows(warehouse, adjustment_lines) if r[0] != "inv_sub_a_20261001_adj2"] == frozen["lines"]
+    # sub_b's credit note stays as frozen and no new one comes: its invoice did not change again
+    assert rows(warehouse, notes) == frozen["notes"]
+    assert [r[0] for r in frozen["notes"]] == ["cn_inv_sub_b_20261016_adj"]

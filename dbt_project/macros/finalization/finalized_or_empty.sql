@@ -41,3 +41,25 @@
         on rows_.invoice_id = invoices.invoice_id
     where invoices.status = '{{ status }}'
 {% endmacro %}
+
+{#- A table of the `finalized` schema that `tally finalize` writes (not dbt), as `columns`
+    [(name, type), ...]; before it exists, the same columns with no rows. -#}
+{% macro finalized_table(identifier, columns) %}
+    {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
+        if execute else none -%}
+    select
+    {%- for name, type in columns %}
+        cast({{ name if relation is not none else 'null' }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    {% if relation is not none -%}
+    from {{ relation }}
+    {%- else -%}
+    where 1 = 0
+    {%- endif %}
+{% endmacro %}
+
+{#- The suffix of an adjustment's ids (invoice, line, credit note) in its round: `_adj` for the
+    first, `_adj2`, `_adj3`... for those after a round was frozen by a later month's close. -#}
+{% macro adjustment_suffix(round_column) -%}
+'_adj' || case when {{ round_column }} > 1 then cast({{ round_column }} as {{ dbt.type_string() }}) else '' end
+{%- endmacro %}

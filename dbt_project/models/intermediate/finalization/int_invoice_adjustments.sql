@@ -5,6 +5,9 @@
 -- currency's minor unit. An invoice only one side has (a new subscription, a removed one)
 -- counts as zero on the other side. Prepaid credits and credit notes are not re-applied:
 -- what is compared is what the customer owed, sub_total_including_taxes.
+-- Adjustments are drafts until the next month's close (`tally finalize` of a later month)
+-- freezes them (int_finalized_adjustments); the difference is then taken against the frozen
+-- invoice plus the frozen adjustments, as a new round (`_adj2`, ...) dated that close.
 with months as (
     -- only months this run rates in full: a run of an earlier month must not see a later
     -- finalized month's invoices as vanished
@@ -19,9 +22,40 @@ rated as (
         on cast({{ dbt.date_trunc('month', 'rated.period_end') }} as date) = months.billing_month
 ),
 
+issued as (
+    select
+        invoice_id,
+        count(*) as rounds,
+        max(frozen_on) as last_frozen_on,
+        {% for column in ['fees_amount', 'coupons_amount', 'sub_total_excluding_taxes', 'taxes_amount',
+                          'sub_total_including_taxes', 'progressive_billing_credit_amount'] %}
+        sum({{ column }}_delta) as {{ column }},
+        {% endfor %}
+        sum(events_delta) as events_count
+    from {{ ref('int_finalized_adjustments') }}
+    group by 1
+),
+
+-- the frozen invoice with the adjustments issued on it since
 frozen as (
-    select * from {{ ref('int_finalized_invoices') }}
-    where invoice_type <> 'adjustment'
+    select
+        frozen.invoice_id,
+        frozen.external_customer_id,
+        frozen.external_subscription_id,
+        frozen.period_start,
+        frozen.period_end,
+        frozen.currency,
+        {% for column in ['fees_amount', 'coupons_amount', 'sub_total_excluding_taxes', 'taxes_amount',
+                          'sub_total_including_taxes', 'progressive_billing_credit_amount'] %}
+        frozen.{{ column }} + coalesce(issued.{{ column }}, 0) as {{ column }},
+        {% endfor %}
+        coalesce(issued.events_count, 0) as issued_events,
+        coalesce(issued.rounds, 0) as rounds,
+        issued.last_frozen_on
+    from {{ ref('int_finalized_invoices') }} as frozen
+    left join issued
+        on frozen.invoice_id = issued.invoice_id
+    where frozen.invoice_type <> 'adjustment'
 ),
 
 rated_events as (
@@ -50,7 +84,10 @@ pairs as (
                           'sub_total_including_taxes', 'progressive_billing_credit_amount'] %}
         coalesce(rated.{{ column }}, 0) - coalesce(frozen.{{ column }}, 0) as {{ column }}_delta,
         {% endfor %}
-        coalesce(rated_events.events_count, 0) - coalesce(frozen_events.events_count, 0) as events_delta
+        coalesce(rated_events.events_count, 0) - coalesce(frozen_events.events_count, 0)
+            - coalesce(frozen.issued_events, 0) as events_delta,
+        coalesce(frozen.rounds, 0) + 1 as adjustment_round,
+        frozen.last_frozen_on
     from rated
     full outer join frozen
         on rated.invoice_id = frozen.invoice_id
@@ -68,7 +105,7 @@ final as (
         -- more or fewer billed events means usage arrived late; the same events at another
         -- amount means the catalog changed
         case when pairs.events_delta <> 0 then 'late_events' else 'catalog_change' end as reason,
-        months.finalized_on as issuing_date
+        coalesce(pairs.last_frozen_on, months.finalized_on) as issuing_date
     from pairs
     inner join months
         on cast({{ dbt.date_trunc('month', 'pairs.period_end') }} as date) = months.billing_month

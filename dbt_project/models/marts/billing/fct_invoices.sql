@@ -1,8 +1,8 @@
 -- billing.invoices: the window's invoices. A month closed by `tally finalize` publishes its
 -- frozen invoices exactly as they were finalized; re-rating it adds `adjustment` invoices
 -- (int_invoice_adjustments) instead of changing them. Adjustment invoices of every finalized
--- month are published by every run, like the credit notes, so both always agree with the
--- latest rating. Columns SPEC §4 does not list: credit_notes_amount (so the total visibly
+-- month are published by every run, like the credit notes: draft ones follow the latest
+-- rating until a later month's close freezes them. Columns SPEC §4 does not list: credit_notes_amount (so the total visibly
 -- adds up), adjusts_invoice_id and adjustment_reason (on adjustment invoices).
 {%- set columns = tally.invoice_columns() %}
 with months as (
@@ -15,9 +15,11 @@ rated as (
       and cast({{ dbt.date_trunc('month', 'period_end') }} as date) not in (select billing_month from months)
 ),
 
+-- the window's frozen invoices, and the frozen adjustments of every finalized month the run
+-- rates (published by every run, like the draft ones)
 frozen as (
     select * from {{ ref('int_finalized_invoices') }}
-    where period_end >= {{ tally.billing_from() }}
+    where (period_end >= {{ tally.billing_from() }} or invoice_type = 'adjustment')
       and period_end < {{ tally.billing_to() }}
 ),
 
@@ -28,7 +30,7 @@ adjustments as (
 
 adjustment_invoices as (
     select
-        invoice_id || '_adj' as invoice_id,
+        invoice_id || {{ tally.adjustment_suffix('adjustment_round') }} as invoice_id,
         external_customer_id,
         external_subscription_id,
         cast('adjustment' as {{ dbt.type_string() }}) as invoice_type,
