@@ -190,8 +190,8 @@ def test_a_later_close_freezes_the_adjustments_and_a_new_difference_is_a_new_rou
                    "order by all")
     adjustment_lines = "select * from billing.invoice_lines where invoice_id like '%_adj%' order by all"
     notes = "select * from billing.credit_notes order by all"
-    closed_on = rows(warehouse, "select finalized_on from finalized.periods where billing_month = '2026-11-01'")[0][0]
-    october_close = rows(warehouse, "select finalized_on from finalized.periods where billing_month = '2026-10-01'")[0][0]
+    closes = dict(rows(warehouse, "select billing_month, finalized_on from finalized.periods"))
+    october_close, closed_on = closes[date(2026, 10, 1)], closes[date(2026, 11, 1)]
     frozen = {"invoices": rows(warehouse, adjustments), "lines": rows(warehouse, adjustment_lines),
               "notes": rows(warehouse, notes)}
     assert frozen["invoices"] == [("inv_sub_a_20261001_adj", "adjustment", october_close, D("3.00"), "finalized",
