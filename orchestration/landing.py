@@ -247,6 +247,23 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
     return f"""
     insert into raw.events
     with stage as ({stage}),
+    {_checked_ctes()},
+    {_dedup_ctes(name)}
+    select {sequence}, {_sql_str(name)}, {_sql_str(digest)}, line_number, transaction_id, external_customer_id,
+        external_subscription_id, billable_metric_code,
+        case when rejection_reason is not null then event_timestamp end, event_at, properties,
+        rejection_reason, rejection_detail, dedup_key, dedup_key_2, dedup_status,
+        case when dedup_status = 'conflicting_duplicate' then first_file end,
+        case when dedup_status = 'conflicting_duplicate' then first_line end,
+        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then {payload} end
+    from statused
+    """
+
+
+def _checked_ctes() -> str:
+    """CTEs trimmed, parsed, checked, keyed over `stage`: each row typed, its rejection decided
+    (reason and a sentence for people), and the dedup key of an accepted row."""
+    return f"""
     trimmed as (
         select * replace (
             nullif(trim(transaction_id), '') as transaction_id,
@@ -297,7 +314,13 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
                 transaction_id, '|', coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)) end
                 as dedup_key_2
         from checked
-    ),
+    )"""
+
+
+def _dedup_ctes(name: str) -> str:
+    """CTEs earlier, repeated, firsts, statused over `keyed`: first seen wins, by load order then
+    line; a later copy is a duplicate (same content) or a conflicting duplicate."""
+    return f"""
     -- keys landed before (accepted copies only: the first copy of a key is the accepted one)
     earlier as (
         select h.dedup_key, h.dedup_key_2, h.source_file, h.line_number, h.external_customer_id,
@@ -334,16 +357,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
             on k.dedup_key = e.dedup_key and k.dedup_key_2 = e.dedup_key_2
         left join firsts as f
             on e.dedup_key is null and k.dedup_key = f.dedup_key and k.dedup_key_2 = f.dedup_key_2
-    )
-    select {sequence}, {_sql_str(name)}, {_sql_str(digest)}, line_number, transaction_id, external_customer_id,
-        external_subscription_id, billable_metric_code,
-        case when rejection_reason is not null then event_timestamp end, event_at, properties,
-        rejection_reason, rejection_detail, dedup_key, dedup_key_2, dedup_status,
-        case when dedup_status = 'conflicting_duplicate' then first_file end,
-        case when dedup_status = 'conflicting_duplicate' then first_line end,
-        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then {payload} end
-    from statused
-    """
+    )"""
 
 
 def _same_content(new: str, first: str) -> str:
