@@ -1,0 +1,85 @@
+"""The oracle's world: plain data, shared by the generator (world.py) and the rater (rating.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass
+class Metric:
+    code: str
+    aggregation: str  # count_agg, sum_agg, max_agg, unique_count_agg, latest_agg, weighted_sum_agg
+    field_name: str = ""
+    recurring: bool = False
+    rounding_function: str = ""  # round, ceil, floor or empty
+    rounding_precision: int | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ChargeFilter:
+    values: dict[str, list[str]]  # key -> values (or ["__ALL_FILTER_VALUES__"])
+    properties: dict
+
+
+@dataclass
+class Charge:
+    id: str
+    plan: str
+    metric: str
+    model: str
+    properties: dict
+    filters: list[ChargeFilter] = field(default_factory=list)
+    group_keys: list[str] = field(default_factory=list)
+    min_amount: Decimal | None = None
+
+
+@dataclass
+class Plan:
+    code: str
+    interval: str
+    amount: Decimal
+    currency: str
+    pay_in_advance: bool
+    trial_days: int
+    charges: list[Charge] = field(default_factory=list)
+
+
+@dataclass
+class Customer:
+    id: str
+    currency: str
+    timezone: str
+
+
+@dataclass
+class Subscription:
+    id: str
+    customer: str
+    plan: str
+    started: date
+    ending: date | None
+    billing_time: str
+
+
+@dataclass
+class Event:
+    tid: str
+    sub: str
+    code: str
+    at: datetime  # aware, UTC
+    properties: dict
+    file: str = ""
+    line: int = 0
+
+
+@dataclass
+class World:
+    seed: int
+    months: tuple[str, str]  # first and last billing month, YYYY-MM
+    customers: dict[str, Customer]
+    metrics: dict[str, Metric]
+    plans: dict[str, Plan]
+    subscriptions: dict[str, Subscription]
+    events: list[Event]

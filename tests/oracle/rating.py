@@ -1,0 +1,139 @@
+"""The oracle: a world's invoices and invoice lines, rated in plain Python from the reference
+rules (lago-semantics.md, SPEC.md), one fee rounded once half-up to the currency's minor unit."""
+from __future__ import annotations
+
+import decimal
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from tests.oracle import meters, pricing
+from tests.oracle.model import Event, Subscription, World
+from tests.oracle.periods import Period, periods
+from tests.oracle.world import CURRENCIES
+
+ZERO = Decimal(0)
+decimal.getcontext().prec = 60
+
+
+@dataclass(frozen=True)
+class Line:
+    invoice_id: str
+    key: str  # charge id, filter index and group, or "subscription:<period start>"
+    fee_type: str
+    charge_id: str | None
+    metric: str | None
+    units: Decimal
+    events_count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_id: str
+    subscription: str
+    customer: str
+    period_start: date
+    period_end: date
+    issuing_date: date
+    currency: str
+    fees_amount: Decimal
+    total_amount: Decimal
+
+
+def round_fee(amount: Decimal, currency: str) -> Decimal:
+    q = Decimal(1).scaleb(-CURRENCIES[currency])
+    return max(amount, ZERO).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def _ymd(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _subscription_fee(world: World, sub: Subscription, p: Period) -> Decimal:
+    """The plan's amount for the days of the period after the trial, prorated by full-period days."""
+    plan = world.plans[sub.plan]
+    first_paid = max(p.start, sub.started + timedelta(days=plan.trial_days))
+    days = (p.end - first_paid).days + 1
+    if days <= 0:
+        return ZERO
+    if days == p.full_days:
+        return plan.amount
+    return round_fee(plan.amount * days / p.full_days, plan.currency)
+
+
+def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
+                  events: dict[str, list[Event]]) -> list[Line]:
+    plan = world.plans[sub.plan]
+    out = []
+    for ch in plan.charges:
+        metric = world.metrics[ch.metric]
+        routed: dict[tuple[int, tuple], list[Event]] = defaultdict(list)
+        for e in events.get(ch.metric, []):
+            routed[(meters.bucket_of(ch, e.properties), meters.group_of(ch, e.properties))].append(e)
+        measured = {}
+        for key, evs in routed.items():
+            measured[key] = meters.aggregate(metric, evs, p)
+        # a grouped charge has one line per group with events; a bucket without any, one line at 0
+        seen = {b for (b, _), (_, count, _) in measured.items() if count}
+        for b in range(len(ch.filters) + 1):
+            if b not in seen:
+                measured.setdefault((b, ()), (ZERO, 0, []))
+        for (bucket, group), (raw_units, count, values) in sorted(
+                measured.items(), key=lambda kv: (kv[0][0], tuple(x or "" for x in kv[0][1]))):
+            if group and not count:
+                continue
+            units = meters.apply_rounding(metric, raw_units)
+            props = ch.properties if bucket == 0 else ch.filters[bucket - 1].properties
+            amount = pricing.price(ch.model, props, units, count, values)
+            key = f"{ch.id}:{bucket}"
+            if group:
+                key += ":" + ",".join(f"{k}={'' if g is None else g}" for k, g in zip(ch.group_keys, group, strict=True))
+            out.append(Line(invoice_id, key, "charge", ch.id, ch.metric, units, count,
+                            round_fee(amount, plan.currency)))
+    return out
+
+
+def rate(world: World) -> tuple[list[Invoice], list[Line]]:
+    first = date.fromisoformat(world.months[0] + "-01")
+    y, m = map(int, world.months[1].split("-"))
+    last = (date(y + m // 12, m % 12 + 1, 1)) - timedelta(days=1)
+    by_sub: dict[str, dict[str, list[Event]]] = defaultdict(lambda: defaultdict(list))
+    for e in world.events:
+        by_sub[e.sub][e.code].append(e)
+    invoices, lines = [], []
+    for sub in world.subscriptions.values():
+        plan = world.plans[sub.plan]
+        cus = world.customers[sub.customer]
+        ps = periods(sub.started, sub.ending, plan.interval, sub.billing_time, ZoneInfo(cus.timezone), last + timedelta(days=400))
+        for k, p in enumerate(ps):
+            if p.end > last:
+                break
+            inv_lines: list[Line] = []
+            if plan.pay_in_advance and k == 0:
+                open_id = f"inv_{sub.id}_{_ymd(p.start)}_open"
+                if first <= p.end:
+                    fee = _subscription_fee(world, sub, p)
+                    open_line = Line(open_id, f"subscription:{_ymd(p.start)}", "subscription", None, None,
+                                     Decimal(1), 0, fee)
+                    lines.append(open_line)
+                    invoices.append(Invoice(open_id, sub.id, cus.id, p.start, p.end, p.start, plan.currency, fee, fee))
+            inv_id = f"inv_{sub.id}_{_ymd(p.start)}"
+            if plan.pay_in_advance:
+                if k + 1 < len(ps):
+                    nxt = ps[k + 1]
+                    inv_lines.append(Line(inv_id, f"subscription:{_ymd(nxt.start)}", "subscription", None, None,
+                                          Decimal(1), 0, _subscription_fee(world, sub, nxt)))
+            else:
+                inv_lines.append(Line(inv_id, f"subscription:{_ymd(p.start)}", "subscription", None, None,
+                                      Decimal(1), 0, _subscription_fee(world, sub, p)))
+            inv_lines += _charge_lines(world, sub, p, inv_id, by_sub[sub.id])
+            if p.end < first:
+                continue
+            fees = sum((ln.amount for ln in inv_lines), ZERO)
+            invoices.append(Invoice(inv_id, sub.id, cus.id, p.start, p.end, p.end + timedelta(days=1),
+                                    plan.currency, fees, fees))
+            lines += inv_lines
+    return invoices, lines

@@ -1,0 +1,304 @@
+"""A random billing world from a seed: customers, metrics, plans and charges, subscriptions and
+their events, and the catalog CSVs and JSONL landing files that give it to `tally run`.
+
+The world leans on the edges: events on period boundaries (local midnight, the second before),
+on daylight-saving changes, month ends in UTC vs local time; anniversary days, trials, partial
+periods; three currencies with 0, 2 and 3 decimals. Everything is drawn from one
+`random.Random(seed)`, so a seed replays the world exactly."""
+from __future__ import annotations
+
+import csv
+import json
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.oracle.model import Charge, ChargeFilter, Customer, Event, Metric, Plan, Subscription, World
+from tests.oracle.periods import periods
+
+CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
+# zones with and without daylight saving, both hemispheres, half-hour offsets
+TIMEZONES = ["UTC", "America/New_York", "Europe/Paris", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney",
+             "America/Los_Angeles", "Pacific/Auckland", "America/St_Johns"]
+FIRST_MONTH, LAST_MONTH = (2026, 1), (2026, 5)
+REGIONS = ["eu", "us", "apac"]
+TIERS = ["gold", "silver"]
+ALL = "__ALL_FILTER_VALUES__"
+
+
+def _metrics() -> dict[str, Metric]:
+    ms = [
+        Metric("m_count", "count_agg"),
+        Metric("m_sum", "sum_agg", "v", filters={"region": REGIONS, "tier": TIERS}),
+        Metric("m_sum_rec", "sum_agg", "v", recurring=True),
+        Metric("m_sum_ceil", "sum_agg", "v", rounding_function="ceil", rounding_precision=1),
+        Metric("m_max", "max_agg", "v"),
+        Metric("m_max_round", "max_agg", "v", rounding_function="round", rounding_precision=-1),
+        Metric("m_latest", "latest_agg", "v"),
+        Metric("m_uniq", "unique_count_agg", "uid"),
+        Metric("m_uniq_rec", "unique_count_agg", "uid", recurring=True),
+        Metric("m_ws", "weighted_sum_agg", "v"),
+        Metric("m_ws_rec", "weighted_sum_agg", "v", recurring=True),
+        Metric("m_count_f", "count_agg", filters={"region": REGIONS}),
+    ]
+    return {m.code: m for m in ms}
+
+
+def _money(rng: random.Random, low: str, high: str, places: int) -> Decimal:
+    lo, hi = int(Decimal(low) * 10 ** places), int(Decimal(high) * 10 ** places)
+    return Decimal(rng.randint(lo, hi)).scaleb(-places)
+
+
+def _price(rng: random.Random) -> str:
+    """A unit price, sometimes with more decimals than any currency (rounding happens per fee)."""
+    return str(_money(rng, "0", "3", rng.choice([0, 2, 3, 4])))
+
+
+def _ranges(rng: random.Random, model: str) -> list[dict]:
+    """Contiguous integer ranges starting at 0 (or 1 for graduated); graduated ranges are either
+    adjacent (from = previous to) or Lago's +1 steps."""
+    n = rng.randint(1, 4)
+    adjacent = model == "graduated" and rng.random() < 0.4
+    start = 1 if model == "graduated" and not adjacent and rng.random() < 0.2 else 0
+    out, lo = [], start
+    for i in range(n):
+        last = i == n - 1
+        hi = None if last else lo + rng.randint(1, 400)
+        r = {"from_value": lo, "to_value": hi, "flat_amount": str(_money(rng, "0", "20", 2))
+             if rng.random() < 0.4 else "0"}
+        if model == "graduated_percentage":
+            r["rate"] = str(_money(rng, "0", "5", 2))
+        else:
+            r["per_unit_amount"] = _price(rng)
+        out.append(r)
+        if not last:
+            lo = hi if adjacent else hi + 1
+    return out
+
+
+# charge models a metric may take (percentage: sums only; latest is refused by Lago)
+MODELS_OF = {
+    "count_agg": ["standard", "graduated", "volume", "package", "graduated_percentage"],
+    "sum_agg": ["standard", "graduated", "volume", "package", "percentage", "graduated_percentage"],
+    "max_agg": ["standard", "graduated", "volume", "package"],
+    "latest_agg": ["standard", "graduated", "volume", "package"],
+    "unique_count_agg": ["standard", "graduated", "volume", "package"],
+    "weighted_sum_agg": ["standard", "graduated", "volume"],
+}
+
+
+def _properties(rng: random.Random, model: str) -> dict:
+    if model == "standard":
+        return {"amount": _price(rng)}
+    if model == "package":
+        return {"amount": str(_money(rng, "0", "50", 2)), "package_size": rng.choice([1, 2, 10, 100]),
+                "free_units": rng.choice([0, 0, 1, 5, 50])}
+    if model == "percentage":
+        p = {"rate": str(_money(rng, "0", "5", rng.choice([1, 2, 3])))}
+        if rng.random() < 0.5:
+            p["fixed_amount"] = str(_money(rng, "0", "2", 2))
+        if rng.random() < 0.4:
+            p["free_units_per_events"] = rng.randint(1, 4)
+        if rng.random() < 0.4:
+            p["free_units_per_total_aggregation"] = str(_money(rng, "1", "300", 1))
+        return p
+    key = {"graduated": "graduated_ranges", "volume": "volume_ranges",
+           "graduated_percentage": "graduated_percentage_ranges"}[model]
+    return {key: _ranges(rng, model)}
+
+
+def _charge_filters(rng: random.Random, metric: Metric, model: str) -> list[ChargeFilter]:
+    """Filters that never overlap except as strict refinements (a narrower filter wins)."""
+    if not metric.filters or rng.random() < 0.3:
+        return []
+    choices = [[{"region": ["eu"]}, {"region": ["us", "apac"]}], [{"region": ["us"]}]]
+    if "tier" in metric.filters:
+        choices += [[{"region": ["eu"]}, {"region": ["eu"], "tier": ["gold"]}],
+                    [{"tier": [ALL]}, {"tier": ["gold"], "region": ["apac"]}]]
+    return [ChargeFilter(v, _properties(rng, model)) for v in rng.choice(choices)]
+
+
+def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[str, Plan]:
+    plans = {}
+    for i in range(count):
+        cur = rng.choice(sorted(CURRENCIES))
+        places = CURRENCIES[cur]
+        amount = _money(rng, "0", "500", places) if rng.random() < 0.9 else Decimal(0)
+        plan = Plan(f"p{i:03d}", "monthly", amount, cur, pay_in_advance=rng.random() < 0.3,
+                    trial_days=rng.choice([0, 0, 0, 7, 14, 45]))
+        for j, code in enumerate(rng.sample(sorted(metrics), rng.randint(1, 4))):
+            m = metrics[code]
+            model = rng.choice(MODELS_OF[m.aggregation])
+            props = _properties(rng, model)
+            filters = _charge_filters(rng, m, model)
+            keys = []
+            if rng.random() < 0.2 and m.aggregation != "weighted_sum_agg":
+                keys = ["project"]
+                props["pricing_group_keys"] = keys
+            plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys))
+        plans[plan.code] = plan
+    return plans
+
+
+def _instants(rng: random.Random, tz: ZoneInfo, start: date, end: date) -> list[datetime]:
+    """Awkward instants between two local dates: local midnights and the second before, DST
+    changes, UTC month ends, plus uniform ones."""
+    out = []
+    d = start
+    while d <= end:
+        if d.day == 1 or d == start or rng.random() < 0.02:
+            mid = datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
+            out += [mid, mid - timedelta(seconds=1), mid + timedelta(seconds=1)]
+        if d.day == 1:
+            utc_mid = datetime(d.year, d.month, d.day, tzinfo=UTC)
+            out += [utc_mid, utc_mid - timedelta(seconds=1)]
+        d += timedelta(days=1)
+    # DST changes in the window: the instants where the UTC offset changes
+    t = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
+    stop = datetime(end.year, end.month, end.day, tzinfo=tz).astimezone(UTC) + timedelta(days=1)
+    while t < stop:
+        nxt = t + timedelta(hours=1)
+        if t.astimezone(tz).utcoffset() != nxt.astimezone(tz).utcoffset():
+            out += [nxt - timedelta(seconds=1), nxt, nxt + timedelta(minutes=30)]
+        t = nxt
+    lo = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
+    span = int((stop - lo).total_seconds())
+    out += [lo + timedelta(seconds=rng.randrange(span)) for _ in range(len(out) * 2 + 10)]
+    return [x for x in out if lo <= x < stop]
+
+
+def _value(rng: random.Random) -> str | int:
+    if rng.random() < 0.5:
+        return rng.randint(0, 300)
+    return str(_money(rng, "0", "300", rng.choice([1, 2, 3])))
+
+
+def _events(rng: random.Random, sub: Subscription, tz: ZoneInfo, plan: Plan, metrics: dict[str, Metric],
+            window_end: date) -> list[Event]:
+    end = min(sub.ending or window_end, window_end)
+    instants = _instants(rng, tz, sub.started, end)
+    sub_periods = periods(sub.started, sub.ending, plan.interval, sub.billing_time, tz, end)
+    events: list[Event] = []
+    n = 0
+    for ch in plan.charges:
+        m = metrics[ch.metric]
+        for at in rng.sample(instants, min(len(instants), rng.randint(0, 14))):
+            props: dict = {}
+            if m.aggregation == "unique_count_agg":
+                props["uid"] = f"u{rng.randint(1, 6)}"
+                if rng.random() < 0.3:
+                    props["operation_type"] = "remove"
+            elif m.field_name:
+                props[m.field_name] = _value(rng)
+            if m.filters and rng.random() < 0.85:
+                props["region"] = rng.choice(REGIONS)
+                if "tier" in m.filters and rng.random() < 0.6:
+                    props["tier"] = rng.choice(TIERS)
+            if ch.group_keys and rng.random() < 0.9:
+                props["project"] = rng.choice(["alpha", "beta", "gamma"])
+            n += 1
+            events.append(Event(f"{sub.id}_e{n}", sub.id, m.code, at, props))
+            if m.aggregation == "weighted_sum_agg" and rng.random() < 0.5:
+                # a level that goes down again later in the same period: never below zero
+                # (Tally's usage gate refuses negative meters; Lago would clamp the fee)
+                p = next(p for p in sub_periods if p.from_at <= at < p.to_at)
+                later = [x for x in instants if at < x < p.to_at]
+                if later:
+                    n += 1
+                    down = {**props, m.field_name: f"-{props[m.field_name]}"}
+                    events.append(Event(f"{sub.id}_e{n}", sub.id, m.code, rng.choice(later), down))
+    return events
+
+
+def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> World:
+    rng = random.Random(seed)
+    metrics = _metrics()
+    plan_map = _plans(rng, metrics, plans)
+    by_currency: dict[str, list[Plan]] = {}
+    for p in plan_map.values():
+        by_currency.setdefault(p.currency, []).append(p)
+    customers, subs, events = {}, {}, []
+    window_end = date(LAST_MONTH[0], LAST_MONTH[1], 31)
+    for i in range(subscriptions):
+        cur = rng.choice(sorted(by_currency))
+        cus = Customer(f"cus_{i:05d}", cur, rng.choice(TIMEZONES))
+        customers[cus.id] = cus
+        plan = rng.choice(by_currency[cur])
+        billing_time = rng.choice(["calendar", "anniversary"])
+        start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 70))
+        if billing_time == "anniversary" and start.day > 28:
+            start = start.replace(day=rng.randint(1, 28))  # days 29-31: see the report
+        ending = None
+        if rng.random() < 0.15:
+            ending = start + timedelta(days=rng.randint(40, 120))
+        sub = Subscription(f"sub_{i:05d}", cus.id, plan.code, start, ending, billing_time)
+        subs[sub.id] = sub
+        events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
+    rng.shuffle(events)
+    months = (f"{FIRST_MONTH[0]}-{FIRST_MONTH[1]:02d}", f"{LAST_MONTH[0]}-{LAST_MONTH[1]:02d}")
+    return World(seed, months, customers, metrics, plan_map, subs, events)
+
+
+def _timestamp(rng: random.Random, ev: Event, tz: ZoneInfo) -> str | int:
+    """The same instant as Unix seconds, UTC ISO or ISO with the customer's local offset."""
+    kind = rng.random()
+    if kind < 0.3:
+        return int(ev.at.timestamp())
+    if kind < 0.6:
+        return ev.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ev.at.astimezone(tz).isoformat()
+
+
+def _csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
+    """Catalog CSVs in root/catalog, events as JSONL in root/landing (split over `files` files,
+    whose names and lines are recorded on each event: latest_agg breaks ties by them)."""
+    cat, land = root / "catalog", root / "landing"
+    cat.mkdir(parents=True)
+    land.mkdir(parents=True)
+    _csv(cat / "customers.csv", ["external_id", "name", "currency", "timezone", "tax_codes"],
+         [[c.id, f"Customer {c.id}", c.currency, c.timezone, ""] for c in world.customers.values()])
+    _csv(cat / "billable_metrics.csv", ["code", "name", "aggregation_type", "field_name", "recurring",
+                                        "rounding_function", "rounding_precision", "filters"],
+         [[m.code, m.code, m.aggregation, m.field_name, str(m.recurring).lower(), m.rounding_function,
+           "" if m.rounding_precision is None else m.rounding_precision,
+           json.dumps(m.filters) if m.filters else ""] for m in world.metrics.values()])
+    _csv(cat / "plans.csv", ["code", "name", "interval", "amount", "currency", "pay_in_advance", "trial_period",
+                             "minimum_commitment"],
+         [[p.code, p.code, p.interval, str(p.amount), p.currency, str(p.pay_in_advance).lower(), p.trial_days, ""]
+          for p in world.plans.values()])
+    charge_rows = []
+    for p in world.plans.values():
+        for c in p.charges:
+            filters = [{"values": f.values, "properties": f.properties} for f in c.filters]
+            charge_rows.append([c.id, p.code, c.metric, c.model, json.dumps(c.properties), "false",
+                                "" if c.min_amount is None else str(c.min_amount), c.id,
+                                json.dumps(filters) if filters else ""])
+    _csv(cat / "charges.csv", ["id", "plan_code", "billable_metric_code", "charge_model", "properties",
+                               "pay_in_advance", "min_amount", "invoice_display_name", "filters"], charge_rows)
+    _csv(cat / "subscriptions.csv", ["external_id", "external_customer_id", "plan_code", "started_at", "ending_at",
+                                     "billing_time"],
+         [[s.id, s.customer, s.plan, s.started.isoformat(), s.ending.isoformat() if s.ending else "",
+           s.billing_time] for s in world.subscriptions.values()])
+    rng = random.Random(world.seed + 1)
+    handles = [(f"events_{k}.jsonl", (land / f"events_{k}.jsonl").open("w")) for k in range(files)]
+    counts = [0] * files
+    for ev in world.events:
+        k = rng.randrange(files)
+        name, fh = handles[k]
+        counts[k] += 1
+        ev.file, ev.line = name, counts[k]
+        tz = ZoneInfo(world.customers[world.subscriptions[ev.sub].customer].timezone)
+        fh.write(json.dumps({"transaction_id": ev.tid, "external_subscription_id": ev.sub, "code": ev.code,
+                             "timestamp": _timestamp(rng, ev, tz), "properties": ev.properties}) + "\n")
+    for _, fh in handles:
+        fh.close()
+    return cat, land
