@@ -3,6 +3,7 @@ Input: the bucket's units (after metric rounding), its events count and, for per
 period's event values in timestamp order."""
 from __future__ import annotations
 
+import itertools
 from decimal import ROUND_CEILING, Decimal
 
 ZERO = Decimal(0)
@@ -27,7 +28,7 @@ def _tiers(ranges: list[dict], units: Decimal, price_key: str, adjacent_allowed:
     """Graduated tiers: each tier entered adds its units x price and its flat amount; at 0 units
     the first tier's flat amount is billed."""
     adjacent = adjacent_allowed and len(ranges) >= 2 and all(
-        _d(b["from_value"]) == _d(a["to_value"]) for a, b in zip(ranges, ranges[1:], strict=False))
+        _d(b["from_value"]) == _d(a["to_value"]) for a, b in itertools.pairwise(ranges))
     total = ZERO
     for i, r in enumerate(ranges):
         lo, hi = _d(r["from_value"]), r["to_value"]
@@ -60,29 +61,33 @@ def volume(p: dict, units: Decimal, **_) -> Decimal:
     return ZERO
 
 
-def running_total(p: dict, values: list[Decimal]) -> list[Decimal]:
-    """Sum aggregation's running total for percentage free units (§2 sum_agg)."""
+def running_total(p: dict, aggregation: str, units: Decimal, values: list[Decimal]) -> list[Decimal]:
+    """The running total percentage free units read (§2): a count's is 1..count; a sum's the
+    cumulative sums of its first free_units_per_events events, else of its events until the
+    total passes free_units_per_total_aggregation (the crossing one included); none otherwise."""
     per_events = int(p.get("free_units_per_events") or 0)
     per_total = _d(p.get("free_units_per_total_aggregation"))
+    if per_events == 0 and per_total == 0:
+        return []
+    if aggregation in ("count_agg", "unique_count_agg"):
+        # Lago's count and unique_count services: 1..units, whole (not cut at the free units)
+        return [Decimal(i) for i in range(1, int(units) + 1)]
+    if aggregation != "sum_agg":
+        return []
     out: list[Decimal] = []
     acc = ZERO
-    if per_events > 0:
-        for v in values[:per_events]:
-            acc += v
-            out.append(acc)
-    elif per_total > 0:
-        for v in values:
-            acc += v
-            out.append(acc)
-            if acc > per_total:
-                break
+    for v in values[:per_events] if per_events > 0 else values:
+        acc += v
+        out.append(acc)
+        if per_events == 0 and acc > per_total:
+            break
     return out
 
 
-def percentage(p: dict, units: Decimal, events_count: int, values: list[Decimal], **_) -> Decimal:
+def percentage(p: dict, units: Decimal, events_count: int, values: list[Decimal], aggregation: str, **_) -> Decimal:
     per_events = int(p.get("free_units_per_events") or 0)
     per_total = _d(p.get("free_units_per_total_aggregation"))
-    rt = running_total(p, values)
+    rt = running_total(p, aggregation, units, values)
     last = rt[-1] if rt else ZERO
     if last == 0:
         free_value = ZERO
@@ -105,5 +110,6 @@ MODELS = {"standard": standard, "package": package, "graduated": graduated, "vol
           "percentage": percentage, "graduated_percentage": graduated_percentage}
 
 
-def price(model: str, properties: dict, units: Decimal, events_count: int, values: list[Decimal]) -> Decimal:
-    return MODELS[model](properties, units, events_count=events_count, values=values)
+def price(model: str, properties: dict, units: Decimal, events_count: int, values: list[Decimal],
+          aggregation: str) -> Decimal:
+    return MODELS[model](properties, units, events_count=events_count, values=values, aggregation=aggregation)

@@ -87,10 +87,10 @@ def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
                 continue
             units = meters.apply_rounding(metric, raw_units)
             props = ch.properties if bucket == 0 else ch.filters[bucket - 1].properties
-            amount = pricing.price(ch.model, props, units, count, values)
+            amount = pricing.price(ch.model, props, units, count, values, metric.aggregation)
             key = f"{ch.id}:{bucket}"
             if group:
-                key += ":" + ",".join(f"{k}={'' if g is None else g}" for k, g in zip(ch.group_keys, group, strict=True))
+                key += ":" + ",".join(f"{k}={g or ''}" for k, g in zip(ch.group_keys, group, strict=True))
             out.append(Line(invoice_id, key, "charge", ch.id, ch.metric, units, count,
                             round_fee(amount, plan.currency)))
     return out
@@ -107,7 +107,8 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
     for sub in world.subscriptions.values():
         plan = world.plans[sub.plan]
         cus = world.customers[sub.customer]
-        ps = periods(sub.started, sub.ending, plan.interval, sub.billing_time, ZoneInfo(cus.timezone), last + timedelta(days=400))
+        ps = periods(sub.started, sub.ending, plan.interval, sub.billing_time, ZoneInfo(cus.timezone),
+                     last + timedelta(days=400))
         for k, p in enumerate(ps):
             if p.end > last:
                 break

@@ -20,8 +20,12 @@ from tests.oracle.world import generate_world, write_world
 pytestmark = pytest.mark.e2e
 
 SUBSCRIPTIONS = int(os.environ.get("TALLY_ORACLE_SUBSCRIPTIONS", "2000"))
-# seed -> subscriptions: worlds where Tally and the oracle once disagreed (see the commit that adds each)
-REGRESSION_SEEDS: dict[int, int] = {}
+# seed -> subscriptions: worlds where Tally and the oracle once disagreed (the generator has
+# changed since, so each replays a world of today's generator from that seed, smaller)
+REGRESSION_SEEDS: dict[int, int] = {
+    2: 400,  # percentage on recurring sums: free units over the period only (left out of the world)
+    3: 400,  # percentage free units on count metrics (left out); recurring weighted sum events_count
+}
 
 
 def bill_and_compare(seed: int, subscriptions: int, root: Path) -> None:
@@ -33,7 +37,7 @@ def bill_and_compare(seed: int, subscriptions: int, root: Path) -> None:
     started = time.monotonic()
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
           "--from", world.months[0], "--to", world.months[1], "--no-pages", "--publish", str(root / "published"))
-    diff = compare(root / "w.duckdb", invoices, lines)
+    diff = compare(root / "w.duckdb", world, invoices, lines)
     print(f"{len(world.events)} events; tally run {time.monotonic() - started:.1f} s; "
           f"compared {diff.invoices_compared} invoices and {diff.lines_compared} invoice lines; "
           f"{len(diff.problems)} differ")
