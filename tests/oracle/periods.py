@@ -28,17 +28,27 @@ def _add_months(d: date, months: int, day: int) -> date:
     return date(y, m, min(day, calendar.monthrange(y, m)[1]))
 
 
+MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+
 def _full_period(day: date, interval: str, billing_time: str, anchor: date) -> tuple[date, date]:
-    """The whole period that contains `day`."""
-    if interval != "monthly":
-        raise NotImplementedError(interval)
+    """The whole period that contains `day`: calendar periods start on a Monday or the 1st of a
+    month, quarter or year; anniversary ones on the anchor's weekday or day of month (clamped to
+    the last day of shorter months: a 31st start bills on Feb 28)."""
+    if interval == "weekly":
+        weekday = 0 if billing_time == "calendar" else anchor.weekday()
+        start = day - timedelta(days=(day.weekday() - weekday) % 7)
+        return start, start + timedelta(days=6)
+    n = MONTHS[interval]
     if billing_time == "calendar":
-        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    # anniversary: periods start on the anchor's day of month (clamped to shorter months)
-    start = _add_months(day, 0, anchor.day)
-    if start > day:
-        start = _add_months(day, -1, anchor.day)
-    return start, _add_months(start, 1, anchor.day) - timedelta(days=1)
+        start = date(day.year, (day.month - 1) // n * n + 1, 1)
+        return start, _add_months(start, n, 1) - timedelta(days=1)
+    k = ((day.year - anchor.year) * 12 + day.month - anchor.month) // n
+    while _add_months(anchor, k * n, anchor.day) > day:
+        k -= 1
+    while _add_months(anchor, (k + 1) * n, anchor.day) <= day:
+        k += 1
+    return _add_months(anchor, k * n, anchor.day), _add_months(anchor, (k + 1) * n, anchor.day) - timedelta(days=1)
 
 
 def local_midnight(d: date, tz: ZoneInfo) -> datetime:

@@ -138,7 +138,8 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
         cur = rng.choice(sorted(CURRENCIES))
         places = CURRENCIES[cur]
         amount = _money(rng, "0", "500", places) if rng.random() < 0.9 else Decimal(0)
-        plan = Plan(f"p{i:03d}", "monthly", amount, cur, pay_in_advance=rng.random() < 0.3,
+        interval = rng.choices(["monthly", "weekly", "quarterly", "yearly"], [6, 1, 2, 1])[0]
+        plan = Plan(f"p{i:03d}", interval, amount, cur, pay_in_advance=rng.random() < 0.3,
                     trial_days=rng.choice([0, 0, 0, 7, 14, 45]))
         for j, code in enumerate(rng.sample(sorted(metrics), rng.randint(1, 4))):
             m = metrics[code]
@@ -240,11 +241,11 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
         plan = rng.choice(by_currency[cur])
         billing_time = rng.choice(["calendar", "anniversary"])
         start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 70))
-        if billing_time == "anniversary" and start.day > 28:
-            start = start.replace(day=rng.randint(1, 28))  # days 29-31: see the report
+        if rng.random() < 0.1:
+            start = date(2026, rng.randint(1, 3), 1) - timedelta(days=rng.randint(1, 3))  # 29th-31st
         ending = None
-        if rng.random() < 0.15:
-            ending = start + timedelta(days=rng.randint(40, 120))
+        if rng.random() < (0.6 if plan.interval == "yearly" else 0.15):
+            ending = start + timedelta(days=rng.randint(20, 120))
         sub = Subscription(f"sub_{i:05d}", cus.id, plan.code, start, ending, billing_time)
         subs[sub.id] = sub
         events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
