@@ -44,6 +44,7 @@ class Plan:
     pay_in_advance: bool
     trial_days: int
     charges: list[Charge] = field(default_factory=list)
+    minimum_commitment: Decimal | None = None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from tests.oracle import meters, pricing
-from tests.oracle.model import Event, Subscription, World
+from tests.oracle.model import Event, Plan, Subscription, World
 from tests.oracle.periods import Period, periods
 from tests.oracle.world import CURRENCIES
 
@@ -93,7 +93,25 @@ def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
                 key += ":" + ",".join(f"{k}={g or ''}" for k, g in zip(ch.group_keys, group, strict=True))
             out.append(Line(invoice_id, key, "charge", ch.id, ch.metric, units, count,
                             round_fee(amount, plan.currency)))
+        if ch.min_amount is not None:
+            # the spending minimum, prorated by days: a true-up line for the shortfall (§4)
+            billed = sum((ln.amount for ln in out if ln.charge_id == ch.id), ZERO)
+            minimum = round_fee(ch.min_amount * p.days / p.full_days, plan.currency)
+            if billed < minimum:
+                out.append(Line(invoice_id, f"{ch.id}:true_up", "charge", ch.id, ch.metric, Decimal(1), 0,
+                                minimum - billed))
     return out
+
+
+def _commitment_line(plan: Plan, p: Period, invoice_id: str, period_fees: Decimal) -> list[Line]:
+    """The minimum commitment's true-up: the commitment prorated by days, less the period's fees
+    (its subscription fee, charges and charge true-ups), when positive (§4)."""
+    if plan.minimum_commitment is None:
+        return []
+    commitment = round_fee(plan.minimum_commitment * p.days / p.full_days, plan.currency)
+    if period_fees >= commitment:
+        return []
+    return [Line(invoice_id, "commitment", "commitment", None, None, Decimal(1), 0, commitment - period_fees)]
 
 
 def rate(world: World) -> tuple[list[Invoice], list[Line]]:
@@ -130,7 +148,10 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
             else:
                 inv_lines.append(Line(inv_id, f"subscription:{_ymd(p.start)}", "subscription", None, None,
                                       Decimal(1), 0, _subscription_fee(world, sub, p)))
-            inv_lines += _charge_lines(world, sub, p, inv_id, by_sub[sub.id])
+            charges = _charge_lines(world, sub, p, inv_id, by_sub[sub.id])
+            inv_lines += charges
+            period_fee = _subscription_fee(world, sub, p)
+            inv_lines += _commitment_line(plan, p, inv_id, period_fee + sum((c.amount for c in charges), ZERO))
             if p.end < first:
                 continue
             fees = sum((ln.amount for ln in inv_lines), ZERO)

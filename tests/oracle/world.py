@@ -141,6 +141,8 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
         interval = rng.choices(["monthly", "weekly", "quarterly", "yearly"], [6, 1, 2, 1])[0]
         plan = Plan(f"p{i:03d}", interval, amount, cur, pay_in_advance=rng.random() < 0.3,
                     trial_days=rng.choice([0, 0, 0, 7, 14, 45]))
+        if rng.random() < 0.3:
+            plan.minimum_commitment = _money(rng, "0", "2000", places)
         for j, code in enumerate(rng.sample(sorted(metrics), rng.randint(1, 4))):
             m = metrics[code]
             model = rng.choice(_models(m))
@@ -150,7 +152,8 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
             if rng.random() < 0.2 and m.aggregation != "weighted_sum_agg":
                 keys = ["project"]
                 props["pricing_group_keys"] = keys
-            plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys))
+            minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 else None
+            plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys, minimum))
         plans[plan.code] = plan
     return plans
 
@@ -286,7 +289,8 @@ def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
            json.dumps(m.filters) if m.filters else ""] for m in world.metrics.values()])
     _csv(cat / "plans.csv", ["code", "name", "interval", "amount", "currency", "pay_in_advance", "trial_period",
                              "minimum_commitment"],
-         [[p.code, p.code, p.interval, str(p.amount), p.currency, str(p.pay_in_advance).lower(), p.trial_days, ""]
+         [[p.code, p.code, p.interval, str(p.amount), p.currency, str(p.pay_in_advance).lower(), p.trial_days,
+           "" if p.minimum_commitment is None else str(p.minimum_commitment)]
           for p in world.plans.values()])
     charge_rows = []
     for p in world.plans.values():
