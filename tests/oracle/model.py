@@ -33,6 +33,7 @@ class Charge:
     filters: list[ChargeFilter] = field(default_factory=list)
     group_keys: list[str] = field(default_factory=list)
     min_amount: Decimal | None = None
+    tax_codes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Plan:
     trial_days: int
     charges: list[Charge] = field(default_factory=list)
     minimum_commitment: Decimal | None = None
+    tax_codes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +54,31 @@ class Customer:
     id: str
     currency: str
     timezone: str
+    tax_codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tax:
+    code: str
+    rate: Decimal  # percent
+    applied_by_default: bool = False
+
+
+@dataclass
+class Coupon:
+    code: str
+    coupon_type: str  # fixed_amount or percentage
+    amount: Decimal | None  # fixed_amount
+    percentage_rate: Decimal | None  # percentage, in percent
+    frequency: str  # once, recurring, forever
+    frequency_duration: int | None = None
+
+
+@dataclass
+class AppliedCoupon:
+    coupon: str
+    customer: str
+    applied_at: date
 
 
 @dataclass
@@ -84,3 +111,6 @@ class World:
     plans: dict[str, Plan]
     subscriptions: dict[str, Subscription]
     events: list[Event]
+    taxes: dict[str, Tax] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    applied_coupons: list[AppliedCoupon] = field(default_factory=list)

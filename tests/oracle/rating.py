@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from tests.oracle import meters, pricing
+from tests.oracle import invoicing, meters, pricing
 from tests.oracle.model import Event, Plan, Subscription, World
 from tests.oracle.periods import Period, periods
 from tests.oracle.world import CURRENCIES
@@ -18,7 +18,7 @@ ZERO = Decimal(0)
 decimal.getcontext().prec = 60
 
 
-@dataclass(frozen=True)
+@dataclass
 class Line:
     invoice_id: str
     key: str  # charge id, filter index and group, or "subscription:<period start>"
@@ -28,9 +28,11 @@ class Line:
     units: Decimal
     events_count: int
     amount: Decimal
+    taxes_amount: Decimal = ZERO
+    tax_rates: tuple[Decimal, ...] = ()  # percent, set by invoicing.settle
 
 
-@dataclass(frozen=True)
+@dataclass
 class Invoice:
     invoice_id: str
     subscription: str
@@ -40,7 +42,20 @@ class Invoice:
     issuing_date: date
     currency: str
     fees_amount: Decimal
-    total_amount: Decimal
+    coupons_amount: Decimal = ZERO
+    taxes_amount: Decimal = ZERO
+
+    @property
+    def sub_total_excluding_taxes(self) -> Decimal:
+        return self.fees_amount - self.coupons_amount
+
+    @property
+    def sub_total_including_taxes(self) -> Decimal:
+        return self.sub_total_excluding_taxes + self.taxes_amount
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self.sub_total_including_taxes
 
 
 def round_fee(amount: Decimal, currency: str) -> Decimal:
@@ -94,12 +109,14 @@ def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
             out.append(Line(invoice_id, key, "charge", ch.id, ch.metric, units, count,
                             round_fee(amount, plan.currency)))
         if ch.min_amount is not None:
-            # the spending minimum, prorated by days: a true-up line for the shortfall (§4)
+            # the spending minimum, prorated by days and unrounded, against the charge's rounded
+            # fees: a true-up line for the shortfall, rounded (§4; Lago's create_true_up_service,
+            # so a shortfall under half a minor unit is a true-up line of 0)
             billed = sum((ln.amount for ln in out if ln.charge_id == ch.id), ZERO)
-            minimum = round_fee(ch.min_amount * p.days / p.full_days, plan.currency)
+            minimum = ch.min_amount * p.days / p.full_days
             if billed < minimum:
                 out.append(Line(invoice_id, f"{ch.id}:true_up", "charge", ch.id, ch.metric, Decimal(1), 0,
-                                minimum - billed))
+                                round_fee(minimum - billed, plan.currency)))
     return out
 
 
@@ -133,12 +150,10 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
             inv_lines: list[Line] = []
             if plan.pay_in_advance and k == 0:
                 open_id = f"inv_{sub.id}_{_ymd(p.start)}_open"
-                if first <= p.end:
-                    fee = _subscription_fee(world, sub, p)
-                    open_line = Line(open_id, f"subscription:{_ymd(p.start)}", "subscription", None, None,
-                                     Decimal(1), 0, fee)
-                    lines.append(open_line)
-                    invoices.append(Invoice(open_id, sub.id, cus.id, p.start, p.end, p.start, plan.currency, fee, fee))
+                fee = _subscription_fee(world, sub, p)
+                lines.append(Line(open_id, f"subscription:{_ymd(p.start)}", "subscription", None, None,
+                                  Decimal(1), 0, fee))
+                invoices.append(Invoice(open_id, sub.id, cus.id, p.start, p.end, p.start, plan.currency, fee))
             inv_id = f"inv_{sub.id}_{_ymd(p.start)}"
             if plan.pay_in_advance:
                 if k + 1 < len(ps):
@@ -152,10 +167,12 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
             inv_lines += charges
             period_fee = _subscription_fee(world, sub, p)
             inv_lines += _commitment_line(plan, p, inv_id, period_fee + sum((c.amount for c in charges), ZERO))
-            if p.end < first:
-                continue
             fees = sum((ln.amount for ln in inv_lines), ZERO)
             invoices.append(Invoice(inv_id, sub.id, cus.id, p.start, p.end, p.end + timedelta(days=1),
-                                    plan.currency, fees, fees))
+                                    plan.currency, fees))
             lines += inv_lines
-    return invoices, lines
+    invoicing.settle(world, invoices, lines)
+    # published: the invoices of the periods that end in the run's months (every earlier one is
+    # rated too: coupons carry from invoice to invoice)
+    keep = {i.invoice_id for i in invoices if first <= i.period_end <= last}
+    return [i for i in invoices if i.invoice_id in keep], [ln for ln in lines if ln.invoice_id in keep]

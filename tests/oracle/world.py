@@ -15,7 +15,19 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.oracle.model import Charge, ChargeFilter, Customer, Event, Metric, Plan, Subscription, World
+from tests.oracle.model import (
+    AppliedCoupon,
+    Charge,
+    ChargeFilter,
+    Coupon,
+    Customer,
+    Event,
+    Metric,
+    Plan,
+    Subscription,
+    Tax,
+    World,
+)
 from tests.oracle.periods import periods
 
 CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
@@ -26,6 +38,29 @@ FIRST_MONTH, LAST_MONTH = (2026, 1), (2026, 5)
 REGIONS = ["eu", "us", "apac"]
 TIERS = ["gold", "silver"]
 ALL = "__ALL_FILTER_VALUES__"
+
+
+TAXES = [Tax("t_ca", Decimal("7.25")), Tax("t_ny", Decimal("8.875")), Tax("t_jp", Decimal(10)),
+         Tax("t_eu", Decimal(20)), Tax("t_def", Decimal("5.5"), applied_by_default=True)]
+COUPONS = [Coupon("pct10_once", "percentage", None, Decimal(10), "once"),
+           Coupon("pct15_rec3", "percentage", None, Decimal("15.5"), "recurring", 3),
+           Coupon("pct5_forever", "percentage", None, Decimal(5), "forever")]
+
+
+def _coupons() -> dict[str, Coupon]:
+    """The percentage coupons, and fixed ones per currency (a fixed amount is in the invoice's currency)."""
+    out = {c.code: c for c in COUPONS}
+    for cur, amount in (("USD", "50.00"), ("JPY", "3000"), ("KWD", "12.345")):
+        for freq, dur in (("once", None), ("recurring", 2), ("forever", None)):
+            code = f"fix_{cur.lower()}_{freq}"
+            out[code] = Coupon(code, "fixed_amount", Decimal(amount), None, freq, dur)
+    return out
+
+
+def _tax_codes(rng: random.Random, p: float) -> list[str]:
+    if rng.random() >= p:
+        return []
+    return rng.sample(["t_ca", "t_ny", "t_jp", "t_eu"], rng.choice([1, 1, 2]))
 
 
 def _metrics() -> dict[str, Metric]:
@@ -143,6 +178,7 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
                     trial_days=rng.choice([0, 0, 0, 7, 14, 45]))
         if rng.random() < 0.3:
             plan.minimum_commitment = _money(rng, "0", "2000", places)
+        plan.tax_codes = _tax_codes(rng, 0.2)
         for j, code in enumerate(rng.sample(sorted(metrics), rng.randint(1, 4))):
             m = metrics[code]
             model = rng.choice(_models(m))
@@ -153,7 +189,8 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
                 keys = ["project"]
                 props["pricing_group_keys"] = keys
             minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 else None
-            plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys, minimum))
+            plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys, minimum,
+                                       _tax_codes(rng, 0.15)))
         plans[plan.code] = plan
     return plans
 
@@ -235,11 +272,12 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
     by_currency: dict[str, list[Plan]] = {}
     for p in plan_map.values():
         by_currency.setdefault(p.currency, []).append(p)
-    customers, subs, events = {}, {}, []
+    customers, subs, events, applied = {}, {}, [], []
+    coupons = _coupons()
     window_end = date(LAST_MONTH[0], LAST_MONTH[1], 31)
     for i in range(subscriptions):
         cur = rng.choice(sorted(by_currency))
-        cus = Customer(f"cus_{i:05d}", cur, rng.choice(TIMEZONES))
+        cus = Customer(f"cus_{i:05d}", cur, rng.choice(TIMEZONES), _tax_codes(rng, 0.4))
         customers[cus.id] = cus
         plan = rng.choice(by_currency[cur])
         billing_time = rng.choice(["calendar", "anniversary"])
@@ -251,10 +289,15 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
             ending = start + timedelta(days=rng.randint(20, 120))
         sub = Subscription(f"sub_{i:05d}", cus.id, plan.code, start, ending, billing_time)
         subs[sub.id] = sub
+        usable = [c.code for c in coupons.values()
+                  if c.coupon_type == "percentage" or c.code.startswith(f"fix_{cur.lower()}_")]
+        for code in rng.sample(usable, rng.choice([0, 0, 0, 1, 1, 2])):  # a coupon applies once per customer
+            applied.append(AppliedCoupon(code, cus.id, start + timedelta(days=rng.randint(-5, 80))))
         events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
     rng.shuffle(events)
     months = (f"{FIRST_MONTH[0]}-{FIRST_MONTH[1]:02d}", f"{LAST_MONTH[0]}-{LAST_MONTH[1]:02d}")
-    return World(seed, months, customers, metrics, plan_map, subs, events)
+    return World(seed, months, customers, metrics, plan_map, subs, events, {t.code: t for t in TAXES}, coupons,
+                 applied)
 
 
 def _timestamp(rng: random.Random, ev: Event, tz: ZoneInfo) -> str | int:
@@ -281,16 +324,24 @@ def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
     cat.mkdir(parents=True)
     land.mkdir(parents=True)
     _csv(cat / "customers.csv", ["external_id", "name", "currency", "timezone", "tax_codes"],
-         [[c.id, f"Customer {c.id}", c.currency, c.timezone, ""] for c in world.customers.values()])
+         [[c.id, f"Customer {c.id}", c.currency, c.timezone, ";".join(c.tax_codes)] for c in world.customers.values()])
+    _csv(cat / "taxes.csv", ["code", "name", "rate", "applied_by_default"],
+         [[t.code, t.code, str(t.rate), str(t.applied_by_default).lower()] for t in world.taxes.values()])
+    _csv(cat / "coupons.csv", ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
+         [[c.code, c.coupon_type, "" if c.amount is None else str(c.amount),
+           "" if c.percentage_rate is None else str(c.percentage_rate), c.frequency,
+           "" if c.frequency_duration is None else c.frequency_duration] for c in world.coupons.values()])
+    _csv(cat / "applied_coupons.csv", ["coupon_code", "external_customer_id", "applied_at"],
+         [[a.coupon, a.customer, a.applied_at.isoformat()] for a in world.applied_coupons])
     _csv(cat / "billable_metrics.csv", ["code", "name", "aggregation_type", "field_name", "recurring",
                                         "rounding_function", "rounding_precision", "filters"],
          [[m.code, m.code, m.aggregation, m.field_name, str(m.recurring).lower(), m.rounding_function,
            "" if m.rounding_precision is None else m.rounding_precision,
            json.dumps(m.filters) if m.filters else ""] for m in world.metrics.values()])
     _csv(cat / "plans.csv", ["code", "name", "interval", "amount", "currency", "pay_in_advance", "trial_period",
-                             "minimum_commitment"],
+                             "minimum_commitment", "tax_codes"],
          [[p.code, p.code, p.interval, str(p.amount), p.currency, str(p.pay_in_advance).lower(), p.trial_days,
-           "" if p.minimum_commitment is None else str(p.minimum_commitment)]
+           "" if p.minimum_commitment is None else str(p.minimum_commitment), ";".join(p.tax_codes)]
           for p in world.plans.values()])
     charge_rows = []
     for p in world.plans.values():
@@ -298,9 +349,10 @@ def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
             filters = [{"values": f.values, "properties": f.properties} for f in c.filters]
             charge_rows.append([c.id, p.code, c.metric, c.model, json.dumps(c.properties), "false",
                                 "" if c.min_amount is None else str(c.min_amount), c.id,
-                                json.dumps(filters) if filters else ""])
+                                json.dumps(filters) if filters else "", ";".join(c.tax_codes)])
     _csv(cat / "charges.csv", ["id", "plan_code", "billable_metric_code", "charge_model", "properties",
-                               "pay_in_advance", "min_amount", "invoice_display_name", "filters"], charge_rows)
+                               "pay_in_advance", "min_amount", "invoice_display_name", "filters", "tax_codes"],
+         charge_rows)
     _csv(cat / "subscriptions.csv", ["external_id", "external_customer_id", "plan_code", "started_at", "ending_at",
                                      "billing_time"],
          [[s.id, s.customer, s.plan, s.started.isoformat(), s.ending.isoformat() if s.ending else "",
