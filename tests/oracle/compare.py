@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from tests.helpers import rows
+from tests.oracle.invoicing import MINOR
 from tests.oracle.model import World
 from tests.oracle.rating import Invoice, Line
 
@@ -15,6 +17,7 @@ class Diff:
     lines_compared: int = 0
     invoices_compared: int = 0
     problems: list[str] = field(default_factory=list)
+    tax_halves_short: list[str] = field(default_factory=list)
 
 
 def line_id(line: Line) -> str:
@@ -33,14 +36,19 @@ def compare(warehouse: Path, world: World, invoices: list[Invoice], lines: list[
     want_inv = {i.invoice_id: (i.subscription, "subscription", i.period_start, i.period_end, i.issuing_date,
                                i.currency, i.fees_amount, i.coupons_amount, i.sub_total_excluding_taxes,
                                i.taxes_amount, i.sub_total_including_taxes, i.total_amount) for i in invoices}
+    by_id = {i.invoice_id: i for i in invoices}
     for k in sorted(set(got_inv) | set(want_inv)):
         d.invoices_compared += 1
-        if got_inv.get(k) != want_inv.get(k):
-            d.problems.append(f"invoice {k}: tally {got_inv.get(k)} oracle {want_inv.get(k)}")
+        g, w = got_inv.get(k), want_inv.get(k)
+        if g != w and g is not None and w is not None and _tax_half_short(g, w, by_id[k]):
+            d.tax_halves_short.append(k)
+        elif g != w:
+            d.problems.append(f"invoice {k}: tally {g} oracle {w}")
     got = {r[0]: r[1:] for r in rows(warehouse, """
         select line_id, fee_type, charge_id, billable_metric_code, units, events_count, amount, taxes_amount
         from billing.invoice_lines""")}
     want = {}
+    by_line = {line_id(ln): ln for ln in lines}
     for ln in lines:
         lid = line_id(ln)
         want[lid] = (ln.fee_type, ln.charge_id, ln.metric, ln.units, ln.events_count, ln.amount, ln.taxes_amount)
@@ -52,9 +60,37 @@ def compare(warehouse: Path, world: World, invoices: list[Invoice], lines: list[
     for k in sorted(set(got) | set(want)):
         d.lines_compared += 1
         g, w = got.get(k), want.get(k)
-        if g is None or w is None or not _same_line(g, w):
+        if g is not None and w is not None and not _same_line(g, w) and _line_tax_half_short(
+                g, w, by_line[k], by_id[by_line[k].invoice_id].currency):
+            d.tax_halves_short.append(k)
+        elif g is None or w is None or not _same_line(g, w):
             d.problems.append(f"line {k}: tally {g} oracle {w}")
     return d
+
+
+def _tax_half_short(g: tuple, w: tuple, inv: Invoice) -> bool:
+    """Known Tally deviation (report of issue 11): with a coupon, each fee's coupon share is
+    rounded to 10 decimals before its tax (int_invoice_line_taxes: a CASE of decimal(38,12) and
+    decimal(38,10) keeps 10), so shares can sum to a hair over the coupon and an invoice tax of
+    exactly half a minor unit (2265 JPY x 10 % = 226.5) rounds down (226, not 227). Accepted
+    only in that case, and only as one minor unit less on taxes and the totals after them."""
+    unit = Decimal(1).scaleb(-MINOR[inv.currency])
+    if not (_at_half(inv.precise_taxes_amount, inv.currency) and inv.coupons_amount > 0):
+        return False
+    taxes, incl, total = 9, 10, 11  # positions in the compared tuple
+    return g[:taxes] == w[:taxes] and all(g[i] == w[i] - unit for i in (taxes, incl, total))
+
+
+def _line_tax_half_short(g: tuple, w: tuple, ln: Line, currency: str) -> bool:
+    """The same deviation on one line: its own tax at exactly half a minor unit, with a coupon share."""
+    unit = Decimal(1).scaleb(-MINOR[currency])
+    if not (_at_half(ln.precise_taxes_amount, currency) and ln.coupon_share > 0):
+        return False
+    return _same_line(g[:6], w[:6]) and g[6] == w[6] - unit
+
+
+def _at_half(x: Fraction, currency: str) -> bool:
+    return (x * 10 ** MINOR[currency]) % 1 == Fraction(1, 2)
 
 
 def _same_line(g: tuple, w: tuple) -> bool:

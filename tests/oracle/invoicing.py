@@ -4,9 +4,11 @@ first level that has any (charge, plan, customer, default); the invoice's tax is
 of the unrounded fee taxes."""
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from tests.oracle.model import World
@@ -18,6 +20,12 @@ MINOR = {"USD": 2, "JPY": 0, "KWD": 3}
 
 def to_minor(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MINOR[currency]), rounding=ROUND_HALF_UP)
+
+
+def _round_fraction(x: Fraction, currency: str) -> Decimal:
+    """Half away from zero (x >= 0) to the currency's minor unit, exactly."""
+    scaled = x * 10 ** MINOR[currency]
+    return Decimal(math.floor(scaled + Fraction(1, 2))).scaleb(-MINOR[currency])
 
 
 def tax_rates(world: World, line, customer: str, plan_code: str) -> tuple[Decimal, ...]:
@@ -81,11 +89,15 @@ def settle(world: World, invoices: list, lines: list) -> None:
                 coupons += st.take(base, inv.currency)
         inv.coupons_amount = coupons
         plan = world.subscriptions[inv.subscription].plan
-        total_tax = ZERO
+        # exact rationals: a coupon share (coupon x fee / fees) rarely ends, and the invoice's
+        # tax can be exactly half a minor unit, which any finite precision may miss
+        total_tax = Fraction(0)
         for ln in inv_lines:
-            share = coupons * ln.amount / inv.fees_amount if inv.fees_amount else ZERO
+            share = Fraction(coupons) * Fraction(ln.amount) / Fraction(inv.fees_amount) if inv.fees_amount else 0
             ln.tax_rates = tax_rates(world, ln, inv.customer, plan)
-            tax = sum(((ln.amount - share) * r / 100 for r in ln.tax_rates), ZERO)
-            ln.taxes_amount = to_minor(tax, inv.currency)
+            tax = sum(((Fraction(ln.amount) - share) * Fraction(r) / 100 for r in ln.tax_rates), Fraction(0))
+            ln.coupon_share, ln.precise_taxes_amount = Fraction(share), tax
+            ln.taxes_amount = _round_fraction(tax, inv.currency)
             total_tax += tax
-        inv.taxes_amount = to_minor(total_tax, inv.currency)
+        inv.precise_taxes_amount = total_tax
+        inv.taxes_amount = _round_fraction(total_tax, inv.currency)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from tests.oracle import invoicing, meters, pricing
@@ -30,6 +31,8 @@ class Line:
     amount: Decimal
     taxes_amount: Decimal = ZERO
     tax_rates: tuple[Decimal, ...] = ()  # percent, set by invoicing.settle
+    precise_taxes_amount: Fraction = Fraction(0)
+    coupon_share: Fraction = Fraction(0)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Invoice:
     fees_amount: Decimal
     coupons_amount: Decimal = ZERO
     taxes_amount: Decimal = ZERO
+    precise_taxes_amount: Fraction = Fraction(0)  # the unrounded sum of the fee taxes, exact
 
     @property
     def sub_total_excluding_taxes(self) -> Decimal:

@@ -40,7 +40,8 @@ def bill_and_compare(seed: int, subscriptions: int, root: Path) -> None:
     diff = compare(root / "w.duckdb", world, invoices, lines)
     print(f"{len(world.events)} events; tally run {time.monotonic() - started:.1f} s; "
           f"compared {diff.invoices_compared} invoices and {diff.lines_compared} invoice lines; "
-          f"{len(diff.problems)} differ")
+          f"{len(diff.problems)} differ; {len(diff.tax_halves_short)} invoice taxes at an exact half one minor "
+          f"unit short (known deviation, compare.py)")
     assert not diff.problems, "\n".join([f"seed {seed}:", *diff.problems[:40]])
 
 
