@@ -31,11 +31,12 @@ def compare(warehouse: Path, world: World, invoices: list[Invoice], lines: list[
     got_inv = {r[0]: r[1:] for r in rows(warehouse, """
         select invoice_id, external_subscription_id, invoice_type, period_start, period_end, issuing_date,
                currency, fees_amount, coupons_amount, sub_total_excluding_taxes, taxes_amount,
-               sub_total_including_taxes, total_amount
+               sub_total_including_taxes, total_amount, prepaid_credit_amount
         from billing.invoices""")}
-    want_inv = {i.invoice_id: (i.subscription, "subscription", i.period_start, i.period_end, i.issuing_date,
+    want_inv = {i.invoice_id: (i.subscription or None, i.invoice_type, i.period_start, i.period_end, i.issuing_date,
                                i.currency, i.fees_amount, i.coupons_amount, i.sub_total_excluding_taxes,
-                               i.taxes_amount, i.sub_total_including_taxes, i.total_amount) for i in invoices}
+                               i.taxes_amount, i.sub_total_including_taxes, i.total_amount, i.prepaid_credit_amount)
+                for i in invoices}
     by_id = {i.invoice_id: i for i in invoices}
     for k in sorted(set(got_inv) | set(want_inv)):
         d.invoices_compared += 1
@@ -78,7 +79,8 @@ def _tax_half_short(g: tuple, w: tuple, inv: Invoice) -> bool:
     if not (_at_half(inv.precise_taxes_amount, inv.currency) and inv.coupons_amount > 0):
         return False
     taxes, incl, total = 9, 10, 11  # positions in the compared tuple
-    return g[:taxes] == w[:taxes] and all(g[i] == w[i] - unit for i in (taxes, incl, total))
+    return (g[:taxes] == w[:taxes] and g[total + 1:] == w[total + 1:]
+            and all(g[i] == w[i] - unit for i in (taxes, incl, total)))
 
 
 def _line_tax_half_short(g: tuple, w: tuple, ln: Line, currency: str) -> bool:

@@ -103,6 +103,25 @@ class Event:
 
 
 @dataclass
+class Wallet:
+    id: str
+    customer: str
+    currency: str
+    rate_amount: Decimal  # currency value of one credit
+    priority: int | None  # 1 first; none = 50
+    expiration_at: datetime | None
+
+
+@dataclass
+class WalletTransaction:
+    wallet: str
+    credits: Decimal
+    kind: str  # purchased or granted
+    created_at: datetime
+    row: int = 0  # line of wallet_transactions.csv (header = 1), set by the writer
+
+
+@dataclass
 class World:
     seed: int
     months: tuple[str, str]  # first and last billing month, YYYY-MM
@@ -114,3 +133,5 @@ class World:
     taxes: dict[str, Tax] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
     applied_coupons: list[AppliedCoupon] = field(default_factory=list)
+    wallets: list[Wallet] = field(default_factory=list)
+    wallet_transactions: list[WalletTransaction] = field(default_factory=list)

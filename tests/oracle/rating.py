@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from tests.oracle import invoicing, meters, pricing
+from tests.oracle import balances, invoicing, meters, pricing
 from tests.oracle.model import Event, Plan, Subscription, World
 from tests.oracle.periods import Period, periods
 from tests.oracle.world import CURRENCIES
@@ -45,8 +45,10 @@ class Invoice:
     issuing_date: date
     currency: str
     fees_amount: Decimal
+    invoice_type: str = "subscription"
     coupons_amount: Decimal = ZERO
     taxes_amount: Decimal = ZERO
+    prepaid_credit_amount: Decimal = ZERO
     precise_taxes_amount: Fraction = Fraction(0)  # the unrounded sum of the fee taxes, exact
 
     @property
@@ -59,7 +61,7 @@ class Invoice:
 
     @property
     def total_amount(self) -> Decimal:
-        return self.sub_total_including_taxes
+        return self.sub_total_including_taxes - self.prepaid_credit_amount
 
 
 def round_fee(amount: Decimal, currency: str) -> Decimal:
@@ -175,7 +177,11 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
             invoices.append(Invoice(inv_id, sub.id, cus.id, p.start, p.end, p.end + timedelta(days=1),
                                     plan.currency, fees))
             lines += inv_lines
-    invoicing.settle(world, invoices, lines)
+    credit_invoices, credit_lines = balances.credit_invoices(world, Invoice, Line)
+    invoices += credit_invoices
+    lines += credit_lines
+    invoicing.settle(world, [i for i in invoices if i.invoice_type == "subscription"], lines)
+    balances.pay_with_wallets(world, invoices)
     # published: the invoices of the periods that end in the run's months (every earlier one is
     # rated too: coupons carry from invoice to invoice)
     keep = {i.invoice_id for i in invoices if first <= i.period_end <= last}

@@ -26,8 +26,11 @@ from tests.oracle.model import (
     Plan,
     Subscription,
     Tax,
+    Wallet,
+    WalletTransaction,
     World,
 )
+from tests.oracle.noise import noise_lines
 from tests.oracle.periods import periods
 
 CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
@@ -195,6 +198,29 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
     return plans
 
 
+def _wallets(rng: random.Random, cus: Customer, start: date, wallets: list, transactions: list) -> None:
+    """One or two prepaid-credit wallets: priorities, expirations, purchases and grants at
+    random instants around the subscription's life (some at local midnight, when invoices issue)."""
+    tz = ZoneInfo(cus.timezone)
+    for k in range(rng.choice([1, 1, 2])):
+        expires = None
+        if rng.random() < 0.3:
+            expires = datetime(2026, rng.randint(2, 5), rng.randint(1, 28), tzinfo=tz).astimezone(UTC)
+        w = Wallet(f"w_{cus.id}_{k}", cus.id, cus.currency, Decimal(rng.choice(["0.01", "1", "0.155", "0.5", "2"])),
+                   rng.choice([None, 1, 5, 50]), expires)
+        wallets.append(w)
+        for _ in range(rng.randint(1, 3)):
+            day = start + timedelta(days=rng.randint(-10, 100))
+            at = datetime(day.year, day.month, day.day, tzinfo=tz)
+            if rng.random() < 0.7:
+                at += timedelta(seconds=rng.randrange(86400))
+            at = at.astimezone(UTC)
+            if expires is not None and at >= expires:  # the catalog refuses credits on an expired wallet
+                at = expires - timedelta(seconds=rng.randint(1, 20 * 86400))
+            credits = Decimal(rng.randint(1, 5000)) if rng.random() < 0.7 else _money(rng, "0.01", "999", 2)
+            transactions.append(WalletTransaction(w.id, credits, rng.choice(["purchased", "granted"]), at))
+
+
 def _instants(rng: random.Random, tz: ZoneInfo, start: date, end: date) -> list[datetime]:
     """Awkward instants between two local dates: local midnights and the second before, DST
     changes, UTC month ends, plus uniform ones."""
@@ -272,7 +298,7 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
     by_currency: dict[str, list[Plan]] = {}
     for p in plan_map.values():
         by_currency.setdefault(p.currency, []).append(p)
-    customers, subs, events, applied = {}, {}, [], []
+    customers, subs, events, applied, wallets, transactions = {}, {}, [], [], [], []
     coupons = _coupons()
     window_end = date(LAST_MONTH[0], LAST_MONTH[1], 31)
     for i in range(subscriptions):
@@ -293,11 +319,13 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
                   if c.coupon_type == "percentage" or c.code.startswith(f"fix_{cur.lower()}_")]
         for code in rng.sample(usable, rng.choice([0, 0, 0, 1, 1, 2])):  # a coupon applies once per customer
             applied.append(AppliedCoupon(code, cus.id, start + timedelta(days=rng.randint(-5, 80))))
+        if rng.random() < 0.2:
+            _wallets(rng, cus, start, wallets, transactions)
         events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
     rng.shuffle(events)
     months = (f"{FIRST_MONTH[0]}-{FIRST_MONTH[1]:02d}", f"{LAST_MONTH[0]}-{LAST_MONTH[1]:02d}")
     return World(seed, months, customers, metrics, plan_map, subs, events, {t.code: t for t in TAXES}, coupons,
-                 applied)
+                 applied, wallets, transactions)
 
 
 def _timestamp(rng: random.Random, ev: Event, tz: ZoneInfo) -> str | int:
@@ -331,6 +359,14 @@ def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
          [[c.code, c.coupon_type, "" if c.amount is None else str(c.amount),
            "" if c.percentage_rate is None else str(c.percentage_rate), c.frequency,
            "" if c.frequency_duration is None else c.frequency_duration] for c in world.coupons.values()])
+    _csv(cat / "wallets.csv", ["id", "external_customer_id", "currency", "rate_amount", "priority", "expiration_at"],
+         [[w.id, w.customer, w.currency, str(w.rate_amount), "" if w.priority is None else w.priority,
+           w.expiration_at.strftime("%Y-%m-%dT%H:%M:%SZ") if w.expiration_at else ""] for w in world.wallets])
+    for row, t in enumerate(world.wallet_transactions, start=2):
+        t.row = row
+    _csv(cat / "wallet_transactions.csv", ["wallet_id", "credits", "kind", "created_at"],
+         [[t.wallet, str(t.credits), t.kind, t.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+          for t in world.wallet_transactions])
     _csv(cat / "applied_coupons.csv", ["coupon_code", "external_customer_id", "applied_at"],
          [[a.coupon, a.customer, a.applied_at.isoformat()] for a in world.applied_coupons])
     _csv(cat / "billable_metrics.csv", ["code", "name", "aggregation_type", "field_name", "recurring",
@@ -370,4 +406,5 @@ def write_world(world: World, root: Path, files: int = 3) -> tuple[Path, Path]:
                              "timestamp": _timestamp(rng, ev, tz), "properties": ev.properties}) + "\n")
     for _, fh in handles:
         fh.close()
+    (land / "z_noise.jsonl").write_text("".join(noise_lines(world, rng)))
     return cat, land
