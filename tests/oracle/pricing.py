@@ -84,7 +84,34 @@ def running_total(p: dict, aggregation: str, units: Decimal, values: list[Decima
     return out
 
 
+def _per_transaction(p: dict, values: list[Decimal]) -> Decimal:
+    """With a per-transaction min or max (premium): each event priced alone, in time order, after
+    the free events and free amount, then clamped to [min, max] (§3 percentage)."""
+    free_events = int(p.get("free_units_per_events") or 0)
+    free_amount = _d(p.get("free_units_per_total_aggregation"))
+    low, high = p.get("per_transaction_min_amount"), p.get("per_transaction_max_amount")
+    total = ZERO
+    for value in values:
+        if free_events > 0 or free_amount > 0:
+            free_events -= 1
+            if free_amount <= 0:
+                continue
+            if free_amount > value:
+                free_amount -= value
+                continue
+            value, free_amount, free_events = value - free_amount, ZERO, 0
+        amount = value * _d(p["rate"]) / 100 + _d(p.get("fixed_amount"))
+        if low is not None and amount < _d(low):
+            amount = _d(low)
+        elif high is not None and amount > _d(high):
+            amount = _d(high)
+        total += amount
+    return total
+
+
 def percentage(p: dict, units: Decimal, events_count: int, values: list[Decimal], aggregation: str, **_) -> Decimal:
+    if p.get("per_transaction_min_amount") is not None or p.get("per_transaction_max_amount") is not None:
+        return _per_transaction(p, values)
     per_events = int(p.get("free_units_per_events") or 0)
     per_total = _d(p.get("free_units_per_total_aggregation"))
     rt = running_total(p, aggregation, units, values)

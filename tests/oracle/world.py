@@ -153,6 +153,12 @@ def _properties(rng: random.Random, model: str, aggregation: str = "sum_agg") ->
             p["free_units_per_events"] = rng.randint(1, 4)
         if rng.random() < 0.4 and aggregation in FREE_UNITS_AGGREGATIONS:
             p["free_units_per_total_aggregation"] = str(_money(rng, "1", "300", 1))
+        if aggregation == "sum_agg" and rng.random() < 0.4:  # per-transaction bounds: sums only
+            low = _money(rng, "0", "2", 2)
+            if rng.random() < 0.7:
+                p["per_transaction_min_amount"] = str(low)
+            if rng.random() < 0.7:
+                p["per_transaction_max_amount"] = str(low + _money(rng, "0", "5", 2))
         return p
     key = {"graduated": "graduated_ranges", "volume": "volume_ranges",
            "graduated_percentage": "graduated_percentage_ranges"}[model]
