@@ -23,10 +23,11 @@ def noise_lines(world: World, rng: random.Random) -> list[str]:
             field = world.metrics[ev.code].field_name
             out.append({**resend, "properties": {**ev.properties, field: "999999"}})  # conflicting: quarantined
     subs = list(world.subscriptions.values())
+    code = next(m.code for m in world.metrics.values() if m.aggregation == "sum_agg" and not m.recurring)
     for k in range(len(subs) // 20):
         sub = rng.choice(subs)
         at = sub.started - timedelta(days=rng.randint(2, 30))
-        base = {"transaction_id": f"noise_{k}", "external_subscription_id": sub.id, "code": "m_sum",
+        base = {"transaction_id": f"noise_{k}", "external_subscription_id": sub.id, "code": code,
                 "timestamp": f"{at.isoformat()}T12:00:00Z", "properties": {"v": 5}}
         out.append(rng.choice([
             base,  # before the subscription started

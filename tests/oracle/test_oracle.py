@@ -7,6 +7,7 @@ Seeds that once found a bug are replayed too (REGRESSION_SEEDS, smaller worlds).
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -14,42 +15,56 @@ import pytest
 
 from tests.helpers import tally
 from tests.oracle.compare import compare
+from tests.oracle.merge import merged
+from tests.oracle.model import World
 from tests.oracle.rating import rate
 from tests.oracle.world import generate_world, write_world
 
 pytestmark = pytest.mark.e2e
 
 SUBSCRIPTIONS = int(os.environ.get("TALLY_ORACLE_SUBSCRIPTIONS", "2000"))
-# seed -> subscriptions: worlds where Tally and the oracle once disagreed (the generator has
-# changed since, so each replays a world of today's generator from that seed, smaller)
+# seed -> subscriptions: worlds where Tally and the oracle once disagreed. The generator has
+# grown since, so each replays today's world of that seed (smaller, to keep the run short); the
+# bug itself is pinned by its own test (named below).
 REGRESSION_SEEDS: dict[int, int] = {
-    2: 400,  # percentage on recurring sums: free units over the period only (left out of the world)
-    3: 400,  # percentage free units on count metrics (left out); recurring weighted sum events_count
+    2: 300,  # percentage on recurring sums: free units over the period only (left out, world.py)
+    3: 300,  # percentage free units on count metrics (left out, world.py); weighted-sum events_count
+    7: 300,  # percentage coupon in DOUBLE: 2.0035 -> 2.003 (fixed; _unit_tests_coupons.yml)
+    10: 300,  # wallet purchase after UTC midnight on the window's last local day: ledger < 0, publish
+              # blocked (fixed; tests/e2e/test_wallet_ledger_window.py)
 }
+EVENTS_SENT = re.compile(r"events sent: (\d+) = billed (\d+) \+ quarantined (\d+) \+ duplicates ignored (\d+)")
 
 
-def bill_and_compare(seed: int, subscriptions: int, root: Path) -> None:
-    print(f"\noracle world: seed {seed}, {subscriptions} subscriptions (replay: TALLY_ORACLE_SEED={seed} "
-          f"TALLY_ORACLE_SUBSCRIPTIONS={subscriptions})")
-    world = generate_world(seed, subscriptions=subscriptions)
+def bill_and_compare(world: World, label: str, root: Path) -> None:
     catalog, landing = write_world(world, root)
     invoices, lines = rate(world)
     started = time.monotonic()
-    tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
-          "--from", world.months[0], "--to", world.months[1], "--no-pages", "--publish", str(root / "published"))
+    proc = tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(root / "w.duckdb"),
+                 "--from", world.months[0], "--to", world.months[1], "--no-pages", "--publish",
+                 str(root / "published"))
+    # every generated event billed; the noise file's resends ignored or quarantined, never billed
+    _, billed, _, _ = map(int, EVENTS_SENT.search(proc.stdout).groups())
+    assert billed == len(world.events), (label, proc.stdout[-2000:])
     diff = compare(root / "w.duckdb", world, invoices, lines)
     print(f"{len(world.events)} events; tally run {time.monotonic() - started:.1f} s; "
           f"compared {diff.invoices_compared} invoices and {diff.lines_compared} invoice lines; "
-          f"{len(diff.problems)} differ; {len(diff.tax_halves_short)} invoice taxes at an exact half one minor "
+          f"{len(diff.problems)} differ; {len(diff.tax_halves_short)} taxes at an exact half one minor "
           f"unit short (known deviation, compare.py)")
-    assert not diff.problems, "\n".join([f"seed {seed}:", *diff.problems[:40]])
+    assert not diff.problems, "\n".join([label, *diff.problems[:40]])
 
 
 def test_random_world_matches_the_oracle(tmp_path):
     seed = int(os.environ.get("TALLY_ORACLE_SEED") or time.time_ns() % 1_000_000_007)
-    bill_and_compare(seed, SUBSCRIPTIONS, tmp_path)
+    label = (f"oracle world: seed {seed}, {SUBSCRIPTIONS} subscriptions (replay: TALLY_ORACLE_SEED={seed} "
+             f"TALLY_ORACLE_SUBSCRIPTIONS={SUBSCRIPTIONS})")
+    print("\n" + label)
+    bill_and_compare(generate_world(seed, subscriptions=SUBSCRIPTIONS), label, tmp_path)
 
 
-@pytest.mark.parametrize("seed", sorted(REGRESSION_SEEDS))
-def test_regression_seed(seed, tmp_path):
-    bill_and_compare(seed, REGRESSION_SEEDS[seed], tmp_path)
+def test_regression_seeds(tmp_path):
+    """The regression worlds, each under its own prefix, billed by one run."""
+    label = f"oracle regression worlds {REGRESSION_SEEDS} (ids prefixed r<seed>_)"
+    print("\n" + label)
+    worlds = {f"r{seed}_": generate_world(seed, subscriptions=n) for seed, n in REGRESSION_SEEDS.items()}
+    bill_and_compare(merged(worlds), label, tmp_path)
