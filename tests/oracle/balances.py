@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tests.oracle.invoicing import to_minor
+from tests.oracle.invoicing import issued, to_minor
 from tests.oracle.model import World
-from tests.oracle.periods import local_midnight
 
 ZERO = Decimal(0)
 
@@ -44,7 +43,7 @@ def pay_with_wallets(world: World, invoices: list) -> None:
     for w in sorted(world.wallets, key=lambda w: order[w.id]):
         wallets[w.customer].append(w)
     spent: dict[str, Decimal] = defaultdict(Decimal)
-    due = [i for i in invoices if i.invoice_type == "subscription" and i.customer in wallets]
+    due = [i for i in invoices if i.invoice_type != "credit" and i.customer in wallets]
     for inv in sorted(due, key=lambda i: (i.customer, _issued_at(world, i), i.invoice_id)):
         issued = _issued_at(world, inv)
         left = inv.sub_total_including_taxes
@@ -63,4 +62,4 @@ def pay_with_wallets(world: World, invoices: list) -> None:
 
 
 def _issued_at(world: World, inv) -> datetime:
-    return local_midnight(inv.issuing_date, ZoneInfo(world.customers[inv.customer].timezone)).astimezone(UTC)
+    return issued(world, inv).astimezone(UTC)

@@ -47,6 +47,7 @@ class Plan:
     charges: list[Charge] = field(default_factory=list)
     minimum_commitment: Decimal | None = None
     tax_codes: list[str] = field(default_factory=list)
+    thresholds: list[tuple[Decimal, bool]] = field(default_factory=list)  # usage thresholds: (amount, recurring)
 
 
 @dataclass

@@ -5,12 +5,12 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from tests.oracle import balances, invoicing, meters, pricing
+from tests.oracle import balances, invoicing, meters, pricing, progressive
 from tests.oracle.model import Event, Plan, Subscription, World
 from tests.oracle.periods import Period, periods
 from tests.oracle.world import CURRENCIES
@@ -33,6 +33,7 @@ class Line:
     tax_rates: tuple[Decimal, ...] = ()  # percent, set by invoicing.settle
     precise_taxes_amount: Fraction = Fraction(0)
     coupon_share: Fraction = Fraction(0)
+    tax_half: bool = False  # taxed per the known deviation (invoicing._round_tax)
 
 
 @dataclass
@@ -46,14 +47,17 @@ class Invoice:
     currency: str
     fees_amount: Decimal
     invoice_type: str = "subscription"
+    progressive_billing_credit_amount: Decimal = ZERO
+    issued_at: datetime | None = None  # progressive invoices: the step's instant (else local midnight)
     coupons_amount: Decimal = ZERO
     taxes_amount: Decimal = ZERO
     prepaid_credit_amount: Decimal = ZERO
     precise_taxes_amount: Fraction = Fraction(0)  # the unrounded sum of the fee taxes, exact
+    tax_half: bool = False  # taxed per the known deviation (invoicing._round_tax)
 
     @property
     def sub_total_excluding_taxes(self) -> Decimal:
-        return self.fees_amount - self.coupons_amount
+        return self.fees_amount - self.progressive_billing_credit_amount - self.coupons_amount
 
     @property
     def sub_total_including_taxes(self) -> Decimal:
@@ -86,11 +90,14 @@ def _subscription_fee(world: World, sub: Subscription, p: Period) -> Decimal:
 
 
 def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
-                  events: dict[str, list[Event]]) -> list[Line]:
+                  events: dict[str, list[Event]], progressive: bool = False) -> list[Line]:
+    """The charges' lines; for a progressive invoice, without weighted sums and true-ups."""
     plan = world.plans[sub.plan]
     out = []
     for ch in plan.charges:
         metric = world.metrics[ch.metric]
+        if progressive and metric.aggregation == "weighted_sum_agg":
+            continue
         routed: dict[tuple[int, tuple], list[Event]] = defaultdict(list)
         for e in events.get(ch.metric, []):
             routed[(meters.bucket_of(ch, e.properties), meters.group_of(ch, e.properties))].append(e)
@@ -114,7 +121,7 @@ def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
                 key += ":" + ",".join(f"{k}={g or ''}" for k, g in zip(ch.group_keys, group, strict=True))
             out.append(Line(invoice_id, key, "charge", ch.id, ch.metric, units, count,
                             round_fee(amount, plan.currency)))
-        if ch.min_amount is not None:
+        if ch.min_amount is not None and not progressive:
             # the spending minimum, prorated by days and unrounded, against the charge's rounded
             # fees: a true-up line for the shortfall, rounded (§4; Lago's create_true_up_service,
             # so a shortfall under half a minor unit is a true-up line of 0)
@@ -137,6 +144,27 @@ def _commitment_line(plan: Plan, p: Period, invoice_id: str, period_fees: Decima
     return [Line(invoice_id, "commitment", "commitment", None, None, Decimal(1), 0, commitment - period_fees)]
 
 
+def _progressive(world: World, sub: Subscription, p: Period, events: dict[str, list[Event]], invoiced: Decimal,
+                 invoices: list, lines: list) -> Decimal:
+    """Adds the period's progressive invoices; returns the latest one's fees (what the closing
+    invoice deducts)."""
+    plan, cus = world.plans[sub.plan], world.customers[sub.customer]
+
+    def usage_lines(cut: Period, invoice_id: str) -> list[Line]:
+        return _charge_lines(world, sub, cut, invoice_id, events, progressive=True)
+
+    def new_invoice(invoice_id: str, at: datetime, pb_lines: list[Line], credit: Decimal) -> None:
+        day = at.astimezone(ZoneInfo(cus.timezone)).date()
+        fees = sum((ln.amount for ln in pb_lines), ZERO)
+        invoices.append(Invoice(invoice_id, sub.id, cus.id, p.start, p.end, day, plan.currency, fees,
+                                invoice_type="progressive_billing", progressive_billing_credit_amount=credit,
+                                issued_at=at))
+        lines.extend(pb_lines)
+
+    _, last_fees = progressive.period_steps(world, sub, p, events, usage_lines, invoiced, new_invoice)
+    return last_fees
+
+
 def rate(world: World) -> tuple[list[Invoice], list[Line]]:
     first = date.fromisoformat(world.months[0] + "-01")
     y, m = map(int, world.months[1].split("-"))
@@ -150,6 +178,7 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
         cus = world.customers[sub.customer]
         ps = periods(sub.started, sub.ending, plan.interval, sub.billing_time, ZoneInfo(cus.timezone),
                      last + timedelta(days=400))
+        invoiced = ZERO  # the subscription's charge fees on earlier closing invoices (progressive billing)
         for k, p in enumerate(ps):
             if p.end > last:
                 break
@@ -174,13 +203,18 @@ def rate(world: World) -> tuple[list[Invoice], list[Line]]:
             period_fee = _subscription_fee(world, sub, p)
             inv_lines += _commitment_line(plan, p, inv_id, period_fee + sum((c.amount for c in charges), ZERO))
             fees = sum((ln.amount for ln in inv_lines), ZERO)
-            invoices.append(Invoice(inv_id, sub.id, cus.id, p.start, p.end, p.end + timedelta(days=1),
-                                    plan.currency, fees))
+            closing = Invoice(inv_id, sub.id, cus.id, p.start, p.end, p.end + timedelta(days=1), plan.currency, fees)
+            if plan.thresholds:
+                last_pb = _progressive(world, sub, p, by_sub[sub.id], invoiced, invoices, lines)
+                charge_fees = sum((c.amount for c in charges), ZERO)
+                closing.progressive_billing_credit_amount = min(last_pb, charge_fees)
+                invoiced += charge_fees  # Lago: every charge fee, true-ups included (fees.charge)
+            invoices.append(closing)
             lines += inv_lines
     credit_invoices, credit_lines = balances.credit_invoices(world, Invoice, Line)
     invoices += credit_invoices
     lines += credit_lines
-    invoicing.settle(world, [i for i in invoices if i.invoice_type == "subscription"], lines)
+    invoicing.settle(world, [i for i in invoices if i.invoice_type != "credit"], lines)
     balances.pay_with_wallets(world, invoices)
     # published: the invoices of the periods that end in the run's months (every earlier one is
     # rated too: coupons carry from invoice to invoice)

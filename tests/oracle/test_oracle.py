@@ -49,8 +49,8 @@ def bill_and_compare(world: World, label: str, root: Path) -> None:
     diff = compare(root / "w.duckdb", world, invoices, lines)
     print(f"{len(world.events)} events; tally run {time.monotonic() - started:.1f} s; "
           f"compared {diff.invoices_compared} invoices and {diff.lines_compared} invoice lines; "
-          f"{len(diff.problems)} differ; {len(diff.tax_halves_short)} taxes at an exact half one minor "
-          f"unit short (known deviation, compare.py)")
+          f"{len(diff.problems)} differ; {diff.tax_halves} taxes of exactly half a minor unit with a credit "
+          f"share (either rounding accepted: known deviation, invoicing.at_half)")
     assert not diff.problems, "\n".join([label, *diff.problems[:40]])
 
 
