@@ -2,6 +2,7 @@
 routing of an event to its charge filter and pricing group (§1)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from tests.oracle.model import Charge, Event, Metric
@@ -42,6 +43,11 @@ def _order(ev: Event) -> tuple:
     return ev.at, ev.file, ev.line
 
 
+def _seconds(span: timedelta) -> Decimal:
+    """Exact, to the microsecond (timestamps may carry fractions of a second)."""
+    return Decimal(span // timedelta(microseconds=1)) / 1_000_000
+
+
 def apply_rounding(metric: Metric, units: Decimal) -> Decimal:
     if not metric.rounding_function:
         return units
@@ -80,8 +86,8 @@ def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Deci
         acc, t = ZERO, period.from_at
         for e in inside:
             v = value(metric, e)
-            acc += level * Decimal(int((e.at - t).total_seconds()))
+            acc += level * _seconds(e.at - t)
             level, t = level + v, e.at
-        acc += level * Decimal(int((period.to_at - t).total_seconds()))
+        acc += level * _seconds(period.to_at - t)
         return acc / (period.full_days * 86400), count, values
     raise ValueError(agg)

@@ -16,7 +16,7 @@ def noise_lines(world: World, rng: random.Random) -> list[str]:
     numeric = {m.code for m in world.metrics.values() if m.field_name and m.aggregation != "unique_count_agg"}
     for ev in rng.sample(world.events, len(world.events) // 100):
         resend = {"transaction_id": ev.tid, "external_subscription_id": ev.sub, "code": ev.code,
-                  "timestamp": ev.at.astimezone(UTC).isoformat() if rng.random() < 0.5 else int(ev.at.timestamp()),
+                  "timestamp": ev.at.astimezone(UTC).isoformat() if rng.random() < 0.5 else _unix(ev.at),
                   "properties": dict(reversed(list(ev.properties.items())))}
         out.append(resend)
         if ev.code in numeric and rng.random() < 0.5:
@@ -37,3 +37,8 @@ def noise_lines(world: World, rng: random.Random) -> list[str]:
             {**base, "timestamp": f"{sub.started.isoformat()}T12:00:00Z", "properties": {"v": "12abc"}},
         ]))
     return [json.dumps(e) + "\n" for e in out]
+
+
+def _unix(at) -> int | float:
+    seconds = at.timestamp()
+    return int(seconds) if seconds == int(seconds) else seconds

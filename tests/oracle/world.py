@@ -278,7 +278,9 @@ def _instants(rng: random.Random, tz: ZoneInfo, start: date, end: date) -> list[
         t = nxt
     lo = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
     span = int((stop - lo).total_seconds())
-    out += [lo + timedelta(seconds=rng.randrange(span)) for _ in range(len(out) * 2 + 10)]
+    # uniform ones, some with a fraction of a second (whole milliseconds: Lago's period ends at .999)
+    out += [lo + timedelta(seconds=rng.randrange(span), milliseconds=rng.choice([0, 0, 0, 250, 500, 999]))
+            for _ in range(len(out) * 2 + 10)]
     return [x for x in out if lo <= x < stop]
 
 
@@ -297,7 +299,10 @@ def _events(rng: random.Random, sub: Subscription, tz: ZoneInfo, plan: Plan, met
     n = 0
     for ch in plan.charges:
         m = metrics[ch.metric]
-        for at in rng.sample(instants, min(len(instants), rng.randint(0, 14))):
+        picked = rng.sample(instants, min(len(instants), rng.randint(0, 14)))
+        if m.aggregation == "latest_agg" and len(picked) > 1 and rng.random() < 0.3:
+            picked[1] = picked[0]  # two values at one instant: the later file, then line, wins (decision 7)
+        for at in picked:
             props: dict = {}
             if m.aggregation == "unique_count_agg":
                 props["uid"] = f"u{rng.randint(1, 6)}"
@@ -368,9 +373,10 @@ def _timestamp(rng: random.Random, ev: Event, tz: ZoneInfo) -> str | int:
     """The same instant as Unix seconds, UTC ISO or ISO with the customer's local offset."""
     kind = rng.random()
     if kind < 0.3:
-        return int(ev.at.timestamp())
+        seconds = ev.at.timestamp()
+        return int(seconds) if seconds == int(seconds) else seconds
     if kind < 0.6:
-        return ev.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ev.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if ev.at.microsecond else "%Y-%m-%dT%H:%M:%SZ")
     return ev.at.astimezone(tz).isoformat()
 
 
