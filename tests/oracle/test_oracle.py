@@ -15,10 +15,11 @@ import pytest
 
 from tests.helpers import tally
 from tests.oracle.compare import compare
+from tests.oracle.files import write_world
 from tests.oracle.merge import merged
 from tests.oracle.model import World
 from tests.oracle.rating import rate
-from tests.oracle.world import generate_world, write_world
+from tests.oracle.world import generate_world
 
 pytestmark = pytest.mark.e2e
 
