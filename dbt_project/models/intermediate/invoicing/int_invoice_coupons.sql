@@ -100,10 +100,12 @@ amounts_{{ r }} as (
         coupon_code,
         {{ r }} as coupon_rank,
         case
+            -- tally.divide, not `/ 100`: DuckDB divides decimals as DOUBLE, and 2.0035 would round to 2.003
             when coupon_type = 'percentage' then
-                case when {{ tally.round_money('remaining * percentage_rate / 100', 'minor_unit') }} > remaining
+                case when {{ tally.round_money(tally.divide('remaining * percentage_rate', '100'), 'minor_unit') }}
+                    > remaining
                     then remaining
-                    else {{ tally.round_money('remaining * percentage_rate / 100', 'minor_unit') }} end
+                    else {{ tally.round_money(tally.divide('remaining * percentage_rate', '100'), 'minor_unit') }} end
             when frequency = 'once' then
                 -- one budget across invoices: used to date = least(demand to date, budget)
                 case when demand_to_date < coupon_amount then demand_to_date else coupon_amount end

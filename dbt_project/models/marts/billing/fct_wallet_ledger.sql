@@ -32,7 +32,9 @@ moves as (
         end as invoice_id,
         transactions.amount
     from transactions
-    where transactions.created_at < cast({{ tally.billing_to() }} as timestamp)
+    -- the window's end is a local date, as for the credit invoices (int_invoices): a purchase on
+    -- its last local day after midnight UTC is in the window, and pays its invoices
+    where transactions.created_on < {{ tally.billing_to() }}
     union all
     select
         allocations.wallet_id,
