@@ -14,6 +14,7 @@ import duckdb
 
 from expectations.suites import SUITES, Suite
 from orchestration.folders import staging_folder, swap_in
+from orchestration.lib.crash import crash_point
 
 
 @dataclass
@@ -73,6 +74,7 @@ def validate(warehouse: Path, window: dict[str, str], suites: tuple[Suite, ...] 
     results = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         frames = {s.name: con.execute(s.query.format(**window)).df() for s in suites}
+    crash_point("gx", "rows read")
     for s in suites:
         batch = source.add_dataframe_asset(s.name).add_batch_definition_whole_dataframe("window")
         suite = context.suites.add(gx.ExpectationSuite(name=s.name))
@@ -84,7 +86,9 @@ def validate(warehouse: Path, window: dict[str, str], suites: tuple[Suite, ...] 
                             list(r.result.get("partial_unexpected_list") or []))
                     for r in outcome.results if not r.success]
         results.append(SuiteResult(s.name, len(frames[s.name]), len(outcome.results), failures))
+        crash_point("gx", f"suite {s.name} validated")
     if staging_docs is not None:
         context.build_data_docs(site_names=["tally"])
+        crash_point("gx", "Data Docs built, not swapped in")
         swap_in(staging_docs, docs_dir)
     return results

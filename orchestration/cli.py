@@ -84,7 +84,8 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
         sys.exit(1)
     if done.already:
-        console.print(f"{period} is already finalized; nothing changed.")
+        console.print(f"{period} is already finalized; nothing changed (its files in {publish} are written "
+                      "again from the warehouse).")
         return
     totals = ", ".join(f"{currency} {_money(amount)}" for currency, amount in done.total_by_currency)
     console.print(f"{period} finalized: {done.invoices} invoices ({totals}). Re-rating it from now on writes "

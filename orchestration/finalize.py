@@ -4,7 +4,9 @@ The month's published invoices (with their lines and tiers) are marked `finalize
 as they are, into the `finalized` schema, with what each took from each wallet. From then on
 every run publishes those copies instead of re-rated invoices, and writes any difference as an
 adjustment (dbt model int_invoice_adjustments); the close also freezes the draft adjustments of
-earlier months. All in one transaction: a crash leaves the month open and whole.
+earlier months. All in one transaction: a crash leaves the month open and whole. The month's
+files are written after the commit; finalizing an already-finalized month writes them again (a
+finalize killed after its commit has not written them), and changes nothing else.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration import publish
+from orchestration.lib.crash import crash_point
 from orchestration.lib.months import next_month
 
 FROZEN = ("invoices", "invoice_lines", "fee_tiers")
@@ -107,6 +110,11 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         raise FinalizeError("nothing is published in this warehouse yet: run `tally run` first")
     if _exists(con, "finalized", "periods") and con.execute(
             "select count(*) from finalized.periods where billing_month = ?", [month]).fetchone()[0]:
+        # nothing changes in the warehouse; the month's files are written again from it: the
+        # bytes the last run or finalize wrote, or should have (a finalize killed after its
+        # commit wrote none: tests/e2e/test_recovery.py)
+        if publish_dir is not None:
+            publish.write_files(con, start, end, Path(publish_dir))
         return Finalized(month, 0, [], already=True)
     if not force:
         check_grace(month, finalized_on, grace_days())
@@ -120,11 +128,13 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         con.execute("create schema if not exists finalized")
         con.execute("create table if not exists finalized.periods (billing_month date, finalized_on date)")
         con.execute(f"update billing.invoices set status = 'finalized' where {in_month}", [start, end])
+        crash_point("finalize", "invoices marked finalized, not committed")
         month_invoices = f"select invoice_id from billing.invoices where {in_month}"
         for table in FROZEN:
             con.execute(f"create table if not exists finalized.{table} as select * from billing.{table} limit 0")
             con.execute(f"insert into finalized.{table} by name select * from billing.{table} "
                         f"where invoice_id in ({month_invoices}) order by {publish.ORDER[table]}", [start, end])
+            crash_point("finalize", f"finalized.{table} copied, not committed")
         # what the month's invoices took from each wallet, as published: later runs spend it as is
         con.execute("create table if not exists finalized.wallet_allocations "
                     "(wallet_id varchar, invoice_id varchar, amount decimal(20, 4))")
@@ -132,9 +142,12 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
             con.execute(f"insert into finalized.wallet_allocations select wallet_id, invoice_id, amount "
                         f"from intermediate.int_wallet_allocations where invoice_id in ({month_invoices}) "
                         f"order by invoice_id, wallet_id", [start, end])
+        crash_point("finalize", "wallet allocations copied, not committed")
         _freeze_adjustments(con, finalized_on)
         con.execute("insert into finalized.periods values (?, ?)", [month, finalized_on])
+        crash_point("finalize", "adjustments frozen, month recorded, not committed")
         con.execute("commit")
+        crash_point("finalize", "committed")
     except Exception:
         con.execute("rollback")
         raise

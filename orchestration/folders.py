@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from orchestration.lib.crash import crash_point
+
 
 def staging_folder(final: Path) -> Path:
     """A fresh, empty folder to build `final` in; leftovers of a killed publish are removed first
@@ -25,5 +27,6 @@ def swap_in(tmp: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)  # left over by a crash between the two renames
     if final.exists():
         os.replace(final, old)
+    crash_point("swap", f"{final.name} between the renames")
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.crash import crash_point
+
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 # json_type() raises on invalid JSON and DuckDB evaluates both sides of an AND: a CASE guards it
 JSON_OBJECT = "(case when json_valid({x}) then json_type({x}) = 'OBJECT' else false end)"
@@ -399,6 +401,7 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> LandingResult:
             if why is None:
                 raise
             n = _quarantine_file(con, path, fmt, digest, seq, why)
+        crash_point("landing", f"{path.name} committed")
         known[digest] = path.name
         result.loaded.append((path.name, n))
     return result
@@ -418,6 +421,7 @@ def _land_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
         n = _load_file(con, path, fmt, digest, seq)
         con.execute("insert into raw.landing_files (file_name, checksum, file_format, rows_loaded, load_sequence) "
                     "values (?, ?, ?, ?, ?)", [path.name, digest, fmt, n, seq])
+        crash_point("landing", f"{path.name} written, not committed")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

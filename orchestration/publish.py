@@ -10,6 +10,7 @@ import duckdb
 
 from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
+from orchestration.lib.crash import crash_point
 
 # dbt mart -> published table
 PUBLISHED = {
@@ -82,7 +83,9 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
             elif table in WHOLE:
                 con.execute(f"delete from billing.{table}")
             con.execute(f"insert into billing.{table} by name select * from marts.{mart} order by {ORDER[table]}")
+            crash_point("publish", f"billing.{table} merged, not committed")
         con.execute("commit")
+        crash_point("publish", "committed")
     except Exception:
         con.execute("rollback")
         raise
@@ -111,7 +114,9 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
                 target = tmp / f"{table}.{fmt}"
                 con.execute(f"copy ({query}) to '{target}' (format {fmt})")
                 written += 1
+        crash_point("files", f"{month} written, not swapped in")
         swap_in(tmp, out_dir / month)
+        crash_point("files", f"{month} swapped in")
     if pages:
         render_pages(con, out_dir)
     return written

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration import landing as landing_loader
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths, dbt_project
+from orchestration.lib.crash import crash_point
 from orchestration.lib.dbt import dbt_build, profile_env
 from orchestration.lib.warehouse import connect, warehouse_lock
 from orchestration.paths import DBT_PROJECT_DIR
@@ -54,7 +55,9 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: T
         # Great Expectations takes seconds to import: do it while dbt works in its own process
         threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         with profile_env(warehouse):
-            yield from dbt.cli(build.args, context=context, target_path=build.target_path).stream()
+            for event in dbt.cli(build.args, context=context, target_path=build.target_path).stream():
+                yield event
+                crash_point("dbt", type(event).__name__)
 
 
 defs = Definitions(assets=[billing_models])

@@ -113,11 +113,20 @@ def test_rerating_is_what_a_fresh_unfinalized_run_bills(world):
     assert rated["inv_sub_c_20261001"] == D("724")
 
 
+def published_files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "data_docs" not in p.parts}
+
+
 def test_second_finalize_changes_nothing(world):
-    before = table_dump(world["warehouse"])
-    again = tally("finalize", "--period", "2026-10", "--warehouse", str(world["warehouse"]))
+    # it writes the month's files again (test_recovery: a finalize killed after its commit wrote
+    # none): the same bytes as the run that published them last
+    before, files = table_dump(world["warehouse"]), published_files(world["published"])
+    again = tally("finalize", "--period", "2026-10", "--warehouse", str(world["warehouse"]),
+                  "--publish", str(world["published"]))
     assert "already finalized" in again.stdout
     assert table_dump(world["warehouse"]) == before
+    assert published_files(world["published"]) == files
 
 
 def test_finalize_refuses_a_month_without_invoices(world):
