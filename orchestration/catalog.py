@@ -7,20 +7,20 @@ per filter value) so that every dbt model stays plain SQL on any adapter.
 """
 from __future__ import annotations
 
-import csv
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from orchestration import aggregations, charge_models
-from orchestration.lago_optional import is_unset, metric_filters, unset_cells
+from orchestration.catalog_kit.cells import boolean, codes, date_or_datetime, dec, instant, json_cell, whole
+from orchestration.catalog_kit.check import CatalogError, Check
+from orchestration.catalog_kit.files import FILES, OPTIONAL_FILES, Row, read
+from orchestration.catalog_kit.tables import Catalog, write
+from orchestration.lago_optional import is_unset, metric_filters
 from orchestration.lib.money import is_known_currency
 
 INTERVALS = {"weekly", "monthly", "quarterly", "yearly"}
@@ -39,202 +39,6 @@ MAX_GROUP_KEYS = 3
 # macros/cross_db/numbers.sql apply_unit_rounding rounds to these precisions
 MIN_PRECISION, MAX_PRECISION = -9, 10
 
-FILES = {
-    "customers.csv": ["external_id", "name", "currency", "timezone", "tax_codes"],
-    "billable_metrics.csv": ["code", "name", "aggregation_type", "field_name", "recurring",
-                             "rounding_function", "rounding_precision", "filters"],
-    "plans.csv": ["code", "name", "interval", "amount", "currency", "pay_in_advance", "trial_period",
-                  "minimum_commitment"],
-    "charges.csv": ["id", "plan_code", "billable_metric_code", "charge_model", "properties", "pay_in_advance",
-                    "min_amount", "invoice_display_name", "filters"],
-    "subscriptions.csv": ["external_id", "external_customer_id", "plan_code", "started_at", "ending_at",
-                          "billing_time"],
-}
-# Files a catalog may leave out (an absent file is an empty one): the money features of SPEC §3.
-OPTIONAL_FILES = {
-    "usage_thresholds.csv": ["plan_code", "amount", "recurring"],
-    "taxes.csv": ["code", "name", "rate", "applied_by_default"],
-    "wallets.csv": ["id", "external_customer_id", "currency", "rate_amount", "priority", "expiration_at"],
-    "wallet_transactions.csv": ["wallet_id", "credits", "kind", "created_at"],
-    "coupons.csv": ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
-    "applied_coupons.csv": ["coupon_code", "external_customer_id", "applied_at"],
-    "fx_rates.csv": ["date", "currency", "rate"],
-}
-# Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
-OPTIONAL_COLUMNS: dict[str, list[str]] = {
-    "plans.csv": ["tax_codes"],
-    "charges.csv": ["tax_codes"],
-}
-# What dbt parses on DuckDB and Spark alike: a date, or a date and time (seconds and an offset
-# optional; none means UTC). Python's fromisoformat alone would also let "20261001" through,
-# which SQL would read as Unix seconds.
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.ASCII)
-# The catalog's MONEY columns are decimal(38,10): 28 digits before the point.
-MAX_DECIMAL = Decimal(10) ** 28
-
-
-class CatalogError(Exception):
-    """A catalog that breaks its own rules; `problems` names file, row and rule for each."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("pricing catalog refused:\n  " + "\n  ".join(problems))
-
-
-@dataclass
-class Row:
-    file: str
-    line: int
-    data: dict[str, str]
-
-    def where(self) -> str:
-        return f"{self.file} row {self.line}"
-
-
-@dataclass
-class Catalog:
-    """The validated, flattened catalog: table name -> (columns, rows)."""
-    tables: dict[str, tuple[list[tuple[str, str]], list[tuple]]] = field(default_factory=dict)
-
-
-def _read(folder: Path, name: str, problems: list[str]) -> list[Row]:
-    path = folder / name
-    if not path.exists() and name in OPTIONAL_FILES:
-        return []
-    if not path.exists():
-        problems.append(f"{name}: file is missing from {folder} (rule: the catalog needs {', '.join(FILES)})")
-        return []
-    # utf-8-sig: a catalog saved by a spreadsheet starts with a byte-order mark
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in {**FILES, **OPTIONAL_FILES}[name] if c not in (reader.fieldnames or [])]
-        if missing:
-            problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
-            return []
-        absent = {c: "" for c in OPTIONAL_COLUMNS.get(name, []) if c not in (reader.fieldnames or [])}
-        # The reader's own line number (header = 1) stays right across blank lines and quoted newlines.
-        rows = []
-        for r in reader:
-            if None in r:
-                problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
-            data = {k: (v or "").strip() if isinstance(v, str) else "" for k, v in r.items() if k}
-            rows.append(Row(name, reader.line_num, {**absent, **unset_cells(name, data)}))
-        return rows
-
-
-_CELL = object()  # _dec's value when it reads the row's own cell (a JSON value may be None = null)
-
-
-def _dec(row: Row, col: str, problems: list[str], *, required: bool = True, allow_negative: bool = False,
-         value: Any = _CELL) -> Decimal | None:
-    raw = row.data.get(col, "") if value is _CELL else value
-    if is_unset(raw):
-        if required:
-            problems.append(f"{row.where()}: {col} is required")
-        return None
-    try:
-        d = Decimal(str(raw).strip())
-    except InvalidOperation:
-        problems.append(f"{row.where()}: {col}={raw!r} is not a decimal number")
-        return None
-    if not d.is_finite():
-        problems.append(f"{row.where()}: {col}={raw!r} is not a finite number")
-        return None
-    if d < 0 and not allow_negative:
-        problems.append(f"{row.where()}: {col}={raw!r} is negative (rule: prices and amounts are >= 0)")
-        return None
-    if abs(d) >= MAX_DECIMAL:
-        problems.append(f"{row.where()}: {col}={raw!r} is too large (rule: at most 28 digits before the point)")
-        return None
-    return d
-
-
-def _bool(row: Row, col: str, problems: list[str], default: bool = False) -> bool:
-    raw = row.data.get(col, "").lower()
-    if raw == "":
-        return default
-    if raw in ("true", "t", "1", "yes"):
-        return True
-    if raw in ("false", "f", "0", "no"):
-        return False
-    problems.append(f"{row.where()}: {col}={raw!r} is not true/false")
-    return default
-
-
-def _json(row: Row, col: str, problems: list[str], kind: type, convert=None) -> Any:
-    """A JSON cell of type `kind`; empty, `null` or JSON null are `kind()` (absent). `convert`
-    maps the parsed value first (another accepted shape into `kind`)."""
-    raw = row.data.get(col, "")
-    if raw == "":
-        return kind()
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        problems.append(f"{row.where()}: {col} is not valid JSON ({exc.msg})")
-        return kind()
-    value = convert(value) if convert else value
-    if value is None:
-        return kind()
-    if not isinstance(value, kind):
-        problems.append(f"{row.where()}: {col} must be a JSON {kind.__name__}")
-        return kind()
-    return value
-
-
-def _date_or_datetime(row: Row, col: str, problems: list[str], required: bool,
-                      date_only: bool = False) -> str | None:
-    """An ISO date (YYYY-MM-DD) or, unless date_only, date and time (YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH:MM])."""
-    raw = row.data.get(col, "")
-    if raw == "":
-        if required:
-            problems.append(f"{row.where()}: {col} is required")
-        return None
-    try:
-        if ISO_DATE.fullmatch(raw):
-            date.fromisoformat(raw)
-        elif ISO_DATETIME.fullmatch(raw) and not date_only:
-            datetime.fromisoformat(raw)
-        else:
-            raise ValueError
-    except ValueError:
-        kind = "an ISO date (YYYY-MM-DD)" if date_only else "an ISO date or datetime"
-        problems.append(f"{row.where()}: {col}={raw!r} is not {kind}")
-        return None
-    return raw
-
-
-def _instant(raw: str) -> datetime:
-    """A validated date or datetime as a UTC instant: no offset means UTC, a bare date its 00:00 UTC."""
-    value = datetime.fromisoformat(raw)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _codes(row: Row, col: str, known: dict[str, Row], problems: list[str]) -> list[str]:
-    """A `;`-separated list of tax codes: blanks trimmed, each known to taxes.csv, none twice."""
-    codes: list[str] = []
-    for code in (c.strip() for c in row.data.get(col, "").split(";")):
-        if code == "":
-            continue
-        if code in codes:
-            problems.append(f"{row.where()}: {col} lists {code!r} twice (rule: no duplicate codes within a row)")
-            continue
-        if code not in known:
-            problems.append(f"{row.where()}: {col} code {code!r} does not exist in taxes.csv")
-        codes.append(code)
-    return codes
-
-
-def _whole(row: Row, col: str, problems: list[str], low: int, high: int | None, rule: str) -> int | None:
-    """A whole number (plain digits) in [low, high]; high None = no upper bound."""
-    raw = row.data.get(col, "")
-    if re.fullmatch(r"[0-9]+", raw, re.ASCII) and low <= int(raw) and (high is None or int(raw) <= high):
-        return int(raw)
-    bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-    problems.append(f"{row.where()}: {col}={raw!r} must be a whole number {bound} (rule: {rule})")
-    return None
-
-
 # A tier's prices when unset (absent, null or ""): per_unit_amount and flat_amount are 0, as in
 # Lago's default ranges; a graduated_percentage tier's rate has no default (Lago: "the rate is
 # the only mandatory value").
@@ -243,7 +47,7 @@ TIER_DEFAULTS = {"per_unit_amount": "0", "flat_amount": "0"}
 
 def _tier_value(row: Row, key: str, i: int, r: dict, col: str, problems: list[str]) -> Decimal | None:
     raw = r.get(col)
-    return _dec(row, f"{key}[{i}].{col}", problems, value=TIER_DEFAULTS.get(col) if is_unset(raw) else raw)
+    return dec(row, f"{key}[{i}].{col}", problems, value=TIER_DEFAULTS.get(col) if is_unset(raw) else raw)
 
 
 def _ranges(row: Row, props: dict, key: str, model: str, value_col: str, problems: list[str]) -> list[tuple]:
@@ -259,9 +63,9 @@ def _ranges(row: Row, props: dict, key: str, model: str, value_col: str, problem
             problems.append(f"{row.where()}: {key}[{i}] must be an object")
             prev = None
             continue
-        frm = _dec(row, f"{key}[{i}].from_value", problems, value=r.get("from_value"))
+        frm = dec(row, f"{key}[{i}].from_value", problems, value=r.get("from_value"))
         is_open = r.get("to_value") is None
-        to = None if is_open else _dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
+        to = None if is_open else dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
         price = _tier_value(row, key, i, r, value_col, problems)
         flat = _tier_value(row, key, i, r, "flat_amount", problems)
         if i == 0 and frm is not None and frm not in (Decimal(0), Decimal(1)):
@@ -297,7 +101,7 @@ def _property(row: Row, prop: charge_models.Property, props: dict, problems: lis
         raw = prop.default
     col = f"properties.{prop.name}"
     if prop.kind == "money":
-        return _dec(row, col, problems, value=raw)
+        return dec(row, col, problems, value=raw)
     if raw is None:
         problems.append(f"{row.where()}: {col} is required")
         return None
@@ -331,43 +135,21 @@ def _bucket(row: Row, model: charge_models.ChargeModel, props: dict, problems: l
         charge_id, filter_index, display_name, *(values.get(name) for name in BUCKET_PROPERTIES), adjacent))
 
 
-@dataclass
-class _Check:
-    """What the checks of the files share: their rows, the problems found so far (in file order)
-    and the flattened tables being built."""
-    rows: dict[str, list[Row]]
-    problems: list[str]
-    tables: dict[str, list[tuple]]
-
-    def unique(self, name: str, col: str) -> dict[str, Row]:
-        """The rows of a file by key; an empty or repeated key is a problem, the first row wins."""
-        seen: dict[str, Row] = {}
-        for r in self.rows[name]:
-            key = r.data[col]
-            if key == "":
-                self.problems.append(f"{r.where()}: {col} is required")
-            elif key in seen:
-                self.problems.append(f"{r.where()}: duplicate {col} {key!r} (first at row {seen[key].line})")
-            else:
-                seen[key] = r
-        return seen
-
-
-def _taxes(c: _Check) -> dict[str, Row]:
+def _taxes(c: Check) -> dict[str, Row]:
     """taxes.csv: codes and rates in percent."""
     problems = c.problems
     taxes = c.unique("taxes.csv", "code")
     for r in taxes.values():
         d = r.data
-        rate = _dec(r, "rate", problems, allow_negative=True)
+        rate = dec(r, "rate", problems, allow_negative=True)
         if rate is not None and not Decimal(0) <= rate <= Decimal(100):
             problems.append(f"{r.where()}: rate={d['rate']!r} is not a percent from 0 to 100 "
                             f"(rule: a tax rate is in percent)")
-        c.tables["taxes"].append((d["code"], d["name"], rate, _bool(r, "applied_by_default", problems)))
+        c.tables["taxes"].append((d["code"], d["name"], rate, boolean(r, "applied_by_default", problems)))
     return taxes
 
 
-def _customers(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
+def _customers(c: Check, taxes: dict[str, Row]) -> dict[str, Row]:
     """customers.csv: currency, time zone and tax codes."""
     problems = c.problems
     customers = c.unique("customers.csv", "external_id")
@@ -382,12 +164,12 @@ def _customers(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"{r.where()}: timezone {tz!r} is not an IANA time zone name")
         c.tables["customers"].append((d["external_id"], d["name"], cur, tz, d["tax_codes"]))
-        for code in _codes(r, "tax_codes", taxes, problems):
+        for code in codes(r, "tax_codes", taxes, problems):
             c.tables["customer_taxes"].append((d["external_id"], code))
     return customers
 
 
-def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, list[str]]]]:
+def _billable_metrics(c: Check) -> tuple[dict[str, Row], dict[str, dict[str, list[str]]]]:
     """billable_metrics.csv; also each metric's declared filters (key -> allowed values)."""
     problems = c.problems
     metrics = c.unique("billable_metrics.csv", "code")
@@ -400,7 +182,7 @@ def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, li
             problems.append(f"{r.where()}: aggregation_type {agg!r} is unknown (rule: one of {sorted(known)})")
         elif known[agg].field != "none" and not d["field_name"]:
             problems.append(f"{r.where()}: {agg} needs a field_name")
-        recurring = _bool(r, "recurring", problems)
+        recurring = boolean(r, "recurring", problems)
         if recurring and agg in known and not known[agg].recurring:
             allowed = ", ".join(a.removesuffix("_agg") for a, e in known.items() if e.recurring)
             problems.append(f"{r.where()}: {agg} cannot be recurring (rule: only {allowed})")
@@ -408,7 +190,7 @@ def _billable_metrics(c: _Check) -> tuple[dict[str, Row], dict[str, dict[str, li
         if fn and fn not in ROUNDING_FUNCTIONS:
             problems.append(f"{r.where()}: rounding_function {fn!r} is not round/ceil/floor")
         precision = _rounding_precision(r, problems)
-        filters = _json(r, "filters", problems, dict, convert=metric_filters)
+        filters = json_cell(r, "filters", problems, dict, convert=metric_filters)
         for key, values in filters.items():
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 problems.append(f"{r.where()}: filters[{key!r}] must be a list of strings")
@@ -433,7 +215,7 @@ def _rounding_precision(r: Row, problems: list[str]) -> int | None:
     return None
 
 
-def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
+def _plans(c: Check, taxes: dict[str, Row]) -> dict[str, Row]:
     """plans.csv: interval, currency, amount, trial and commitment."""
     problems = c.problems
     plans = c.unique("plans.csv", "code")
@@ -444,7 +226,7 @@ def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
         cur = d["currency"].upper()
         if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
-        amount = _dec(r, "amount", problems)
+        amount = dec(r, "amount", problems)
         trial = 0
         if d["trial_period"]:
             try:
@@ -453,15 +235,15 @@ def _plans(c: _Check, taxes: dict[str, Row]) -> dict[str, Row]:
                     raise ValueError
             except (InvalidOperation, ValueError):
                 problems.append(f"{r.where()}: trial_period must be a whole number of days >= 0")
-        commitment = _dec(r, "minimum_commitment", problems, required=False) or None  # 0: none, as in Lago
+        commitment = dec(r, "minimum_commitment", problems, required=False) or None  # 0: none, as in Lago
         c.tables["plans"].append((d["code"], d["name"], d["interval"], amount, cur,
-                                  _bool(r, "pay_in_advance", problems), trial, commitment))
-        for code in _codes(r, "tax_codes", taxes, problems):
+                                  boolean(r, "pay_in_advance", problems), trial, commitment))
+        for code in codes(r, "tax_codes", taxes, problems):
             c.tables["plan_taxes"].append((d["code"], code))
     return plans
 
 
-def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
+def _charges(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
              metric_filters: dict[str, dict[str, list[str]]], taxes: dict[str, Row]) -> None:
     """charges.csv: plan, metric, charge model and its properties, filters, group keys."""
     problems = c.problems
@@ -475,11 +257,11 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
         if metric is None:
             problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
                             f"in billable_metrics.csv")
-        for code in _codes(r, "tax_codes", taxes, problems):
+        for code in codes(r, "tax_codes", taxes, problems):
             c.tables["charge_taxes"].append((cid, code))
         # what does not depend on the charge model first: an unknown model hides none of it
-        pay_in_advance = _bool(r, "pay_in_advance", problems)
-        min_amount = _dec(r, "min_amount", problems, required=False) or None  # 0: no minimum, as in Lago
+        pay_in_advance = boolean(r, "pay_in_advance", problems)
+        min_amount = dec(r, "min_amount", problems, required=False) or None  # 0: no minimum, as in Lago
         registered = charge_models.registry()
         if model not in registered:
             problems.append(f"{r.where()}: charge_model {model!r} is unknown (rule: one of {sorted(registered)})")
@@ -490,7 +272,7 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
             problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric (Lago rule)")
         if pay_in_advance:
             problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
-        props = _json(r, "properties", problems, dict)
+        props = json_cell(r, "properties", problems, dict)
         group_keys = props.get("pricing_group_keys") or props.get("grouped_by") or []
         if not isinstance(group_keys, list) or not all(isinstance(k, str) for k in group_keys):
             problems.append(f"{r.where()}: properties.pricing_group_keys must be a list of property names")
@@ -505,11 +287,11 @@ def _charges(c: _Check, plans: dict[str, Row], metrics: dict[str, Row],
                                     min_amount, d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
 
 
-def _charge_filters(c: _Check, r: Row, model: charge_models.ChargeModel, props: dict,
+def _charge_filters(c: Check, r: Row, model: charge_models.ChargeModel, props: dict,
                     declared: dict[str, list[str]]) -> None:
     """A charge's filters: values the metric declares, each filter one more price bucket."""
     problems, d, cid = c.problems, r.data, r.data["id"]
-    for idx, f in enumerate(_json(r, "filters", problems, list), start=1):
+    for idx, f in enumerate(json_cell(r, "filters", problems, list), start=1):
         if not isinstance(f, dict) or not isinstance(f.get("values"), dict) or not f["values"]:
             problems.append(f"{r.where()}: filters[{idx - 1}] needs a non-empty \"values\" object")
             continue
@@ -530,7 +312,7 @@ def _charge_filters(c: _Check, r: Row, model: charge_models.ChargeModel, props: 
         _bucket(r, model, fprops, problems, cid, idx, f.get("invoice_display_name") or "", c.tables)
 
 
-def _subscriptions(c: _Check, customers: dict[str, Row], plans: dict[str, Row]) -> None:
+def _subscriptions(c: Check, customers: dict[str, Row], plans: dict[str, Row]) -> None:
     """subscriptions.csv: the customer and plan exist and share a currency; dates in order."""
     problems = c.problems
     subs = c.unique("subscriptions.csv", "external_id")
@@ -550,14 +332,14 @@ def _subscriptions(c: _Check, customers: dict[str, Row], plans: dict[str, Row]) 
         bt = d["billing_time"] or "calendar"
         if bt not in BILLING_TIMES:
             problems.append(f"{r.where()}: billing_time {bt!r} is not calendar/anniversary")
-        start = _date_or_datetime(r, "started_at", problems, True)
-        end = _date_or_datetime(r, "ending_at", problems, False)
+        start = date_or_datetime(r, "started_at", problems, True)
+        end = date_or_datetime(r, "ending_at", problems, False)
         if start and end and end[:10] < start[:10]:
             problems.append(f"{r.where()}: ending_at {end} is before started_at {start}")
         c.tables["subscriptions"].append((d["external_id"], d["external_customer_id"], d["plan_code"], start, end, bt))
 
 
-def _usage_thresholds(c: _Check, plans: dict[str, Row]) -> None:
+def _usage_thresholds(c: Check, plans: dict[str, Row]) -> None:
     """usage_thresholds.csv: positive amounts, at most one recurring threshold per plan."""
     problems = c.problems
     recurring_plans: dict[str, Row] = {}
@@ -566,10 +348,10 @@ def _usage_thresholds(c: _Check, plans: dict[str, Row]) -> None:
         d = r.data
         if d["plan_code"] not in plans:
             problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
-        amount = _dec(r, "amount", problems)
+        amount = dec(r, "amount", problems)
         if amount is not None and amount <= 0:
             problems.append(f"{r.where()}: amount must be above 0 (rule: a threshold is a positive amount)")
-        recurring = _bool(r, "recurring", problems)
+        recurring = boolean(r, "recurring", problems)
         if recurring:
             if d["plan_code"] in recurring_plans:
                 problems.append(f"{r.where()}: plan {d['plan_code']!r} already has a recurring threshold "
@@ -584,7 +366,7 @@ def _usage_thresholds(c: _Check, plans: dict[str, Row]) -> None:
         c.tables["usage_thresholds"].append((d["plan_code"], amount, recurring, r.line))
 
 
-def _wallets(c: _Check, customers: dict[str, Row]) -> dict[str, Row]:
+def _wallets(c: Check, customers: dict[str, Row]) -> dict[str, Row]:
     """wallets.csv: in the customer's currency, a positive rate, a bounded number per customer."""
     problems = c.problems
     wallets = c.unique("wallets.csv", "id")
@@ -602,13 +384,13 @@ def _wallets(c: _Check, customers: dict[str, Row]) -> dict[str, Row]:
             problems.append(f"{r.where()}: wallet currency {cur} differs from customer {cust.data['external_id']!r} "
                             f"currency {cust.data['currency'].upper()} (rule: a wallet applies only in its "
                             f"customer's invoice currency)")
-        rate = _dec(r, "rate_amount", problems, allow_negative=True)
+        rate = dec(r, "rate_amount", problems, allow_negative=True)
         if rate is not None and rate <= 0:
             problems.append(f"{r.where()}: rate_amount={d['rate_amount']!r} must be above 0 "
                             f"(rule: rate_amount is the currency value of one credit)")
-        priority = DEFAULT_WALLET_PRIORITY if d["priority"] == "" else _whole(
+        priority = DEFAULT_WALLET_PRIORITY if d["priority"] == "" else whole(
             r, "priority", problems, 1, DEFAULT_WALLET_PRIORITY, "Lago wallet priority 1..50; empty = 50")
-        expiration = _date_or_datetime(r, "expiration_at", problems, False)
+        expiration = date_or_datetime(r, "expiration_at", problems, False)
         wallets_of[d["external_customer_id"]] = wallets_of.get(d["external_customer_id"], 0) + 1
         if wallets_of[d["external_customer_id"]] > MAX_WALLETS:
             problems.append(f"{r.where()}: customer {d['external_customer_id']!r} has more than {MAX_WALLETS} "
@@ -618,7 +400,7 @@ def _wallets(c: _Check, customers: dict[str, Row]) -> dict[str, Row]:
     return wallets
 
 
-def _wallet_transactions(c: _Check, wallets: dict[str, Row]) -> None:
+def _wallet_transactions(c: Check, wallets: dict[str, Row]) -> None:
     """wallet_transactions.csv: credits floored to 5 decimals, none after the wallet expires."""
     problems = c.problems
     expirations = {w[0]: w[5] for w in c.tables["wallets"]}
@@ -628,7 +410,7 @@ def _wallet_transactions(c: _Check, wallets: dict[str, Row]) -> None:
             problems.append(f"{r.where()}: wallet_id is required")
         elif d["wallet_id"] not in wallets:
             problems.append(f"{r.where()}: wallet_id {d['wallet_id']!r} does not exist in wallets.csv")
-        credits = _dec(r, "credits", problems, allow_negative=True)
+        credits = dec(r, "credits", problems, allow_negative=True)
         if credits is not None:
             floored = credits.quantize(CREDIT_STEP, rounding=ROUND_FLOOR, context=Context(prec=60))
             if credits <= 0:
@@ -640,15 +422,15 @@ def _wallet_transactions(c: _Check, wallets: dict[str, Row]) -> None:
             credits = floored
         if d["kind"] not in WALLET_KINDS:
             problems.append(f"{r.where()}: kind {d['kind']!r} is unknown (rule: one of {sorted(WALLET_KINDS)})")
-        created = _date_or_datetime(r, "created_at", problems, True)
+        created = date_or_datetime(r, "created_at", problems, True)
         expiration = expirations.get(d["wallet_id"])
-        if created and expiration and _instant(created) > _instant(expiration):
+        if created and expiration and instant(created) > instant(expiration):
             problems.append(f"{r.where()}: created_at {created} is after wallet {d['wallet_id']!r} expiration_at "
                             f"{expiration} (rule: no credits on an expired wallet)")
         c.tables["wallet_transactions"].append((d["wallet_id"], credits, d["kind"], created, r.line))
 
 
-def _coupons(c: _Check) -> dict[str, Row]:
+def _coupons(c: Check) -> dict[str, Row]:
     """coupons.csv: the value the coupon type uses, and its frequency."""
     problems = c.problems
     coupons = c.unique("coupons.csv", "code")
@@ -660,12 +442,12 @@ def _coupons(c: _Check) -> dict[str, Row]:
         if ctype not in COUPON_TYPES:
             problems.append(f"{r.where()}: coupon_type {ctype!r} is unknown (rule: one of {sorted(COUPON_TYPES)})")
         elif ctype == "fixed_amount":
-            amount = _dec(r, "amount", problems, allow_negative=True)
+            amount = dec(r, "amount", problems, allow_negative=True)
             if amount is not None and amount <= 0:
                 problems.append(f"{r.where()}: amount={d['amount']!r} must be above 0 "
                                 f"(rule: a fixed_amount coupon needs amount > 0)")
         else:
-            rate = _dec(r, "percentage_rate", problems, allow_negative=True)
+            rate = dec(r, "percentage_rate", problems, allow_negative=True)
             if rate is not None and not Decimal(0) < rate <= Decimal(100):
                 problems.append(f"{r.where()}: percentage_rate={d['percentage_rate']!r} must be above 0 and at "
                                 f"most 100 (rule: a percentage coupon needs 0 < percentage_rate <= 100)")
@@ -673,13 +455,13 @@ def _coupons(c: _Check) -> dict[str, Row]:
             problems.append(f"{r.where()}: frequency {frequency!r} is unknown "
                             f"(rule: one of {sorted(COUPON_FREQUENCIES)})")
         elif frequency == "recurring":
-            duration = _whole(r, "frequency_duration", problems, 1, None,
+            duration = whole(r, "frequency_duration", problems, 1, None,
                               "a recurring coupon needs frequency_duration > 0")
         c.tables["coupons"].append((d["code"], ctype, amount, rate, frequency, duration))
     return coupons
 
 
-def _applied_coupons(c: _Check, coupons: dict[str, Row], customers: dict[str, Row]) -> None:
+def _applied_coupons(c: Check, coupons: dict[str, Row], customers: dict[str, Row]) -> None:
     """applied_coupons.csv: once per customer and coupon, a bounded number per customer."""
     problems = c.problems
     applied_pairs: dict[tuple[str, str], Row] = {}
@@ -691,7 +473,7 @@ def _applied_coupons(c: _Check, coupons: dict[str, Row], customers: dict[str, Ro
             problems.append(f"{r.where()}: coupon_code {code!r} does not exist in coupons.csv")
         if cust not in customers:
             problems.append(f"{r.where()}: external_customer_id {cust!r} does not exist in customers.csv")
-        applied = _date_or_datetime(r, "applied_at", problems, True)
+        applied = date_or_datetime(r, "applied_at", problems, True)
         if (code, cust) in applied_pairs:
             problems.append(f"{r.where()}: coupon {code!r} is already applied to customer {cust!r} "
                             f"(row {applied_pairs[(code, cust)].line}; rule: a coupon applies once per customer)")
@@ -705,17 +487,17 @@ def _applied_coupons(c: _Check, coupons: dict[str, Row], customers: dict[str, Ro
         c.tables["applied_coupons"].append((code, cust, applied, r.line))
 
 
-def _fx_rates(c: _Check) -> None:
+def _fx_rates(c: Check) -> None:
     """fx_rates.csv: positive rates, one per date and currency."""
     problems = c.problems
     fx_seen: dict[tuple[str, str], Row] = {}
     for r in c.rows["fx_rates.csv"]:
         d = r.data
-        rate_date = _date_or_datetime(r, "date", problems, True, date_only=True)
+        rate_date = date_or_datetime(r, "date", problems, True, date_only=True)
         cur = d["currency"].upper()
         if not is_known_currency(cur):
             problems.append(f"{r.where()}: currency {d['currency']!r} is not a known ISO 4217 code")
-        rate = _dec(r, "rate", problems, allow_negative=True)
+        rate = dec(r, "rate", problems, allow_negative=True)
         if rate is not None and rate <= 0:
             problems.append(f"{r.where()}: rate={d['rate']!r} must be above 0 (rule: an exchange rate is positive)")
         if rate_date is not None:
@@ -731,7 +513,7 @@ def validate(folder: Path) -> Catalog:
     """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
     folder = Path(folder)
     problems: list[str] = []
-    c = _Check(rows={name: _read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)},
+    c = Check(rows={name: read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)},
                problems=problems, tables={k: [] for k in SCHEMAS})
     # in this order: a file's checks look up the files before it, and problems read top down
     taxes = _taxes(c)
@@ -752,8 +534,6 @@ def validate(folder: Path) -> Catalog:
     for name, data in c.tables.items():
         cat.tables[name] = (SCHEMAS[name], data)
     return cat
-
-
 
 MONEY = "decimal(38,10)"
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
@@ -801,38 +581,6 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                         ("line_number", "integer")],
     "fx_rates": [("rate_date", "varchar"), ("currency", "varchar"), ("rate", MONEY)],
 }
-
-
-def write(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, int]:
-    """Replace the catalog schema in one transaction: a run never sees half a catalog."""
-    counts = {}
-    con.execute("begin transaction")
-    try:
-        con.execute("create schema if not exists catalog")
-        for name, (cols, data) in cat.tables.items():
-            ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
-            con.execute(f"create or replace table catalog.{name} ({ddl})")
-            if data:
-                # one bulk insert from Arrow (text, cast by DuckDB to each column's type):
-                # executemany costs seconds for a catalog of 10,000 customers
-                import pyarrow as pa
-                columns = {f"c{i}": pa.array([None if row[i] is None else _text(row[i]) for row in data],
-                                             type=pa.string()) for i in range(len(cols))}
-                rows = pa.table(columns)  # noqa: F841 (read by DuckDB's replacement scan)
-                casts = ", ".join(f"cast(c{i} as {t})" for i, (_, t) in enumerate(cols))
-                con.execute(f"insert into catalog.{name} select {casts} from rows")
-            counts[name] = len(data)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return counts
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
