@@ -1,0 +1,252 @@
+"""charges.csv: plan, metric, charge model and its properties (one price bucket for the charge
+and one per charge filter, their ranges as tiers), filters, group keys and tax codes. Lago's JSON
+`properties` are flattened into rows so that every dbt model stays plain SQL."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import NamedTuple
+
+from orchestration import charge_models
+from orchestration.catalog_kit.cells import boolean, codes, dec, json_cell
+from orchestration.catalog_kit.check import Check
+from orchestration.catalog_kit.files import Row
+from orchestration.catalog_kit.tables import BigInt, Flag, Int, Money, OptText, Text
+from orchestration.lago_optional import is_unset
+
+ALL_VALUES = "__ALL_FILTER_VALUES__"
+MAX_GROUP_KEYS = 3
+# A tier's prices when unset (absent, null or ""): per_unit_amount and flat_amount are 0, as in
+# Lago's default ranges; a graduated_percentage tier's rate has no default (Lago: "the rate is
+# the only mandatory value").
+TIER_DEFAULTS = {"per_unit_amount": "0", "flat_amount": "0"}
+
+
+class Charge(NamedTuple):
+    table = "charges"
+    charge_id: Text
+    plan_code: Text
+    billable_metric_code: Text
+    charge_model: Text
+    pay_in_advance: Flag
+    min_amount: Money  # null: no minimum (0 too, as in Lago)
+    invoice_display_name: Text
+    properties: Text  # the Lago JSON as written, keys sorted
+    pricing_group_key_1: OptText
+    pricing_group_key_2: OptText
+    pricing_group_key_3: OptText
+
+
+class ChargeBucket(NamedTuple):
+    """One price bucket: the charge's own properties (filter_index 0) or one charge filter's. The
+    fields from amount to per_transaction_max_amount are the Lago properties a model may read."""
+    table = "charge_buckets"
+    charge_id: Text
+    filter_index: Int
+    invoice_display_name: Text
+    amount: Money
+    package_size: BigInt
+    free_units: Money
+    rate: Money
+    fixed_amount: Money
+    free_units_per_events: BigInt
+    free_units_per_total_aggregation: Money
+    per_transaction_min_amount: Money
+    per_transaction_max_amount: Money
+    is_adjacent: Flag  # Lago's "adjacent model": every range starts exactly where the previous one ends
+
+
+class ChargeTier(NamedTuple):
+    table = "charge_tiers"
+    charge_id: Text
+    filter_index: Int
+    tier_index: Int
+    from_value: Money
+    to_value: Money  # null: open-ended (the last range)
+    per_unit_amount: Money
+    flat_amount: Money
+    rate: Money
+
+
+class ChargeFilterValue(NamedTuple):
+    table = "charge_filter_values"
+    charge_id: Text
+    filter_index: Int
+    filter_key: Text
+    filter_value: Text
+
+
+class ChargeTax(NamedTuple):
+    table = "charge_taxes"
+    charge_id: Text
+    tax_code: Text
+
+
+# The charge model properties a bucket stores (a property named only in the registry is checked, not stored).
+BUCKET_PROPERTIES = ChargeBucket._fields[ChargeBucket._fields.index("amount"):ChargeBucket._fields.index("is_adjacent")]
+
+
+class _Range(NamedTuple):
+    index: int  # from 1
+    from_value: Decimal
+    to_value: Decimal | None
+    price: Decimal
+    flat_amount: Decimal
+
+
+def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
+          metric_filters: dict[str, dict[str, list[str]]], taxes: dict[str, Row]) -> None:
+    """Every charge, its buckets, tiers, filter values and taxes."""
+    problems = c.problems
+    for r in c.unique("charges.csv", "id").values():
+        d = r.data
+        if d["plan_code"] not in plans:
+            problems.append(f"{r.where()}: plan_code {d['plan_code']!r} does not exist in plans.csv")
+        metric = metrics.get(d["billable_metric_code"])
+        if metric is None:
+            problems.append(f"{r.where()}: billable_metric_code {d['billable_metric_code']!r} does not exist "
+                            f"in billable_metrics.csv")
+        for code in codes(r, "tax_codes", taxes, problems):
+            c.add(ChargeTax(d["id"], code))
+        # what does not depend on the charge model first: an unknown model hides none of it
+        pay_in_advance = boolean(r, "pay_in_advance", problems)
+        min_amount = dec(r, "min_amount", problems, required=False) or None  # 0: no minimum, as in Lago
+        registered = charge_models.registry()
+        if d["charge_model"] not in registered:
+            problems.append(f"{r.where()}: charge_model {d['charge_model']!r} is unknown "
+                            f"(rule: one of {sorted(registered)})")
+            continue
+        model = registered[d["charge_model"]]
+        agg = metric.data["aggregation_type"] if metric else None
+        if agg in model.refuses:
+            problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric (Lago rule)")
+        if pay_in_advance:
+            problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
+        props = json_cell(r, "properties", problems, dict)
+        keys = _group_keys(r, props, problems)
+        _bucket(c, r, model, props, 0, d["invoice_display_name"])
+        _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
+        c.add(Charge(d["id"], d["plan_code"], d["billable_metric_code"], model.name, pay_in_advance, min_amount,
+                     d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
+
+
+def _group_keys(r: Row, props: dict, problems: list[str]) -> list[str | None]:
+    """properties.pricing_group_keys (or Lago's older grouped_by), padded to MAX_GROUP_KEYS with None."""
+    group_keys = props.get("pricing_group_keys") or props.get("grouped_by") or []
+    if not isinstance(group_keys, list) or not all(isinstance(k, str) for k in group_keys):
+        problems.append(f"{r.where()}: properties.pricing_group_keys must be a list of property names")
+        group_keys = []
+    if len(group_keys) > MAX_GROUP_KEYS:
+        problems.append(f"{r.where()}: at most {MAX_GROUP_KEYS} pricing_group_keys are supported")
+        group_keys = group_keys[:MAX_GROUP_KEYS]
+    return list(group_keys) + [None] * (MAX_GROUP_KEYS - len(group_keys))
+
+
+def _charge_filters(c: Check, r: Row, model: charge_models.ChargeModel, props: dict,
+                    declared: dict[str, list[str]]) -> None:
+    """A charge's filters: values the metric declares, each filter one more price bucket."""
+    problems, d, cid = c.problems, r.data, r.data["id"]
+    for idx, f in enumerate(json_cell(r, "filters", problems, list), start=1):
+        if not isinstance(f, dict) or not isinstance(f.get("values"), dict) or not f["values"]:
+            problems.append(f"{r.where()}: filters[{idx - 1}] needs a non-empty \"values\" object")
+            continue
+        for key, values in f["values"].items():
+            vals = values if isinstance(values, list) else [values]
+            if key not in declared:
+                problems.append(f"{r.where()}: filters[{idx - 1}] key {key!r} is not a filter of metric "
+                                f"{d['billable_metric_code']!r}")
+            for v in vals:
+                v = str(v)
+                if v != ALL_VALUES and key in declared and v not in declared[key]:
+                    problems.append(f"{r.where()}: filters[{idx - 1}] value {v!r} is not allowed for {key!r}")
+                c.add(ChargeFilterValue(cid, idx, key, v))
+        fprops = f.get("properties") or props
+        if not isinstance(fprops, dict):
+            problems.append(f"{r.where()}: filters[{idx - 1}].properties must be an object")
+            continue
+        _bucket(c, r, model, fprops, idx, f.get("invoice_display_name") or "")
+
+
+def _bucket(c: Check, row: Row, model: charge_models.ChargeModel, props: dict, filter_index: int,
+            display_name: str) -> None:
+    """One price bucket: the charge's own properties (filter 0) or one charge filter's, read as
+    the model's registry entry says."""
+    problems, charge_id = c.problems, row.data["id"]
+    values = {prop.name: _property(row, prop, props, problems) for prop in model.properties}
+    low, high = (values.get(name) for name in model.ordered) if model.ordered else (None, None)
+    if low is not None and high is not None and low > high:
+        problems.append(f"{row.where()}: {model.ordered[0]} is above {model.ordered[1]}")
+    adjacent = False
+    if model.ranges:
+        tiers = _ranges(row, props, model.ranges, model.name, model.tier_price, problems)
+        adjacent = len(tiers) >= 2 and all(tiers[i].from_value == tiers[i - 1].to_value for i in range(1, len(tiers)))
+        for t in tiers:
+            c.add(ChargeTier(charge_id, filter_index, t.index, t.from_value, t.to_value,
+                             t.price if model.tier_price == "per_unit_amount" else Decimal(0), t.flat_amount,
+                             t.price if model.tier_price == "rate" else Decimal(0)))
+    c.add(ChargeBucket(charge_id, filter_index, display_name, **{name: values.get(name) for name in BUCKET_PROPERTIES},
+                       is_adjacent=adjacent))
+
+
+def _property(row: Row, prop: charge_models.Property, props: dict, problems: list[str]):
+    raw = props.get(prop.name)
+    if is_unset(raw):  # absent, null or "": the registry's default, or none when optional
+        if prop.optional:
+            return None
+        raw = prop.default
+    col = f"properties.{prop.name}"
+    if prop.kind == "money":
+        return dec(row, col, problems, value=raw)
+    if raw is None:
+        problems.append(f"{row.where()}: {col} is required")
+        return None
+    try:
+        return charge_models.whole(raw, positive=prop.kind == "positive_whole")
+    except ValueError:
+        bound = "> 0" if prop.kind == "positive_whole" else ">= 0"
+        problems.append(f"{row.where()}: {col}={raw!r} must be a whole number {bound}")
+        return None
+
+
+def _tier_value(row: Row, key: str, i: int, r: dict, col: str, problems: list[str]) -> Decimal | None:
+    raw = r.get(col)
+    return dec(row, f"{key}[{i}].{col}", problems, value=TIER_DEFAULTS.get(col) if is_unset(raw) else raw)
+
+
+def _ranges(row: Row, props: dict, key: str, model: str, value_col: str, problems: list[str]) -> list[_Range]:
+    """Validate Lago ranges: contiguous (next from = prev to, or prev to + 1), last open-ended.
+    Every range is checked, so that each problem of the list is reported at once."""
+    ranges = props.get(key)
+    if not isinstance(ranges, list) or not ranges:
+        problems.append(f"{row.where()}: {model} needs a non-empty properties.{key} list")
+        return []
+    out, prev = [], None  # prev: the previous range's (to_value, open-ended), None when unreadable
+    for i, r in enumerate(ranges):
+        if not isinstance(r, dict):
+            problems.append(f"{row.where()}: {key}[{i}] must be an object")
+            prev = None
+            continue
+        frm = dec(row, f"{key}[{i}].from_value", problems, value=r.get("from_value"))
+        is_open = r.get("to_value") is None
+        to = None if is_open else dec(row, f"{key}[{i}].to_value", problems, value=r.get("to_value"))
+        price = _tier_value(row, key, i, r, value_col, problems)
+        flat = _tier_value(row, key, i, r, "flat_amount", problems)
+        if i == 0 and frm is not None and frm not in (Decimal(0), Decimal(1)):
+            problems.append(f"{row.where()}: {key}[0].from_value must be 0 or 1 (rule: ranges start at 0)")
+        if i > 0 and prev is not None and frm is not None:
+            prev_to, prev_open = prev
+            if not prev_open and frm not in (prev_to, prev_to + 1):
+                kind = "overlap" if frm < prev_to else "gap"
+                problems.append(f"{row.where()}: {key} have a {kind} between to_value {prev_to} and from_value {frm} "
+                                f"(rule: each range starts at the previous to_value or to_value + 1)")
+            if prev_open:
+                problems.append(f"{row.where()}: {key}[{i - 1}] is open-ended but is not the last range")
+        if to is not None and frm is not None and to <= frm:
+            problems.append(f"{row.where()}: {key}[{i}] to_value {to} must be greater than from_value {frm}")
+        if i == len(ranges) - 1 and to is not None:
+            problems.append(f"{row.where()}: the last of {key} must have to_value null (rule: last range is open)")
+        readable = is_open or to is not None
+        if readable and None not in (frm, price, flat):
+            out.append(_Range(i + 1, frm, to, price, flat))
+        prev = (to, is_open) if readable else None
+    return out
