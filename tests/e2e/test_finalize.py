@@ -191,9 +191,11 @@ def test_a_later_close_freezes_the_adjustments_and_a_new_difference_is_a_new_rou
     warehouse = shutil.copy(world["warehouse"], base / "w.duckdb")
     landing = shutil.copytree(world["base"] / "landing", base / "landing")
     catalog = shutil.copytree(world["base"] / "catalog", base / "catalog")
-    args = ("--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse), "--no-pages")
+    published = str(base / "published")
+    args = ("--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse), "--no-pages",
+            "--publish", published)
     tally("run", *args, "--from", "2026-10", "--to", "2026-11")
-    tally("finalize", "--period", "2026-11", "--warehouse", str(warehouse))
+    tally("finalize", "--period", "2026-11", "--warehouse", str(warehouse), "--publish", published)
     adjustments = ("select invoice_id, invoice_type, issuing_date, sub_total_including_taxes, status, "
                    "adjusts_invoice_id, adjustment_reason from billing.invoices where invoice_type = 'adjustment' "
                    "order by all")

@@ -33,9 +33,9 @@ def world(tmp_path_factory, small_catalog):
     landing = copy_landing("small", base / "landing")
     warehouse = base / "w.duckdb"
     args = ("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-            "--from", "2026-10", "--to", "2026-11", "--no-pages")
+            "--from", "2026-10", "--to", "2026-11", "--no-pages", "--publish", str(base / "published"))
     tally(*args)
-    tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse))
+    tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(base / "published"))
     before = {"ledger": rows(warehouse, LEDGER), "invoices": rows(warehouse, INVOICES)}
     (landing / "d_late.jsonl").write_text(json.dumps({
         "transaction_id": "tok_late", "external_subscription_id": "sub_a", "code": "tokens",
