@@ -65,15 +65,22 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         progress("Loading Dagster definitions")
         resources = _resources(catalog, landing, warehouse, publish)
         instance = _instance()
-        progress(f"Validating catalog {catalog} and landing new files from {landing}")
-        _load_inputs(instance, resources)
-        with connect(warehouse) as con:
-            wanted = months if months else event_months(con, today or date.today())
-        if not wanted:
-            raise RunError(f"no events in {landing} and no --period given: nothing to bill")
-        first, last = wanted[0], wanted[-1]
-        progress(f"Billing {first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
-        _bill(instance, resources, first, last, pages)
+        if months:
+            # the months are known: one Dagster run loads the inputs and bills them
+            first, last = months[0], months[-1]
+            progress(f"Validating catalog {catalog}, landing new files from {landing}, billing "
+                     f"{first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
+            _bill(instance, resources, first, last, pages, with_inputs=True)
+        else:
+            progress(f"Validating catalog {catalog} and landing new files from {landing}")
+            _load_inputs(instance, resources)
+            with connect(warehouse) as con:
+                wanted = event_months(con, today or date.today())
+            if not wanted:
+                raise RunError(f"no events in {landing} and no --period given: nothing to bill")
+            first, last = wanted[0], wanted[-1]
+            progress(f"Billing {first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
+            _bill(instance, resources, first, last, pages)
         with connect(warehouse) as con:
             return summarize(con, first, last)
 
@@ -107,8 +114,9 @@ def _load_inputs(instance, resources: dict) -> None:
         raise RunError(f"loading failed: {root}") from exc
 
 
-def _bill(instance, resources: dict, first: date, last: date, pages: bool) -> None:
-    """The billing months [first, last] as one partition range: dbt build, checks, publish."""
+def _bill(instance, resources: dict, first: date, last: date, pages: bool, with_inputs: bool = False) -> None:
+    """The billing months [first, last] as one partition range: dbt build, checks, publish;
+    `with_inputs`: the catalog and the landing first, in the same run."""
     from dagster import AssetSelection, materialize
 
     from orchestration.defs.catalog import pricing_catalog
@@ -118,16 +126,24 @@ def _bill(instance, resources: dict, first: date, last: date, pages: bool) -> No
     from orchestration.defs.publish import published_billing
     tags = {RANGE_START_TAG: first.strftime("%Y-%m-%d"), RANGE_END_TAG: last.strftime("%Y-%m-%d")}
     run_config = {**QUIET, "ops": {published_billing.op.name: {"config": {"pages": pages}}}}
+    inputs = (pricing_catalog, landed_events) if with_inputs else ()
     try:
         result = materialize([billing_models, published_billing, pricing_catalog, landed_events,
                               great_expectations_gates],
-                             selection=AssetSelection.assets(billing_models, published_billing),
+                             selection=AssetSelection.assets(billing_models, published_billing, *inputs),
                              instance=instance, resources=resources, tags=tags, run_config=run_config,
                              raise_on_error=False)
     except Exception as exc:
         raise RunError(f"billing run failed: {_unwrap(exc)}") from exc
     if not result.success:
         raise RunError(failure_message(result))
+
+
+def _root_error(error):
+    """The innermost cause of a step's serialized error (Dagster wraps the asset's own)."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error
 
 
 def failure_message(result) -> str:
@@ -142,6 +158,9 @@ def failure_message(result) -> str:
                 + "\n".join(lines))
     for event in result.all_events:
         if event.is_step_failure:
+            root = _root_error(event.step_failure_data.error)
+            if root is not None and root.cls_name == CatalogError.__name__:
+                return root.message.split(": ", 1)[-1].strip()
             error = event.step_failure_data.error
             return f"billing run failed in {event.step_key}: {error.message.strip() if error else 'unknown error'}"
     return "billing run failed"
