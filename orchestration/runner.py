@@ -161,6 +161,5 @@ def failure_message(result) -> str:
             root = _root_error(event.step_failure_data.error)
             if root is not None and root.cls_name == CatalogError.__name__:
                 return root.message.split(": ", 1)[-1].strip()
-            error = event.step_failure_data.error
-            return f"billing run failed in {event.step_key}: {error.message.strip() if error else 'unknown error'}"
+            return f"billing run failed in {event.step_key}: {root.message.strip() if root else 'unknown error'}"
     return "billing run failed"

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration import landing as landing_loader
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths, dbt_project
+from orchestration.lib import build_state
 from orchestration.lib.crash import crash_point
 from orchestration.lib.dbt import dbt_build, profile_env
 from orchestration.lib.warehouse import connect, warehouse_lock
@@ -37,6 +38,7 @@ def _store_window(warehouse: Path, window: dict[str, str]) -> None:
         con.execute("delete from raw.billing_window")
         con.execute("insert into raw.billing_window values (?, ?)", [window["billing_from"], window["billing_to"]])
         con.execute("commit")
+        build_state.build_started(con)
 
 
 @dbt_assets(
@@ -58,6 +60,9 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: T
             for event in dbt.cli(build.args, context=context, target_path=build.target_path).stream():
                 yield event
                 crash_point("dbt", type(event).__name__)
+        # only a build that finished (stream() raises on a failed one) can be published
+        with connect(warehouse) as con:
+            build_state.build_finished(con, build.window)
 
 
 defs = Definitions(assets=[billing_models])

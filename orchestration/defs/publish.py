@@ -14,7 +14,9 @@ from orchestration import publish as publisher
 from orchestration.defs.dbt import billing_models
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths
+from orchestration.lib import build_state
 from orchestration.lib.warehouse import connect, warehouse_lock
+from orchestration.lib.window import partition_window
 
 
 class PublishConfig(Config):
@@ -35,6 +37,7 @@ def published_billing(context: AssetExecutionContext, config: PublishConfig,
     window = context.partition_time_window
     warehouse = paths.warehouse_path()
     with warehouse_lock(warehouse), connect(warehouse) as con:
+        build_state.require_publishable(con, partition_window(window.start, window.end))
         stats = publisher.publish(con, window.start.date(), window.end.date(), paths.publish_path(),
                                   pages=config.pages)
     return MaterializeResult(metadata=stats)
