@@ -52,14 +52,21 @@ def check(c: Check, taxes: dict[str, Row]) -> dict[str, Row]:
     return plans
 
 
+# a trial longer than a century is a typo, and would overflow the date arithmetic downstream
+MAX_TRIAL_DAYS = 36_500
+
+
 def _trial_period(r: Row, problems: list[str]) -> int:
-    """Whole days >= 0; empty means 0."""
-    trial = 0
-    if r.data["trial_period"]:
-        try:
-            trial = int(Decimal(r.data["trial_period"]))
-            if trial < 0:
-                raise ValueError
-        except (InvalidOperation, ValueError):
-            problems.append(f"{r.where()}: trial_period must be a whole number of days >= 0")
-    return trial
+    """Whole days, 0 to MAX_TRIAL_DAYS; empty means 0. Lago takes fractional days (hours of a
+    trial); Tally's periods are whole local days, so a fraction is refused, not truncated."""
+    raw = r.data["trial_period"]
+    if not raw:
+        return 0
+    try:
+        days = Decimal(raw)
+        if days.is_finite() and days == days.to_integral_value() and 0 <= days <= MAX_TRIAL_DAYS:
+            return int(days)
+    except InvalidOperation:
+        pass
+    problems.append(f"{r.where()}: trial_period={raw!r} must be a whole number of days from 0 to {MAX_TRIAL_DAYS}")
+    return 0

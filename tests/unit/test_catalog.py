@@ -228,6 +228,21 @@ def test_negative_plan_amount(tmp_path):
                                 "(rule: prices and amounts are >= 0)")]
 
 
+@pytest.mark.parametrize("value", ["inf", "-1", "1.5", "1e400", "NaN", "36501", "two weeks"])
+def test_a_trial_period_that_is_not_whole_days_is_refused_not_truncated(tmp_path, value):
+    folder, row = broken(tmp_path, "plans.csv", "starter_usd", "trial_period", value)
+    assert problems(folder) == [f"plans.csv row {row}: trial_period={value!r} must be a whole number of days "
+                                "from 0 to 36500"]
+
+
+@pytest.mark.parametrize(("value", "days"), [("14.0", 14), ("0", 0), ("", 0), ("36500", 36500)])
+def test_a_trial_period_in_whole_days_loads(tmp_path, value, days):
+    folder, _ = broken(tmp_path, "plans.csv", "starter_usd", "trial_period", value)
+    con = duckdb.connect()
+    load(con, folder)
+    assert query(con, "select trial_period from catalog.plans where code = 'starter_usd'") == [(days,)]
+
+
 def test_negative_per_unit_amount_in_graduated_ranges(tmp_path):
     folder, row = broken(tmp_path, "charges.csv", "ch_starter_api_calls", "properties",
                          graduated((0, 10000, "0"), (10001, None, "-0.002")))
