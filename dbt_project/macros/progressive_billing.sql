@@ -146,6 +146,17 @@ pb_windowed as (
         and charge_events.charge_id = pb_negative.charge_id
 ),
 
+-- the carried events of the charges priced event by event, ranked as in pb_running (carried
+-- events come first): a percentage's free running totals read them (charge_percentage_running)
+pb_carried_events as (
+    select
+        period_key, charge_key, charge_id, filter_index, group_key, charge_model, event_value,
+        row_number() over (partition by {{ bucket }} order by {{ event_order }}) as ordinal
+    from pb_windowed
+    where not is_in_period
+        and {{ tally.is_priced_by('charge_model', 'events') }}
+),
+
 -- (period, charge, filter)s with carried events: they have no default start
 pb_carried as (
     select distinct period_key, charge_key, filter_index
@@ -435,7 +446,7 @@ pb_fixed_states as (
 
 -- the event-priced models, event by event (their running forms, macros/charge_models)
 {{ prefix }}_running_amounts as (
-    {{ tally.price_running(unit_states, 'pb_buckets', 'pb_charges', bucket) }}
+    {{ tally.price_running(unit_states, 'pb_buckets', 'pb_charges', bucket, 'pb_carried_events') }}
 ),
 
 {{ prefix }}_states as (

@@ -26,7 +26,6 @@ def line_id(line: Line) -> str:
 
 def compare(warehouse: Path, world: World, invoices: list[Invoice], lines: list[Line]) -> Diff:
     d = Diff()
-    uncounted = {m.code for m in world.metrics.values() if m.recurring and m.aggregation == "weighted_sum_agg"}
     got_inv = {r[0]: r[1:] for r in rows(warehouse, """
         select invoice_id, external_subscription_id, invoice_type, period_start, period_end, issuing_date,
                currency, fees_amount, coupons_amount, sub_total_excluding_taxes, taxes_amount,
@@ -52,11 +51,6 @@ def compare(warehouse: Path, world: World, invoices: list[Invoice], lines: list[
     for ln in lines:
         lid = line_id(ln)
         want[lid] = (ln.fee_type, ln.charge_id, ln.metric, ln.units, ln.events_count, ln.amount, ln.taxes_amount)
-        if ln.metric in uncounted and lid in got:
-            # Tally counts a recurring weighted sum's events since the start; Lago's weighted_sum
-            # store keeps the period's lower bound (only sum and unique_count drop it): a
-            # display-only difference, in the report of issue 11; the amounts are compared.
-            want[lid] = (*want[lid][:4], got[lid][4], *want[lid][5:])
     for k in sorted(set(got) | set(want)):
         d.lines_compared += 1
         g, w = got.get(k), want.get(k)

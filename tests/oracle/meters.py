@@ -55,9 +55,12 @@ def apply_rounding(metric: Metric, units: Decimal) -> Decimal:
     return units.quantize(Decimal(1).scaleb(-(metric.rounding_precision or 0)), rounding=mode)
 
 
-def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Decimal, int, list[Decimal]]:
-    """(units before rounding, events count, in-period values in timestamp order) of one bucket
-    and group. `events` are all the subscription's events of that bucket and group, any time."""
+def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Decimal, int, list[Decimal], list[Decimal]]:
+    """(units before rounding, events count, the values the window reads, the period's values),
+    values in timestamp order, of one bucket and group. `events` are all the subscription's
+    events of that bucket and group, any time. Percentage's running total (free units) reads the
+    window's values; its per-transaction min/max the period's (Lago's per-event aggregation
+    forces the period's lower bound)."""
     inside = sorted((e for e in events if period.from_at <= e.at < period.to_at), key=_order)
     before = sorted((e for e in events if e.at < period.from_at), key=_order)
     agg = metric.aggregation
@@ -67,20 +70,23 @@ def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Deci
     count = len(inside) + (len(before) if cumulative else 0)
     # the values percentage prices: the events the window reads (all since the start if cumulative)
     read = (before + inside) if cumulative else inside
-    values = [value(metric, e) for e in read] if metric.field_name and agg != "unique_count_agg" else []
+    numeric = metric.field_name and agg != "unique_count_agg"
+    values = [value(metric, e) for e in read] if numeric else []
+    # a count's event is worth 1 to per-transaction pricing (Lago count/unique_count per-event aggregation)
+    own = [value(metric, e) for e in inside] if numeric else [Decimal(1)] * len(inside)
     if agg == "count_agg":
-        return Decimal(count), count, values
+        return Decimal(count), count, values, own
     if agg == "sum_agg":
-        return sum(values, ZERO), count, values
+        return sum(values, ZERO), count, values, own
     if agg == "max_agg":
-        return (max(values) if values else ZERO), count, values
+        return (max(values) if values else ZERO), count, values, own
     if agg == "latest_agg":
-        return (max(values[-1], ZERO) if values else ZERO), count, values
+        return (max(values[-1], ZERO) if values else ZERO), count, values, own
     if agg == "unique_count_agg":
         last: dict[str, str] = {}
         for e in (before if metric.recurring else []) + inside:
             last[str(e.properties[metric.field_name])] = e.properties.get("operation_type", "add")
-        return Decimal(sum(1 for op in last.values() if op == "add")), count, values
+        return Decimal(sum(1 for op in last.values() if op == "add")), count, values, own
     if agg == "weighted_sum_agg":
         level = sum((value(metric, e) for e in before), ZERO) if metric.recurring else ZERO
         acc, t = ZERO, period.from_at
@@ -89,5 +95,5 @@ def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Deci
             acc += level * _seconds(e.at - t)
             level, t = level + v, e.at
         acc += level * _seconds(period.to_at - t)
-        return acc / (period.full_days * 86400), count, values
+        return acc / (period.full_days * 86400), count, values, own
     raise ValueError(agg)

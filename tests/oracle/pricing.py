@@ -1,6 +1,7 @@
 """Charge models, from the reference (lago-semantics.md §3): unrounded amounts in major units.
 Input: the bucket's units (after metric rounding), its events count and, for percentage, the
-period's event values in timestamp order."""
+event values in timestamp order its running total reads (every event since the start for a
+recurring metric) and the period's own (per-transaction min/max)."""
 from __future__ import annotations
 
 import itertools
@@ -109,9 +110,10 @@ def _per_transaction(p: dict, values: list[Decimal]) -> Decimal:
     return total
 
 
-def percentage(p: dict, units: Decimal, events_count: int, values: list[Decimal], aggregation: str, **_) -> Decimal:
+def percentage(p: dict, units: Decimal, events_count: int, values: list[Decimal], own: list[Decimal],
+               aggregation: str, **_) -> Decimal:
     if p.get("per_transaction_min_amount") is not None or p.get("per_transaction_max_amount") is not None:
-        return _per_transaction(p, values)
+        return _per_transaction(p, own)
     per_events = int(p.get("free_units_per_events") or 0)
     per_total = _d(p.get("free_units_per_total_aggregation"))
     rt = running_total(p, aggregation, units, values)
@@ -138,5 +140,6 @@ MODELS = {"standard": standard, "package": package, "graduated": graduated, "vol
 
 
 def price(model: str, properties: dict, units: Decimal, events_count: int, values: list[Decimal],
-          aggregation: str) -> Decimal:
-    return MODELS[model](properties, units, events_count=events_count, values=values, aggregation=aggregation)
+          own: list[Decimal], aggregation: str) -> Decimal:
+    return MODELS[model](properties, units, events_count=events_count, values=values, own=own,
+                         aggregation=aggregation)

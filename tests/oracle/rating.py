@@ -105,17 +105,17 @@ def _charge_lines(world: World, sub: Subscription, p: Period, invoice_id: str,
         for key, evs in routed.items():
             measured[key] = meters.aggregate(metric, evs, p)
         # a grouped charge has one line per group with events; a bucket without any, one line at 0
-        seen = {b for (b, _), (_, count, _) in measured.items() if count}
+        seen = {b for (b, _), (_, count, _, _) in measured.items() if count}
         for b in range(len(ch.filters) + 1):
             if b not in seen:
-                measured.setdefault((b, ()), (ZERO, 0, []))
-        for (bucket, group), (raw_units, count, values) in sorted(
+                measured.setdefault((b, ()), (ZERO, 0, [], []))
+        for (bucket, group), (raw_units, count, values, own) in sorted(
                 measured.items(), key=lambda kv: (kv[0][0], tuple(x or "" for x in kv[0][1]))):
             if group and not count:
                 continue
             units = meters.apply_rounding(metric, raw_units)
             props = ch.properties if bucket == 0 else ch.filters[bucket - 1].properties
-            amount = pricing.price(ch.model, props, units, count, values, metric.aggregation)
+            amount = pricing.price(ch.model, props, units, count, values, own, metric.aggregation)
             key = f"{ch.id}:{bucket}"
             if group:
                 key += ":" + ",".join(f"{k}={g or ''}" for k, g in zip(ch.group_keys, group, strict=True))

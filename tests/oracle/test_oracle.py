@@ -28,8 +28,9 @@ SUBSCRIPTIONS = int(os.environ.get("TALLY_ORACLE_SUBSCRIPTIONS", "2000"))
 # grown since, so each replays today's world of that seed (smaller, to keep the run short); the
 # bug itself is pinned by its own test (named below).
 REGRESSION_SEEDS: dict[int, int] = {
-    2: 300,  # percentage on recurring sums: free units over the period only (left out, world.py)
-    3: 300,  # percentage free units on count metrics (left out, world.py); weighted-sum events_count
+    2: 300,  # percentage on recurring sums: free units over the period only (fixed; _unit_tests_charge_fees.yml)
+    3: 300,  # percentage free units on count metrics; recurring weighted-sum events_count since the
+             # start (fixed; _unit_tests_charge_fees.yml, _unit_tests_usage_by_period.yml)
     7: 300,  # percentage coupon in DOUBLE: 2.0035 -> 2.003 (fixed; _unit_tests_coupons.yml)
     10: 300,  # wallet purchase after UTC midnight on the window's last local day: ledger < 0, publish
               # blocked (fixed; tests/e2e/test_wallet_ledger_window.py)

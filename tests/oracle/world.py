@@ -119,20 +119,10 @@ MODELS_OF = {agg: [m for m in MODELS if (agg, m) != ("latest_agg", "percentage")
 
 
 def _models(metric: Metric) -> list[str]:
-    """Left out (Tally differs from Lago, see the report of issue 11): percentage on a recurring
-    metric. Lago's free units and free events read the same window as the units and events
-    count, every event since the start; Tally's read the period's events only (seed 2:
-    inv_sub_00010_20260307 c030_0, Lago 23.121 KWD, Tally 24.146)."""
-    models = MODELS_OF[metric.aggregation]
-    if metric.recurring:
-        models = [m for m in models if m != "percentage"]
-    return models
-
-
-# Left out (Tally differs from Lago, see the report of issue 11): free units on percentage
-# charges of count and unique_count metrics. Lago's running total for them is 1..units; Tally
-# has a running total for sums only (seed 3: inv_sub_00004_20260406 c002_0, Lago 0.00, Tally 0.01).
-FREE_UNITS_AGGREGATIONS = ("sum_agg", "max_agg", "latest_agg", "weighted_sum_agg")
+    """Every model Lago allows on the metric, percentage on a recurring metric included: its free
+    units read every event since the start, its per-transaction bounds the period's events
+    (found by seed 2: Tally read the period's events only)."""
+    return MODELS_OF[metric.aggregation]
 
 
 def _properties(rng: random.Random, model: str, aggregation: str = "sum_agg") -> dict:
@@ -145,9 +135,11 @@ def _properties(rng: random.Random, model: str, aggregation: str = "sum_agg") ->
         p = {"rate": str(_money(rng, "0", "5", rng.choice([1, 2, 3])))}
         if rng.random() < 0.5:
             p["fixed_amount"] = str(_money(rng, "0", "2", 2))
-        if rng.random() < 0.4 and aggregation in FREE_UNITS_AGGREGATIONS:
+        # free units on every aggregation: a count's running total is 1..units (found by seed 3:
+        # Tally had running totals for sums only)
+        if rng.random() < 0.4:
             p["free_units_per_events"] = rng.randint(1, 4)
-        if rng.random() < 0.4 and aggregation in FREE_UNITS_AGGREGATIONS:
+        if rng.random() < 0.4:
             p["free_units_per_total_aggregation"] = str(_money(rng, "1", "300", 1))
         if aggregation == "sum_agg" and rng.random() < 0.4:  # per-transaction bounds: sums only
             low = _money(rng, "0", "2", 2)

@@ -46,11 +46,12 @@
 {%- endmacro %}
 
 {#- For progressive billing: the amount of each event-priced bucket state, and the state before
-    it, from each event-priced model's running form. -#}
-{% macro price_running(states, buckets, charges, bucket) -%}
+    it, from each event-priced model's running form; `carried`: the events before the period
+    that recurring buckets carry (no states, but read by running totals). -#}
+{% macro price_running(states, buckets, charges, bucket, carried) -%}
     {%- for name in tally.charge_models('events') %}
     {% if not loop.first %}union all{% endif %}
-    select * from ({{ tally.charge_model_macro(name ~ '_running')(states, buckets, charges, bucket) }}) as {{ name }}
+    select * from ({{ tally.charge_model_macro(name ~ '_running')(states, buckets, charges, bucket, carried) }}) as {{ name }}
     {%- endfor %}
 {%- endmacro %}
 

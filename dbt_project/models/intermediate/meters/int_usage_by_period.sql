@@ -110,11 +110,14 @@ grid as (
     where used.charge_id is null
 ),
 
--- the events each bucket counts (carried ones included)
+-- the events each bucket counts: a recurring sum or unique count counts its carried events
+-- too (Lago's store drops the period's lower bound for them), a recurring weighted sum only
+-- the period's (its store keeps the bound; only its level is carried)
 event_counts as (
     select external_subscription_id, period_index, charge_id, filter_index, group_key,
         sum(events_count) as events_count
     from windowed
+    where is_in_period or {{ tally.is_aggregation('aggregation_type', 'carries_count') }}
     group by 1, 2, 3, 4, 5
 ),
 

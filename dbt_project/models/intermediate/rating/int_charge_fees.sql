@@ -22,7 +22,8 @@ periods as (
     where is_billable
 ),
 
--- events in their period, for the charge models that price event by event
+-- each event of the charge models that price event by event, once, in the billed period it
+-- falls in (a percentage on a recurring metric reads earlier periods' events too)
 period_events as (
     select
         charge_events.*,
