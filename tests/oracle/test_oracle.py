@@ -33,7 +33,8 @@ REGRESSION_SEEDS: dict[int, int] = {
     7: 300,  # percentage coupon in DOUBLE: 2.0035 -> 2.003 (fixed; _unit_tests_coupons.yml)
     10: 300,  # wallet purchase after UTC midnight on the window's last local day: ledger < 0, publish
               # blocked (fixed; tests/e2e/test_wallet_ledger_window.py)
-    11: 300,  # progressive billing: true-ups left out of lifetime usage (left out, world.py)
+    11: 300,  # progressive billing: true-ups left out of lifetime usage (fixed;
+              # _unit_tests_progressive.yml: progressive_lifetime_usage_counts_earlier_true_ups)
     12: 300,  # progressive billing: a period's start is no step; taxes at an exact half with a
               # credit share round either way (tolerated, invoicing.at_half)
 }

@@ -217,11 +217,10 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
             if rng.random() < 0.2 and m.aggregation != "weighted_sum_agg":
                 keys = ["project"]
                 props["pricing_group_keys"] = keys
-            # Left out: charge minimums on plans with usage thresholds. Lago's lifetime usage counts
-            # every charge fee of earlier invoices, true-ups included; Tally's leaves true-ups out,
-            # so its thresholds trigger later (report of issue 11, seed 11: sub_00057, threshold 400
-            # recurring, February true-up 177.78: Lago crosses 800 on March 1, Tally on March 12).
-            minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 and not plan.thresholds else None
+            # charge minimums also on plans with usage thresholds: their true-ups count in later
+            # periods' lifetime usage (seed 11, sub_00057: a February true-up of 177.78 brings the
+            # recurring level 800 forward from March 12 to March 1)
+            minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 else None
             plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys, minimum,
                                        _tax_codes(rng, 0.15)))
         plans[plan.code] = plan
