@@ -354,8 +354,7 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
         coupons_of_customer = rng.sample(usable, rng.choice([0, 0, 0, 1, 1, 2]))  # each applies once per customer
         for code in coupons_of_customer:
             applied.append(AppliedCoupon(code, cus.id, start + timedelta(days=rng.randint(-5, 80))))
-        # no wallets where a tax can round either way and the cent would carry (invoicing.at_half)
-        if rng.random() < 0.2 and not coupons_of_customer and not plan.thresholds:
+        if rng.random() < 0.2:
             _wallets(rng, cus, start, wallets, transactions)
         events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
     rng.shuffle(events)
