@@ -22,18 +22,17 @@ def to_minor(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MINOR[currency]), rounding=ROUND_HALF_UP)
 
 
-def at_half(x: Fraction, currency: str) -> bool:
-    """KNOWN DEVIATION (report of issue 11): Tally rounds each fee's share of a coupon or
-    progressive credit to 10 decimals (int_invoice_line_taxes: a CASE of decimal(38,12) and
-    decimal(38,10) is decimal(38,10)), so the shares sum to a hair over or under the credit and
-    a tax of exactly half a minor unit rounds either way (2265 JPY x 10 % = 226.5: 226 or 227).
-    Such taxes are flagged (tax_half) and compare.py accepts either; wallets are not generated
-    for customers with coupons or usage thresholds, where a cent taken or not would carry."""
-    return (x * 10 ** MINOR[currency]) % 1 == Fraction(1, 2)
+def share(num: Fraction, den: Fraction, currency: str) -> Fraction:
+    """A fee's share of a coupon or progressive credit, num / den rounded half-up to 5 decimals
+    of the minor unit: Lago keeps it in fees.precise_coupons_amount_cents, a decimal(30, 5) of
+    cents (credits/applied_coupon_service, credits/progressive_billing_service)."""
+    unit = Fraction(1, 10 ** (MINOR[currency] + 5))
+    return math.floor(num / den / unit + Fraction(1, 2)) * unit
 
 
 def _round_tax(x: Fraction, currency: str) -> Decimal:
-    """Half away from zero (x >= 0) to the currency's minor unit, exactly."""
+    """Half-up (x >= 0) to the currency's minor unit, exactly, once (Lago: `.round` of the
+    unrounded fee or invoice tax)."""
     return Decimal(math.floor(x * 10 ** MINOR[currency] + Fraction(1, 2))).scaleb(-MINOR[currency])
 
 
@@ -103,23 +102,24 @@ def settle(world: World, invoices: list, lines: list) -> None:
                 coupons += st.take(base, inv.currency)
         inv.coupons_amount = coupons
         plan = world.subscriptions[inv.subscription].plan
-        # exact rationals: a coupon share (coupon x fee / fees) rarely ends, and the invoice's
-        # tax can be exactly half a minor unit, which any finite precision may miss
+        # exact rationals from the rounded shares on: the invoice's tax can be exactly half a
+        # minor unit, which any other finite precision may miss
         total_tax = Fraction(0)
         credit = Fraction(inv.progressive_billing_credit_amount)
         charge_fees = sum((Fraction(ln.amount) for ln in inv_lines if ln.fee_type == "charge"), Fraction(0))
         base = Fraction(inv.fees_amount) - credit
         for ln in inv_lines:
-            # the progressive credit over the charge fees, then the coupons over what is left, pro rata
-            pb_share = credit * Fraction(ln.amount) / charge_fees if ln.fee_type == "charge" and charge_fees else 0
-            share = pb_share + (Fraction(coupons) * (Fraction(ln.amount) - pb_share) / base if base > 0 else 0)
+            # the progressive credit over the charge fees, then the coupons (all of them at once)
+            # over what is left, pro rata
+            amount = Fraction(ln.amount)
+            pb_share = share(credit * amount, charge_fees, inv.currency) \
+                if ln.fee_type == "charge" and charge_fees and credit else Fraction(0)
+            coupon_share = share(Fraction(coupons) * (amount - pb_share), base, inv.currency) \
+                if base > 0 and coupons else Fraction(0)
             ln.tax_rates = tax_rates(world, ln, inv.customer, plan)
-            tax = sum(((Fraction(ln.amount) - share) * Fraction(r) / 100 for r in ln.tax_rates), Fraction(0))
-            ln.coupon_share, ln.precise_taxes_amount = Fraction(share), tax
+            tax = sum(((amount - pb_share - coupon_share) * Fraction(r) / 100 for r in ln.tax_rates), Fraction(0))
+            ln.coupon_share, ln.precise_taxes_amount = pb_share + coupon_share, tax
             ln.taxes_amount = _round_tax(tax, inv.currency)
-            ln.tax_half = share > 0 and at_half(tax, inv.currency)
             total_tax += tax
         inv.precise_taxes_amount = total_tax
-        credited = coupons > 0 or inv.progressive_billing_credit_amount > 0
         inv.taxes_amount = _round_tax(total_tax, inv.currency)
-        inv.tax_half = credited and at_half(total_tax, inv.currency)

@@ -1,5 +1,7 @@
 """Progressive billing (lago-semantics.md §5; Tally decisions 10 and 11): lifetime usage (charge
-fees of earlier periods + this period's usage so far, rounded per fee) is followed at each event
+fees of earlier periods' closing invoices, charge minimums' true-ups included, as Lago's
+lifetime_usages/calculate_service sums every `charge` fee + this period's usage so far, without
+true-ups, rounded per fee) is followed at each event
 instant of the period (events at one instant are one step). A step that reaches a level above
 the highest lifetime usage reached before it issues one `progressive_billing` invoice with the
 period's charge usage so far, less the previous progressive invoice's fees; the closing invoice

@@ -32,8 +32,7 @@ class Line:
     taxes_amount: Decimal = ZERO
     tax_rates: tuple[Decimal, ...] = ()  # percent, set by invoicing.settle
     precise_taxes_amount: Fraction = Fraction(0)
-    coupon_share: Fraction = Fraction(0)
-    tax_half: bool = False  # taxed per the known deviation (invoicing._round_tax)
+    coupon_share: Fraction = Fraction(0)  # progressive credit + coupons, per invoicing.share
 
 
 @dataclass
@@ -53,7 +52,6 @@ class Invoice:
     taxes_amount: Decimal = ZERO
     prepaid_credit_amount: Decimal = ZERO
     precise_taxes_amount: Fraction = Fraction(0)  # the unrounded sum of the fee taxes, exact
-    tax_half: bool = False  # taxed per the known deviation (invoicing._round_tax)
 
     @property
     def sub_total_excluding_taxes(self) -> Decimal:

@@ -209,11 +209,10 @@ def _plans(rng: random.Random, metrics: dict[str, Metric], count: int) -> dict[s
             if rng.random() < 0.2 and m.aggregation != "weighted_sum_agg":
                 keys = ["project"]
                 props["pricing_group_keys"] = keys
-            # Left out: charge minimums on plans with usage thresholds. Lago's lifetime usage counts
-            # every charge fee of earlier invoices, true-ups included; Tally's leaves true-ups out,
-            # so its thresholds trigger later (report of issue 11, seed 11: sub_00057, threshold 400
-            # recurring, February true-up 177.78: Lago crosses 800 on March 1, Tally on March 12).
-            minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 and not plan.thresholds else None
+            # charge minimums also on plans with usage thresholds: their true-ups count in later
+            # periods' lifetime usage (seed 11, sub_00057: a February true-up of 177.78 brings the
+            # recurring level 800 forward from March 12 to March 1)
+            minimum = _money(rng, "0", "300", places) if rng.random() < 0.25 else None
             plan.charges.append(Charge(f"c{i:03d}_{j}", plan.code, code, model, props, filters, keys, minimum,
                                        _tax_codes(rng, 0.15)))
         plans[plan.code] = plan
@@ -347,8 +346,7 @@ def generate_world(seed: int, subscriptions: int = 2000, plans: int = 40) -> Wor
         coupons_of_customer = rng.sample(usable, rng.choice([0, 0, 0, 1, 1, 2]))  # each applies once per customer
         for code in coupons_of_customer:
             applied.append(AppliedCoupon(code, cus.id, start + timedelta(days=rng.randint(-5, 80))))
-        # no wallets where a tax can round either way and the cent would carry (invoicing.at_half)
-        if rng.random() < 0.2 and not coupons_of_customer and not plan.thresholds:
+        if rng.random() < 0.2:
             _wallets(rng, cus, start, wallets, transactions)
         events += _events(rng, sub, ZoneInfo(cus.timezone), plan, metrics, window_end)
     rng.shuffle(events)

@@ -36,6 +36,47 @@ case {{ minor_unit }}
 end
 {%- endmacro %}
 
+{#- Credit shares and taxes of a fee (int_invoice_line_taxes), in one type: decimal(38, 12)
+    holds a share or a net amount exactly (at most 5 decimals past a minor unit of at most 4,
+    plus money's 4), with 26 digits before the point. -#}
+{% macro share_type() %}decimal(38, 12){% endmacro %}
+
+{#- num / den for num >= 0, den > 0, rounded half-up to 5 decimals of the currency's minor
+    unit (a column): Lago keeps a fee's share of a coupon or progressive credit in
+    precise_coupons_amount_cents, a decimal(30, 5) of cents. Exact for num and den of at most
+    12 decimals (a coupon of money times a net amount of at most 8 decimals: minor unit <= 3). -#}
+{% macro round_share(num, den, minor_unit) -%}
+case {{ minor_unit }}
+    {%- for minor in range(0, 5) %}
+    when {{ minor }} then {{ tally.round_divide(num, den, minor + 5) }}
+    {%- endfor %}
+end
+{%- endmacro %}
+
+{% macro round_divide(num, den, places) %}{{ return(adapter.dispatch('round_divide', 'tally')(num, den, places)) }}{% endmacro %}
+{% macro default__round_divide(num, den, places) -%}
+cast(round(cast({{ num }} as decimal(38, 24)) / nullif({{ den }}, 0), {{ places }}) as {{ tally.share_type() }})
+{%- endmacro %}
+{#- On scaled integers: whole part, then the remainder's `places` decimals, half-up
+    (remainder < den, so remainder * 2 * 10^places stays within hugeint for den < 10^16). -#}
+{% macro duckdb__round_divide(num, den, places) -%}
+{%- set n = 'cast(cast(' ~ num ~ ' as decimal(38, 12)) * 1000000000000 as hugeint)' -%}
+{%- set d = 'nullif(cast(cast(' ~ den ~ ' as decimal(38, 12)) * 1000000000000 as hugeint), 0)' -%}
+cast(
+    cast({{ n }} // {{ d }} as decimal(38, 0))
+    + cast((({{ n }} % {{ d }}) * {{ 2 * 10 ** places }} + {{ d }}) // (2 * {{ d }}) as decimal(38, 0))
+        * cast(0.{{ '0' * (places - 1) }}1 as decimal(38, {{ places }}))
+as {{ tally.share_type() }})
+{%- endmacro %}
+
+{#- amount x rate / 100 exactly (rate in percent, <= 100, at most 10 decimals; amount of
+    share_type with at most 9 decimals): decimal(38, 21), 17 digits before the point. The one
+    rounding is the caller's, to the minor unit. -#}
+{% macro percent_of(amount, rate) -%}
+cast(cast({{ amount }} as decimal(38, 9)) * cast({{ rate }} as decimal(38, 10)) * cast(0.01 as decimal(3, 2))
+    as decimal(38, 21))
+{%- endmacro %}
+
 {#- Lago's unit rounding option on a metric: round/ceil/floor at a (possibly negative)
     precision. Precision must be a literal for DuckDB's round, hence one branch per value. -#}
 {% macro apply_unit_rounding(units, fn, precision) -%}

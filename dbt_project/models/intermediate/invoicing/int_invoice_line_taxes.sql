@@ -1,8 +1,14 @@
 -- Taxes per fee, after the progressive-billing credit and coupons (Lago
 -- fees/apply_taxes_service). The credit is spread over the invoice's charge fees and the
--- coupons over all its fees, pro rata to their amounts, unrounded; the tax of each fee is
--- its net amount × the rates of the first level that has taxes: the charge's, else the
--- plan's, else the customer's, else the default taxes. Credit purchases are not taxed.
+-- coupons over all its fees, pro rata to their amounts; the tax of each fee is its net
+-- amount × the rates of the first level that has taxes: the charge's, else the plan's, else
+-- the customer's, else the default taxes. Credit purchases are not taxed.
+-- Exact: each share is rounded half-up to 5 decimals of the minor unit, as Lago stores it
+-- (fees.precise_coupons_amount_cents, decimal(30, 5) of cents), then the net amount and its
+-- tax are exact decimals (macro round_share, percent_of), so a tax of exactly half a minor
+-- unit is always rounded up (int_invoice_lines_rated, int_invoice_subtotals round once).
+-- Lago shares out each coupon in turn, rounding after each; here the invoice's coupons are
+-- shared out together (the same share before rounding).
 with lines as (
     select * from {{ ref('int_invoice_lines') }}
 ),
@@ -13,6 +19,10 @@ invoices as (
 
 taxes as (
     select * from {{ ref('stg_taxes') }}
+),
+
+currencies as (
+    select * from {{ ref('currencies') }}
 ),
 
 progressive_credits as (
@@ -63,15 +73,19 @@ default_rate as (
     where applied_by_default
 ),
 
+-- every branch of a share is share_type: a CASE over decimals of different scales takes the
+-- smallest scale, which once rounded shares to 10 decimals and a tax at an exact half either way
 shares as (
     select
         lines.*,
         invoices.invoice_type,
         invoices.plan_code,
         invoices.external_customer_id,
+        currencies.minor_unit,
         case when lines.fee_type = 'charge' and invoice_sums.charge_amount > 0
-            then {{ tally.divide('coalesce(progressive_credits.credit_amount, 0) * lines.amount', 'invoice_sums.charge_amount') }}
-            else {{ tally.to_num('0') }} end as progressive_credit_share,
+            then {{ tally.round_share('coalesce(progressive_credits.credit_amount, 0) * lines.amount',
+                'invoice_sums.charge_amount', 'currencies.minor_unit') }}
+            else cast(0 as {{ tally.share_type() }}) end as progressive_credit_share,
         coalesce(coupons.coupons_amount, 0) as coupons_amount,
         invoice_sums.fees_amount - coalesce(progressive_credits.credit_amount, 0) as coupon_base
     from lines
@@ -79,6 +93,8 @@ shares as (
         on lines.invoice_id = invoices.invoice_id
     inner join invoice_sums
         on lines.invoice_id = invoice_sums.invoice_id
+    inner join currencies
+        on lines.currency = currencies.currency
     left join progressive_credits
         on lines.invoice_id = progressive_credits.invoice_id
     left join coupons
@@ -88,9 +104,10 @@ shares as (
 netted as (
     select
         shares.*,
-        case when shares.coupon_base > 0
-            then {{ tally.divide('coupons_amount * (amount - progressive_credit_share)', 'coupon_base') }}
-            else {{ tally.to_num('0') }} end as coupon_share
+        case when shares.coupon_base > 0 and shares.coupons_amount > 0
+            then {{ tally.round_share('coupons_amount * (amount - progressive_credit_share)', 'coupon_base',
+                'minor_unit') }}
+            else cast(0 as {{ tally.share_type() }}) end as coupon_share
     from shares
 ),
 
@@ -119,10 +136,10 @@ final as (
         line_id,
         currency,
         amount,
-        cast(progressive_credit_share + coupon_share as decimal(38, 12)) as precise_credits_amount,
-        cast(amount - progressive_credit_share - coupon_share as decimal(38, 12)) as taxable_amount,
+        cast(progressive_credit_share + coupon_share as {{ tally.share_type() }}) as precise_credits_amount,
+        cast(amount - progressive_credit_share - coupon_share as {{ tally.share_type() }}) as taxable_amount,
         tax_rate,
-        {{ tally.divide('(amount - progressive_credit_share - coupon_share) * tax_rate', '100') }}
+        {{ tally.percent_of('amount - progressive_credit_share - coupon_share', 'tax_rate') }}
             as precise_taxes_amount
     from rated
 )

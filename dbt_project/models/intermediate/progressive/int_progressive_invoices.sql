@@ -3,7 +3,8 @@
 --
 -- Lifetime usage after the events at a timestamp t of period p:
 --   L(t) = H + C(t)
---   H    = Σ rounded charge fees (int_charge_fees) of the subscription's earlier periods
+--   H    = Σ rounded charge fees (int_charge_fees) and charge true-ups (int_charge_true_ups)
+--          of the subscription's earlier periods
 --   C(t) = Σ over the period's price buckets of the rounded amount billed with the events up
 --          to t (the buckets at the period start — a first-tier flat at 0 units, recurring
 --          carried units — included). Computed in linear time: each bucket's rounded amount
@@ -46,7 +47,9 @@ periods_to_rate as (
 {{ tally.progressive_inputs('periods_to_rate' if is_incremental() else none) }},
 
 -- H: the rounded charge fees of the subscription's earlier periods (all of them, rated again
--- or not)
+-- or not), charge minimums' true-ups included: Lago's lifetime usage sums every `charge` fee of
+-- the subscription's invoices (lifetime_usages/calculate_service), and a true-up is a copy of
+-- the charge's fee (fees/create_true_up_service)
 earlier_fees as (
     select
         pb_periods.period_key,
@@ -66,7 +69,13 @@ earlier_fees as (
             on billable.external_subscription_id = rated.external_subscription_id
         left join (
             select external_subscription_id, period_index, sum(amount) as period_amount
-            from {{ ref('int_charge_fees') }}
+            from (
+                select external_subscription_id, period_index, amount
+                from {{ ref('int_charge_fees') }}
+                union all
+                select external_subscription_id, period_index, amount
+                from {{ ref('int_charge_true_ups') }}
+            ) as period_charge_fees
             group by 1, 2
         ) as per_period
             on billable.external_subscription_id = per_period.external_subscription_id

@@ -20,6 +20,10 @@ wallets as (
     select * from {{ ref('stg_wallets') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
 moves as (
     select
         transactions.wallet_id,
@@ -50,7 +54,9 @@ moves as (
 ),
 
 expiries as (
-    -- what is left when a wallet expires is lost, and shown as such
+    -- what is left when a wallet expires is lost, and shown as such. The window's end is a
+    -- local date, as for purchases: an expiry on its last local day after midnight UTC is in
+    -- the window, one on the next local day before midnight UTC is not
     select
         wallets.wallet_id,
         wallets.expires_at as entry_at,
@@ -60,9 +66,11 @@ expiries as (
         cast(null as {{ dbt.type_string() }}) as invoice_id,
         -1 * sum(moves.amount) as amount
     from wallets
+    inner join customers
+        on wallets.external_customer_id = customers.external_customer_id
     inner join moves
         on wallets.wallet_id = moves.wallet_id
-    where wallets.expires_at < cast({{ tally.billing_to() }} as timestamp)
+    where cast({{ tally.utc_to_local('wallets.expires_at', 'customers.timezone') }} as date) < {{ tally.billing_to() }}
     group by 1, 2, 3, 4, 5, 6
     having sum(moves.amount) > 0
 ),
