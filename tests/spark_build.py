@@ -2,9 +2,9 @@
 
 `export_sources` writes every table the dbt sources read (dbt_project/models/**/_sources.yml)
 from a DuckDB warehouse to Parquet, `<root>/<schema>/<table>/`. `python -m tests.spark_build`
-then, in one process (one local Spark session, one Derby metastore under --spark-dir), declares
-those files as the sources (macro attach_parquet_sources), runs `dbt build --target spark` and
-writes every mart (fct_*) to `<out>/<mart>/` as Parquet for comparison."""
+then, in one process (one local Spark session, one Derby metastore under --spark-dir), for each
+world declares its files as the sources (macro attach_parquet_sources), runs `dbt build --target
+spark` and writes every mart (fct_*) to `<out>/<world>/<mart>/` as Parquet for comparison."""
 from __future__ import annotations
 
 import argparse
@@ -66,8 +66,10 @@ def export_sources(warehouse: Path, root: Path) -> dict[str, int]:
     return counts
 
 
-def build(sources: Path, spark_dir: Path, out: Path, select: list[str] | None = None,
-          exclude: list[str] | None = None) -> dict:
+def build(worlds: dict[str, Path], spark_dir: Path, out: Path, select: list[str] | None = None) -> dict:
+    """Each world in turn in one Spark session: its sources attached, `dbt build`, its marts
+    written to `<out>/<world>/<mart>/`. The dbt unit tests (which read no source) run with the
+    first world only."""
     os.environ["TALLY_SPARK_DIR"] = str(spark_dir)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
@@ -75,36 +77,42 @@ def build(sources: Path, spark_dir: Path, out: Path, select: list[str] | None = 
     common = ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target", "spark",
               "--target-path", str(spark_dir / "target"), "--log-path", str(spark_dir / "logs")]
     runner = dbtRunner()
-    started = time.monotonic()
-    result = runner.invoke(["run-operation", "attach_parquet_sources", "--args",
-                            json.dumps({"root": str(sources)}), *common])
-    if not result.success:
-        raise SystemExit(f"attach_parquet_sources failed: {result.exception}")
-    attached = time.monotonic()
-    result = runner.invoke(["build", *common, *(["--select", *select] if select else []),
-                                     "--exclude", *(unit_tests_left_out() if exclude is None else exclude)])
-    built = time.monotonic()
-    failures = [(r.node.unique_id, r.status, r.message) for r in (result.result or [])
-                if str(r.status) not in ("success", "pass")]
-    from pyspark.sql import SparkSession
+    summary = {"success": True}
+    for index, (name, sources) in enumerate(worlds.items()):
+        started = time.monotonic()
+        result = runner.invoke(["run-operation", "attach_parquet_sources", "--args",
+                                json.dumps({"root": str(sources)}), *common])
+        if not result.success:
+            raise SystemExit(f"attach_parquet_sources failed: {result.exception}")
+        attached = time.monotonic()
+        exclude = unit_tests_left_out() if index == 0 else ["resource_type:unit_test"]
+        result = runner.invoke(["build", *common, *(["--select", *select] if select else []), "--exclude", *exclude])
+        built = time.monotonic()
+        from pyspark.sql import SparkSession
 
-    spark = SparkSession.getActiveSession()
-    for mart in marts():
-        if spark.catalog.tableExists(f"marts.{mart}"):
-            spark.table(f"marts.{mart}").coalesce(1).write.mode("overwrite").parquet(str(out / mart))
-    return {"success": result.success, "failures": failures, "attach_seconds": round(attached - started, 1),
-            "build_seconds": round(built - attached, 1), "nodes": len(result.result or [])}
+        spark = SparkSession.getActiveSession()
+        for mart in marts():
+            if spark.catalog.tableExists(f"marts.{mart}"):
+                spark.table(f"marts.{mart}").coalesce(1).write.mode("overwrite").parquet(str(out / name / mart))
+        summary[name] = {
+            "success": result.success, "nodes": len(result.result or []),
+            "failures": [(r.node.unique_id, str(r.status), r.message) for r in (result.result or [])
+                         if str(r.status) not in ("success", "pass")],
+            "attach_seconds": round(attached - started, 1), "build_seconds": round(built - attached, 1)}
+        summary["success"] = summary["success"] and result.success
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sources", type=Path, required=True)
+    parser.add_argument("--world", action="append", required=True, metavar="NAME=SOURCES",
+                        help="a world's exported sources (export_sources); repeatable")
     parser.add_argument("--spark-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--select", nargs="*")
-    parser.add_argument("--exclude", nargs="*")
     args = parser.parse_args()
-    summary = build(args.sources.resolve(), args.spark_dir.resolve(), args.out.resolve(), args.select, args.exclude)
+    worlds = {name: Path(path).resolve() for name, path in (w.split("=", 1) for w in args.world)}
+    summary = build(worlds, args.spark_dir.resolve(), args.out.resolve(), args.select)
     print("SPARK_BUILD " + json.dumps(summary))
     sys.stdout.flush()
     os._exit(0 if summary["success"] else 1)
