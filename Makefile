@@ -49,7 +49,7 @@ test-fast: venv
 # tests/e2e/test_spark_parity.py, a few minutes; not part of `make test`, CI runs it after
 test-spark: venv-spark
 	$(BIN)/python -m orchestration.prepare
-	$(BIN)/python -m pytest -q -m spark tests/e2e/test_spark_parity.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rP -m spark tests/e2e/test_spark_parity.py $(PYTEST_ARGS)
 
 # the Dagster UI on http://127.0.0.1:3000 over the demo warehouse: assets, checks, schedules,
 # backfills, the finalize_month job; runs queue one at a time (orchestration/dagster_home)
