@@ -7,7 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: venv demo test test-fast bench lint clean dagster
+.PHONY: venv venv-spark demo test test-fast test-spark bench lint clean dagster
 
 venv: $(STAMP)
 
@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q 'uv==0.13.8'
 	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
+
+# the same .venv plus the Spark packages (pyproject's `spark` group: dbt-spark session, pyspark);
+# Spark itself needs a Java 17 runtime on PATH
+SPARK_STAMP := $(VENV)/.installed-spark
+venv-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
 
 # DEMO_EVENTS=100000000 make demo adds that many events to November (DuckDB-generated)
 DEMO_EVENTS ?= 0
@@ -28,13 +37,19 @@ demo: venv
 # world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once.
 test: venv
 	$(BIN)/python -m orchestration.prepare
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark" $(PYTEST_ARGS)
 
 # the unit layer only (tests/unit: no warehouse billed, no `tally run`, no dbt): seconds, one process.
 # prepare only parses dbt when the manifest the Dagster definitions load is missing or stale.
 test-fast: venv
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -m "not e2e" tests/unit $(PYTEST_ARGS)
+
+# the dbt layer on Apache Spark (local session) gives DuckDB's marts, row for row (issue 14):
+# tests/e2e/test_spark_parity.py, a few minutes; not part of `make test`, CI runs it after
+test-spark: venv-spark
+	$(BIN)/python -m orchestration.prepare
+	$(BIN)/python -m pytest -q -rP -m spark tests/e2e/test_spark_parity.py $(PYTEST_ARGS)
 
 # the Dagster UI on http://127.0.0.1:3000 over the demo warehouse: assets, checks, schedules,
 # backfills, the finalize_month job; runs queue one at a time (orchestration/dagster_home)

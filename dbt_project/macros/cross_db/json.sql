@@ -32,9 +32,15 @@ cast(json_object('transaction_id', {{ a }}.transaction_id, 'external_customer_id
     'external_subscription_id', {{ a }}.external_subscription_id, 'code', {{ a }}.billable_metric_code,
     'timestamp', strftime({{ a }}.event_at, '%Y-%m-%dT%H:%M:%S.%fZ'), 'properties', json({{ a }}.properties)) as varchar)
 {%- endmacro %}
+{#- Spark: nulls kept as DuckDB's json_object does; properties spliced in as the landed JSON
+    text with the whitespace outside strings removed (DuckDB's json() minifies), not through a
+    map, which would turn numbers into strings. -#}
 {% macro spark__event_json(a) -%}
+{%- set head -%}
 to_json(named_struct('transaction_id', {{ a }}.transaction_id, 'external_customer_id', {{ a }}.external_customer_id,
     'external_subscription_id', {{ a }}.external_subscription_id, 'code', {{ a }}.billable_metric_code,
-    'timestamp', date_format({{ a }}.event_at, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"),
-    'properties', from_json({{ a }}.properties, 'map<string,string>')))
+    'timestamp', date_format({{ a }}.event_at, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")), map('ignoreNullFields', 'false'))
+{%- endset -%}
+concat(substring({{ head }}, 1, length({{ head }}) - 1), ',"properties":',
+    coalesce(regexp_replace({{ a }}.properties, '("(?:[^"\\\\]|\\\\.)*")|\\s+', '$1'), 'null'), '}')
 {%- endmacro %}

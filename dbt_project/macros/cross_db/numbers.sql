@@ -15,6 +15,24 @@ cast(cast(
   as decimal(38, 0)) * cast(0.000000000001 as decimal(38, 12)) as decimal(38, 12))
 {%- endmacro %}
 
+{#- Spark: the same truncation at 12 decimals, exact. Spark's `/` rounds to the scale its
+    type rules leave (6 digits once precision is short), so the quotient is built from exact
+    remainders instead: q = i + f·10⁻¹², i = trunc(num / den), f = trunc((num % den)·10¹² / den);
+    `x - x % d` is a whole multiple of d, so each division below is exact. With the profile's
+    spark.sql.decimalOperations.allowPrecisionLoss=false (as DuckDB, scales are kept and an
+    overflow is an error). Truncation toward zero, as DuckDB's `//`. -#}
+{% macro spark__divide(num, den) -%}
+{%- set n = 'cast(' ~ num ~ ' as decimal(38, 10))' -%}
+{%- set d = 'cast(nullif(' ~ den ~ ', 0) as decimal(38, 10))' -%}
+{%- set r = '(' ~ n ~ ' % ' ~ d ~ ')' -%}
+{%- set r12 = '(' ~ r ~ ' * 1000000000000)' -%}
+cast(
+    cast(cast((({{ n }} - {{ r }}) / {{ d }}) as decimal(38, 0)) as decimal(38, 12))
+    + cast(cast((({{ r12 }} - ({{ r12 }} % {{ d }})) / {{ d }}) as decimal(13, 0))
+           * cast(0.000000000001 as decimal(13, 12)) as decimal(13, 12))
+  as decimal(38, 12))
+{%- endmacro %}
+
 {#- ceil(num / den) for non-negative decimals, exact (packages are billed whole). -#}
 {% macro ceil_divide(num, den) %}{{ return(adapter.dispatch('ceil_divide', 'tally')(num, den)) }}{% endmacro %}
 {% macro default__ceil_divide(num, den) %}ceil(cast({{ num }} as decimal(38, 10)) / {{ den }}){% endmacro %}
@@ -22,6 +40,13 @@ cast(cast(
 cast((cast(cast({{ num }} as decimal(38, 10)) * 10000000000 as hugeint)
       + cast(cast({{ den }} as decimal(38, 10)) * 10000000000 as hugeint) - 1)
      // cast(cast({{ den }} as decimal(38, 10)) * 10000000000 as hugeint) as decimal(38, 0))
+{%- endmacro %}
+
+{% macro spark__ceil_divide(num, den) -%}
+{%- set n = 'cast(' ~ num ~ ' as decimal(38, 10))' -%}
+{%- set d = 'cast(' ~ den ~ ' as decimal(38, 10))' -%}
+cast(cast((({{ n }} - ({{ n }} % {{ d }})) / {{ d }}) as decimal(38, 0))
+     + case when {{ n }} % {{ d }} > 0 then 1 else 0 end as decimal(38, 0))
 {%- endmacro %}
 
 {#- Round half away from zero to the currency's minor unit (a column), once per fee. -#}

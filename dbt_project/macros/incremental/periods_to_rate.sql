@@ -107,8 +107,11 @@ where not exists (
 {%- endif -%}
 {%- endmacro %}
 
-{#- post-hook: what this build rated, for the next one -#}
-{% macro save_rated_periods() -%}
+{#- post-hook: what this build rated, for the next one. On Spark every build rates every
+    period (macros/cross_db/incremental.sql): nothing to keep. -#}
+{% macro save_rated_periods() %}{{ return(adapter.dispatch('save_rated_periods', 'tally')()) }}{% endmacro %}
+{% macro spark__save_rated_periods() %}{% endmacro %}
+{% macro default__save_rated_periods() -%}
 create or replace table {{ this.database }}.{{ this.schema }}.{{ this.identifier }}_rated_periods as
 select
     periods.external_subscription_id,

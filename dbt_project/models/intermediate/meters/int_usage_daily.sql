@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=tally.replace_days_strategy(),
     unique_key=['external_subscription_id', 'usage_date'],
 ) }}
 -- The daily meters: per subscription, charge, price bucket, pricing group and local day

@@ -6,7 +6,7 @@ final as (
     select
         code as plan_code,
         name as plan_name,
-        "interval" as plan_interval,
+        {{ adapter.quote("interval") }} as plan_interval,
         {{ tally.to_num('amount') }} as amount,
         currency,
         pay_in_advance,
