@@ -231,8 +231,8 @@ def test_negative_plan_amount(tmp_path):
 @pytest.mark.parametrize("value", ["inf", "-1", "1.5", "1e400", "NaN", "36501", "two weeks"])
 def test_a_trial_period_that_is_not_whole_days_is_refused_not_truncated(tmp_path, value):
     folder, row = broken(tmp_path, "plans.csv", "starter_usd", "trial_period", value)
-    assert problems(folder) == [f"plans.csv row {row}: trial_period={value!r} must be a whole number of days "
-                                "from 0 to 36500"]
+    assert problems(folder) == [(f"plans.csv row {row}: trial_period={value!r} must be a whole number of days "
+                                 "from 0 to 36500")]
 
 
 @pytest.mark.parametrize(("value", "days"), [("14.0", 14), ("0", 0), ("", 0), ("36500", 36500)])
