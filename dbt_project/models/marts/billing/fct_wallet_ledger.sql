@@ -36,9 +36,17 @@ moves as (
         end as invoice_id,
         transactions.amount
     from transactions
+    inner join wallets as owners
+        on transactions.wallet_id = owners.wallet_id
+    inner join customers as owner_customers
+        on owners.external_customer_id = owner_customers.external_customer_id
     -- the window's end is a local date, as for the credit invoices (int_invoices): a purchase on
-    -- its last local day after midnight UTC is in the window, and pays its invoices
+    -- its last local day after midnight UTC is in the window, and pays its invoices. One at the
+    -- window end's local midnight itself is in it too: the window's invoices issue at that
+    -- instant and may spend it (int_wallet_allocations), so the ledger must show it before them
     where transactions.created_on < {{ tally.billing_to() }}
+        or {{ tally.utc_to_local('transactions.created_at', 'owner_customers.timezone') }}
+            = cast({{ tally.billing_to() }} as timestamp)
     union all
     select
         allocations.wallet_id,
