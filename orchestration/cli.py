@@ -139,6 +139,10 @@ def print_summary(s) -> None:
                   f"{s.events_quarantined} + duplicates ignored {s.duplicates_ignored}")
     for reason, n in s.quarantine_reasons:
         console.print(f"  quarantined {reason}: {n}")
+    if s.catalog_warnings:
+        console.print(f"catalog warnings: {len(s.catalog_warnings)} (loaded, not billed)", highlight=False)
+    for warning in s.catalog_warnings:
+        console.print(f"  {warning}", highlight=False)
 
 
 if __name__ == "__main__":

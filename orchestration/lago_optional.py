@@ -11,9 +11,12 @@ from typing import Any
 # the validator of each file applies the default (README table).
 OPTIONAL_CELLS: dict[str, frozenset[str]] = {name: frozenset(cols) for name, cols in {
     "customers.csv": ["timezone", "tax_codes"],
-    "billable_metrics.csv": ["field_name", "recurring", "rounding_function", "rounding_precision", "filters"],
-    "plans.csv": ["pay_in_advance", "trial_period", "minimum_commitment", "tax_codes"],
-    "charges.csv": ["pay_in_advance", "min_amount", "invoice_display_name", "filters", "tax_codes"],
+    "billable_metrics.csv": ["field_name", "recurring", "rounding_function", "rounding_precision", "filters",
+                             "expression", "weighted_interval"],
+    "plans.csv": ["pay_in_advance", "trial_period", "minimum_commitment", "tax_codes", "bill_charges_monthly",
+                  "bill_fixed_charges_monthly"],
+    "charges.csv": ["pay_in_advance", "min_amount", "invoice_display_name", "filters", "tax_codes", "prorated",
+                    "invoiceable", "regroup_paid_fees"],
     "subscriptions.csv": ["ending_at", "billing_time"],
     "usage_thresholds.csv": ["recurring"],
     "taxes.csv": ["applied_by_default"],

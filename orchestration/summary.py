@@ -22,6 +22,7 @@ class Summary:
     quarantine_reasons: list[tuple[str, int]] = field(default_factory=list)
     money: list[tuple] = field(default_factory=list)
     invoice_types: list[tuple[str, int]] = field(default_factory=list)
+    catalog_warnings: list[str] = field(default_factory=list)
 
 
 def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summary:
@@ -50,4 +51,14 @@ def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summar
         "select count(*) from raw.events where dedup_status = 'duplicate'").fetchone()[0]
     s.quarantine_reasons = con.execute(
         "select reason, count(*) from billing.quarantined_events group by 1 order by 1").fetchall()
+    s.catalog_warnings = catalog_warnings(con)
     return s
+
+
+def catalog_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the last catalog load ignored (columns for display, empty Lago files), in order."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'raw' and table_name = 'catalog_warnings'").fetchone()[0]
+    if not exists:
+        return []
+    return [m for (m,) in con.execute("select message from raw.catalog_warnings order by position").fetchall()]

@@ -50,7 +50,9 @@ def validate(folder: Path) -> Catalog:
     """Read every catalog file, check every rule, return flattened tables or raise CatalogError."""
     folder = Path(folder)
     problems: list[str] = []
-    c = Check(rows=read_all(folder, problems), problems=problems, tables={name: [] for name in SCHEMAS})
+    warnings: list[str] = []
+    c = Check(rows=read_all(folder, problems, warnings), problems=problems, tables={name: [] for name in SCHEMAS},
+              warnings=warnings)
     # in this order: a file's checks look up the files before it, and problems read top down
     tax_codes = taxes.check(c)
     customer_ids = customers.check(c, tax_codes)
@@ -65,7 +67,7 @@ def validate(folder: Path) -> Catalog:
     fx_rates.check(c)
     if problems:
         raise CatalogError(problems)
-    return Catalog({name: (SCHEMAS[name], rows) for name, rows in c.tables.items()})
+    return Catalog({name: (SCHEMAS[name], rows) for name, rows in c.tables.items()}, warnings)
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:

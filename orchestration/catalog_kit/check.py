@@ -1,8 +1,8 @@
 """Collecting the problems: every rule appends one (file, row and rule) and carries on, so that a
-broken catalog is refused once, with all of them."""
+broken catalog is refused once, with all of them. Warnings name what loads but is ignored."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from orchestration.catalog_kit.files import Row
 
@@ -22,6 +22,7 @@ class Check:
     rows: dict[str, list[Row]]
     problems: list[str]
     tables: dict[str, list[tuple]]
+    warnings: list[str] = field(default_factory=list)  # what loads but is ignored (run summary)
 
     def add(self, row: tuple) -> None:
         """A validated row, to the table its type names (tables.TableRow.table)."""

@@ -31,8 +31,51 @@ OPTIONAL_FILES = {
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
-    "plans.csv": ["tax_codes"],
-    "charges.csv": ["tax_codes"],
+    "plans.csv": ["tax_codes", "bill_charges_monthly", "bill_fixed_charges_monthly"],
+    "charges.csv": ["tax_codes", "prorated", "invoiceable", "regroup_paid_fees"],
+    "billable_metrics.csv": ["expression", "weighted_interval"],
+}
+# Lago options Tally knows but cannot bill yet, each an optional column: unset (empty, `null`)
+# or its Lago default loads; any other value is refused as not supported yet (README "Every
+# column and file is known"). column -> (the values accepted, lowercased; what it is in Lago).
+FALSE = ("false", "f", "0", "no")
+UNSUPPORTED_VALUES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
+    "charges.csv": {
+        "prorated": (FALSE, "prorated charges (Lago charge.prorated)"),
+        "invoiceable": (("true", "t", "1", "yes"), "non-invoiceable charges (Lago charge.invoiceable)"),
+        "regroup_paid_fees": ((), "regrouping paid fees (Lago charge.regroup_paid_fees)"),
+    },
+    "plans.csv": {
+        "bill_charges_monthly": (FALSE, "billing a yearly plan's charges monthly (Lago plan.bill_charges_monthly)"),
+        "bill_fixed_charges_monthly": (FALSE, "billing fixed charges monthly (Lago plan.bill_fixed_charges_monthly)"),
+    },
+    "billable_metrics.csv": {
+        "expression": ((), "computed fields (Lago billable_metric.expression)"),
+        "weighted_interval": (("seconds",), "a weighted interval other than seconds"),
+    },
+}
+# Columns Tally reads nowhere and that cannot change what is billed (descriptions, names for
+# display, Lago's own ids): loaded with a warning in the run summary, never silently.
+IGNORED_COLUMNS: dict[str, frozenset[str]] = {name: frozenset(cols) | {"description", "lago_id"} for name, cols in {
+    "customers.csv": ["email", "legal_name"],
+    "billable_metrics.csv": [],
+    "plans.csv": ["invoice_display_name"],
+    "charges.csv": [],
+    "subscriptions.csv": ["name"],
+    "usage_thresholds.csv": ["threshold_display_name"],
+    "taxes.csv": [],
+    "wallets.csv": ["name"],
+    "wallet_transactions.csv": [],
+    "coupons.csv": ["name"],
+    "applied_coupons.csv": [],
+    "fx_rates.csv": [],
+}.items()}
+# Lago files Tally knows but cannot bill yet: refused when they hold rows (they would bill
+# nothing), a warning when empty.
+UNSUPPORTED_FILES = {
+    "fixed_charges.csv": "fixed charges (Lago fixed_charges: seats-like units per subscription)",
+    "add_ons.csv": "add-ons (Lago add_ons: one-off fees)",
+    "one_off_invoices.csv": "one-off invoices (Lago invoices of type one_off)",
 }
 
 
@@ -47,8 +90,15 @@ class Row:
         return f"{self.file} row {self.line}"
 
 
-def read(folder: Path, name: str, problems: list[str]) -> list[Row]:
-    """The rows of one file; a missing file or column is a problem (and no rows)."""
+def known_columns(name: str) -> list[str]:
+    return [*{**FILES, **OPTIONAL_FILES}[name], *OPTIONAL_COLUMNS.get(name, [])]
+
+
+def read(folder: Path, name: str, problems: list[str], warnings: list[str] | None = None) -> list[Row]:
+    """The rows of one file; a missing file or column is a problem (and no rows), an unknown
+    column a problem, an ignored one a warning, a Lago option Tally cannot bill yet a problem
+    on each row that sets it."""
+    warnings = [] if warnings is None else warnings
     path = folder / name
     if not path.exists() and name in OPTIONAL_FILES:
         return []
@@ -58,21 +108,87 @@ def read(folder: Path, name: str, problems: list[str]) -> list[Row]:
     # utf-8-sig: a catalog saved by a spreadsheet starts with a byte-order mark
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in {**FILES, **OPTIONAL_FILES}[name] if c not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [c for c in {**FILES, **OPTIONAL_FILES}[name] if c not in header]
         if missing:
             problems.append(f"{name}: missing columns {missing} (rule: SPEC §3 columns)")
             return []
-        absent = {c: "" for c in OPTIONAL_COLUMNS.get(name, []) if c not in (reader.fieldnames or [])}
+        _check_header(name, header, problems, warnings)
+        absent = {c: "" for c in OPTIONAL_COLUMNS.get(name, []) if c not in header}
         # The reader's own line number (header = 1) stays right across blank lines and quoted newlines.
         rows = []
         for r in reader:
             if None in r:
                 problems.append(f"{name} row {reader.line_num}: more fields than columns (an unquoted comma?)")
             data = {k: (v or "").strip() if isinstance(v, str) else "" for k, v in r.items() if k}
-            rows.append(Row(name, reader.line_num, {**absent, **unset_cells(name, data)}))
+            row = Row(name, reader.line_num, {**absent, **unset_cells(name, data)})
+            _check_unsupported(row, problems)
+            rows.append(row)
         return rows
 
 
-def read_all(folder: Path, problems: list[str]) -> dict[str, list[Row]]:
-    """Every file's rows, in the order of FILES then OPTIONAL_FILES (the order of their problems)."""
-    return {name: read(folder, name, problems) for name in (*FILES, *OPTIONAL_FILES)}
+def _check_header(name: str, header: list[str], problems: list[str], warnings: list[str]) -> None:
+    """Every column is known (SPEC §3, an optional column, a Lago option) or ignored with a warning."""
+    known, ignored = known_columns(name), IGNORED_COLUMNS.get(name, frozenset())
+    for col in header:
+        if col in known:
+            continue
+        if col in ignored:
+            warnings.append(f"{name}: column {col!r} is ignored (display or Lago bookkeeping only: "
+                            f"it does not change what is billed)")
+        else:
+            problems.append(f"{name} row 1: column {col!r} is unknown (rule: the columns of {name} are "
+                            f"{known}, and {sorted(ignored)} are ignored; a column Tally does not know "
+                            f"could change what Lago bills, so it is refused, not ignored)")
+
+
+def _check_unsupported(row: Row, problems: list[str]) -> None:
+    for col, (accepted, what) in UNSUPPORTED_VALUES.get(row.file, {}).items():
+        value = row.data.get(col, "")
+        if value != "" and value.lower() not in accepted:
+            allowed = f"empty or {accepted[0]}" if accepted else "empty"
+            problems.append(f"{row.where()}: {col}={value!r} is not supported yet ({what}; rule: {col} must "
+                            f"be {allowed})")
+
+
+def unknown_files(folder: Path, problems: list[str], warnings: list[str]) -> None:
+    """A file of the folder that is no catalog file is refused: Tally would bill without it. A
+    Lago file Tally cannot bill yet is refused when it has rows. Hidden entries (.DS_Store,
+    editors' swap files) are left alone."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(".") or name in FILES or name in OPTIONAL_FILES:
+            continue
+        if name in UNSUPPORTED_FILES and path.is_file():
+            lines = _data_lines(path)
+            if lines:
+                where = f"row {lines[0]}" if len(lines) == 1 else f"rows {lines[0]}-{lines[-1]}"
+                problems.append(f"{name} {where}: {UNSUPPORTED_FILES[name]} are not supported yet (rule: "
+                                f"Tally would bill nothing for them; remove the file or its rows)")
+            else:
+                warnings.append(f"{name}: has no rows and is ignored ({UNSUPPORTED_FILES[name]} are not "
+                                f"supported yet)")
+            continue
+        problems.append(f"{name}: {'folder' if path.is_dir() else 'file'} is unknown (rule: a catalog folder "
+                        f"holds only {', '.join([*FILES, *OPTIONAL_FILES])}; a file Tally does not know "
+                        f"would bill nothing, so it is refused, not ignored)")
+
+
+def _data_lines(path: Path) -> list[int]:
+    """The line numbers (header = 1) of a CSV file's data rows."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        if next(reader, None) is None:
+            return []
+        return [reader.line_num for r in reader if any(cell.strip() for cell in r)]
+
+
+def read_all(folder: Path, problems: list[str], warnings: list[str] | None = None) -> dict[str, list[Row]]:
+    """Every file's rows, in the order of FILES then OPTIONAL_FILES (the order of their
+    problems), then the folder's other files."""
+    warnings = [] if warnings is None else warnings
+    rows = {name: read(folder, name, problems, warnings) for name in (*FILES, *OPTIONAL_FILES)}
+    unknown_files(folder, problems, warnings)
+    return rows

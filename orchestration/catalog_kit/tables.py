@@ -26,15 +26,23 @@ def columns(row_type: type) -> list[tuple[str, str]]:
 
 @dataclass
 class Catalog:
-    """The validated, flattened catalog: table name -> (columns, rows)."""
+    """The validated, flattened catalog: table name -> (columns, rows); `warnings`: what loaded
+    but is ignored (raw.catalog_warnings, printed in the run summary)."""
     tables: dict[str, tuple[list[tuple[str, str]], list[tuple]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def write(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, int]:
-    """Replace the catalog schema in one transaction: a run never sees half a catalog."""
+    """Replace the catalog schema, and the catalog's warnings (raw.catalog_warnings: outside the
+    catalog schema, whose fingerprint decides the rating state), in one transaction: a run never
+    sees half a catalog."""
     counts = {}
     con.execute("begin transaction")
     try:
+        con.execute("create schema if not exists raw")
+        con.execute("create or replace table raw.catalog_warnings (position integer, message varchar)")
+        if cat.warnings:
+            con.executemany("insert into raw.catalog_warnings values (?, ?)", list(enumerate(cat.warnings, start=1)))
         con.execute("create schema if not exists catalog")
         for name, (cols, data) in cat.tables.items():
             ddl = ", ".join(f'"{c}" {t}' for c, t in cols)

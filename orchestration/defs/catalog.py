@@ -17,7 +17,10 @@ def pricing_catalog(context: AssetExecutionContext, paths: TallyPaths):
     """Validate the catalog folder and replace the catalog schema in one transaction."""
     warehouse = paths.warehouse_path()
     with warehouse_lock(warehouse), connect(warehouse) as con:
-        counts = catalog_loader.load(con, paths.catalog_path())
+        validated = catalog_loader.validate(paths.catalog_path())
+        counts = catalog_loader.write(con, validated)
+        for warning in validated.warnings:
+            context.log.warning(f"catalog: {warning}")
         if rating_state.invalidate_if_catalog_changed(con):
             context.log.info("rating catalog changed: every landed event is rated again")
     for table in CATALOG_TABLES:

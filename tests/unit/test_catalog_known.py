@@ -1,0 +1,144 @@
+"""Every catalog column and file is known (README "Every column and file is known"): an unknown
+column or file is refused with its file, row and rule; a Lago option Tally cannot bill yet is
+refused as not supported yet; a column that cannot change what is billed loads with a warning
+that the run summary lists; unset Lago options (empty, `null`, their default) load silently."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.catalog import validate, write
+from orchestration.summary import catalog_warnings
+from tests.unit.test_catalog import add_column, copy_catalog, problems, read_csv
+
+
+def row_of(folder, name: str, key: str) -> int:
+    """The row number (header = 1) of the row whose first column is `key`."""
+    first = next(iter(read_csv(folder, name)[0]))
+    return next(i for i, r in enumerate(read_csv(folder, name), start=2) if r[first] == key)
+
+
+# ---------------------------------------------------------------- unknown columns and files
+
+def test_an_unknown_column_is_refused_with_its_file_and_rule(tmp_path):
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "charges.csv", "discount_rate", {"ch_pro_seats": "10"})
+    [problem] = problems(folder)
+    assert problem.startswith("charges.csv row 1: column 'discount_rate' is unknown (rule: the columns of "
+                              "charges.csv are ['id', 'plan_code', ")
+    assert "so it is refused, not ignored" in problem
+
+
+def test_an_unknown_column_is_refused_even_when_empty(tmp_path):
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "customers.csv", "billing_entity_code", {})
+    [problem] = problems(folder)
+    assert problem.startswith("customers.csv row 1: column 'billing_entity_code' is unknown")
+
+
+@pytest.mark.parametrize("name", ["commitments.csv", "notes.txt", "Charges.csv"])
+def test_an_unknown_file_is_refused(tmp_path, name):
+    folder = copy_catalog(tmp_path)
+    (folder / name).write_text("a,b\n1,2\n", encoding="utf-8")
+    [problem] = problems(folder)
+    assert problem.startswith(f"{name}: file is unknown (rule: a catalog folder holds only customers.csv, ")
+
+
+def test_an_unknown_folder_is_refused_and_hidden_files_are_left_alone(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "old").mkdir()
+    (folder / ".DS_Store").write_bytes(b"\0\1")
+    assert problems(folder) == [problems(folder)[0]]
+    assert problems(folder)[0].startswith("old: folder is unknown")
+
+
+# ---------------------------------------------------------------- Lago files Tally cannot bill yet
+
+@pytest.mark.parametrize(("name", "what"), [
+    ("fixed_charges.csv", "fixed charges"), ("add_ons.csv", "add-ons"), ("one_off_invoices.csv", "one-off invoices")])
+def test_a_lago_file_tally_cannot_bill_yet_is_refused(tmp_path, name, what):
+    folder = copy_catalog(tmp_path)
+    (folder / name).write_text("code,amount\nseat,10\n\nsupport,50\n", encoding="utf-8")
+    [problem] = problems(folder)
+    assert problem.startswith(f"{name} rows 2-4: {what} (Lago ")
+    assert "are not supported yet (rule: Tally would bill nothing for them; remove the file or its rows)" in problem
+
+
+def test_an_empty_lago_file_loads_with_a_warning(tmp_path):
+    folder = copy_catalog(tmp_path)
+    (folder / "fixed_charges.csv").write_text("code,amount\n", encoding="utf-8")
+    assert validate(folder).warnings == [("fixed_charges.csv: has no rows and is ignored (fixed charges (Lago "
+                                          "fixed_charges: seats-like units per subscription) are not supported yet)")]
+
+
+# ---------------------------------------------------------------- Lago options Tally cannot bill yet
+
+@pytest.mark.parametrize(("name", "key", "column", "value", "what"), [
+    ("charges.csv", "ch_pro_seats", "prorated", "true", "prorated charges (Lago charge.prorated)"),
+    ("charges.csv", "ch_pro_seats", "invoiceable", "false", "non-invoiceable charges (Lago charge.invoiceable)"),
+    ("charges.csv", "ch_pro_seats", "regroup_paid_fees", "invoice", "regrouping paid fees"),
+    ("plans.csv", "starter_usd", "bill_charges_monthly", "true", "billing a yearly plan's charges monthly"),
+    ("billable_metrics.csv", "tokens", "expression", "round(event.properties.tokens / 1000)",
+     "computed fields (Lago billable_metric.expression)"),
+    ("billable_metrics.csv", "tokens", "weighted_interval", "hours", "a weighted interval other than seconds"),
+])
+def test_a_lago_option_tally_cannot_bill_yet_is_refused_on_its_row(tmp_path, name, key, column, value, what):
+    folder = copy_catalog(tmp_path)
+    add_column(folder, name, column, {key: value})
+    row = row_of(folder, name, key)
+    [problem] = problems(folder)
+    assert problem.startswith(f"{name} row {row}: {column}={value!r} is not supported yet ({what}")
+    assert f"rule: {column} must be empty" in problem
+
+
+def test_pay_in_advance_charges_are_still_refused(tmp_path):
+    folder = copy_catalog(tmp_path)
+    from tests.unit.test_catalog import set_cell
+    row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
+    assert problems(folder) == [f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false"]
+
+
+def test_lago_options_unset_or_at_their_default_load_without_a_word(tmp_path):
+    """A Lago export writes every option: false, true (invoiceable), seconds, null or empty."""
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "false", "ch_pro_gpus": "NULL"})
+    add_column(folder, "charges.csv", "invoiceable", {"ch_pro_seats": "true", "ch_pro_gpus": "null"})
+    add_column(folder, "charges.csv", "regroup_paid_fees", {"ch_pro_seats": "null"})
+    add_column(folder, "plans.csv", "bill_charges_monthly", {"starter_usd": "false"})
+    add_column(folder, "plans.csv", "bill_fixed_charges_monthly", {})
+    add_column(folder, "billable_metrics.csv", "expression", {"tokens": "null"})
+    add_column(folder, "billable_metrics.csv", "weighted_interval", {"tokens": "seconds"})
+    cat = validate(folder)
+    assert cat.warnings == []
+    assert validate(copy_catalog(tmp_path / "plain")).tables == cat.tables
+
+
+# ---------------------------------------------------------------- ignored columns: a warning each
+
+def test_ignored_columns_load_with_one_warning_each_in_the_run_summary(tmp_path):
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "plans.csv", "description", {"starter_usd": "For small teams"})
+    add_column(folder, "customers.csv", "email", {"cus_001": "ops@example.com"})
+    add_column(folder, "charges.csv", "lago_id", {"ch_pro_seats": "1b2c"})
+    cat = validate(folder)
+    plain = validate(copy_catalog(tmp_path / "plain"))
+    assert cat.tables == plain.tables  # nothing billed changes
+    ignored = "is ignored (display or Lago bookkeeping only: it does not change what is billed)"
+    assert cat.warnings == [f"customers.csv: column 'email' {ignored}", f"plans.csv: column 'description' {ignored}",
+                            f"charges.csv: column 'lago_id' {ignored}"]
+    con = duckdb.connect()
+    write(con, cat)
+    assert catalog_warnings(con) == cat.warnings
+    write(con, plain)  # the next load replaces them
+    assert catalog_warnings(con) == []
+
+
+def test_problems_and_warnings_come_together(tmp_path):
+    """An ignored column never hides a refused one: every problem is listed at once."""
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "plans.csv", "description", {})
+    add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true", "ch_pro_gpus": "true"})
+    (folder / "add_ons.csv").write_text("code,amount\nsetup,100\n", encoding="utf-8")
+    found = problems(folder)
+    rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
+    assert [p.split(":")[0] for p in found] == [f"charges.csv row {row}" for row in rows] + ["add_ons.csv row 2"]
