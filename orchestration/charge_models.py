@@ -34,6 +34,8 @@ class ChargeModel:
     refuses: frozenset[str] = frozenset()
     ordered: tuple[str, ...] = ()
     monotone: bool = False         # amount never falls as units grow (progressive billing's screen)
+    only: frozenset[str] = frozenset()  # the only aggregations it prices (empty: any not refused)
+    recurring: bool = True         # False: a recurring metric is refused
 
 
 def _property(model: str, name: str, spec: str) -> Property:
@@ -56,7 +58,8 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             tuple(_property(name, p, str(spec)) for p, spec in (entry.get("properties") or {}).items()),
             entry.get("ranges"), entry.get("tier_price", "per_unit_amount"),
             frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()),
-            bool(entry.get("monotone", False)))
+            bool(entry.get("monotone", False)), frozenset(entry.get("only") or ()),
+            bool(entry.get("recurring", True)))
     return models
 
 

@@ -33,15 +33,22 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "pa
 # json_type() raises on invalid JSON and DuckDB evaluates both sides of an AND: a CASE guards it
 JSON_OBJECT = "(case when json_valid({x}) then json_type({x}) = 'OBJECT' else false end)"
 ROW = "__tally_row"  # the row as a struct (a file's own column may be called `src`)
-FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties"]
+FIELDS = ["transaction_id", "external_customer_id", "external_subscription_id", "code", "timestamp", "properties",
+          "precise_total_amount_cents"]
+# Lago's dynamic pricing amount (a top-level event field, in the currency's minor units): a
+# decimal of at most 23 digits before the point and 15 after (Lago stores it with 15), a JSON
+# number or a numeric string; anything else is non_numeric_value.
+PRECISE_AMOUNT = "decimal(38, 15)"
+PRECISE_AMOUNT_PATTERN = "-?[0-9]{1,23}(\\.[0-9]{1,15})?"
 
-EVENT_COLUMNS = """
+EVENT_COLUMNS = f"""
     load_sequence bigint, source_file varchar, file_checksum varchar, line_number bigint,
     transaction_id varchar, external_customer_id varchar, external_subscription_id varchar,
     billable_metric_code varchar, event_timestamp varchar, event_at timestamp, properties varchar,
     rejection_reason varchar, rejection_detail varchar,
     dedup_key ubigint, dedup_key_2 ubigint, dedup_status varchar,
-    first_source_file varchar, first_line_number bigint, payload varchar"""
+    first_source_file varchar, first_line_number bigint, payload varchar,
+    precise_total_amount_cents {PRECISE_AMOUNT}"""
 
 RAW_DDL = f"""
 create schema if not exists raw;
@@ -52,6 +59,8 @@ create table if not exists raw.landing_files (
 alter table raw.landing_files add column if not exists rejection_reason varchar;
 alter table raw.landing_files add column if not exists rejection_detail varchar;
 create table if not exists raw.events ({EVENT_COLUMNS});
+-- warehouses landed before dynamic pricing: the column, empty
+alter table raw.events add column if not exists precise_total_amount_cents {PRECISE_AMOUNT};
 create table if not exists raw.billing_window (billing_from date, billing_to date);
 insert into raw.billing_window select date '2000-01-01', date '2100-01-01'
     where not exists (select 1 from raw.billing_window);
@@ -59,7 +68,8 @@ insert into raw.billing_window select date '2000-01-01', date '2100-01-01'
 
 # The text form every reader produces (the columns of raw.events before 0.2, see _migrate).
 TEXT_COLUMNS = ["line_number", "payload", "parse_error", "transaction_id", "external_customer_id",
-                "external_subscription_id", "code", "event_timestamp", "properties"]
+                "external_subscription_id", "code", "event_timestamp", "properties",
+                "cast(null as varchar) as precise_total_amount_cents"]
 
 
 @dataclass
@@ -155,6 +165,7 @@ def _jsonl_select(path: Path, lines_before: int = 0, bad_lines: list[int] | None
            json_extract_string(j, '$.timestamp') as event_timestamp,
            case when json_type(j, '$.properties') = 'VARCHAR' then json_extract_string(j, '$.properties')
                 else cast(json_extract(j, '$.properties') as varchar) end as properties,
+           json_extract_string(j, '$.precise_total_amount_cents') as precise_total_amount_cents,
            cast(null as timestamp) as event_at_typed
     from parsed
     """
@@ -257,7 +268,8 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
         rejection_reason, rejection_detail, dedup_key, dedup_key_2, dedup_status,
         case when dedup_status = 'conflicting_duplicate' then first_file end,
         case when dedup_status = 'conflicting_duplicate' then first_line end,
-        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then {payload} end
+        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then {payload} end,
+        case when rejection_reason is null then try_cast(precise_total_amount_cents as {PRECISE_AMOUNT}) end
     from statused
     """
 
@@ -272,7 +284,8 @@ def _checked_ctes() -> str:
             nullif(trim(external_customer_id), '') as external_customer_id,
             nullif(trim(external_subscription_id), '') as external_subscription_id,
             nullif(trim(event_timestamp), '') as event_timestamp,
-            coalesce(nullif(trim(properties), ''), '{{}}') as properties),
+            coalesce(nullif(trim(properties), ''), '{{}}') as properties,
+            nullif(trim(precise_total_amount_cents), '') as precise_total_amount_cents),
             nullif(trim(code), '') as billable_metric_code
         from stage
     ),
@@ -290,6 +303,9 @@ def _checked_ctes() -> str:
                     or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
                 when not {JSON_OBJECT.format(x='properties')} then 'malformed_json'
                 when event_at is null then 'bad_timestamp'
+                when precise_total_amount_cents is not null
+                    and not regexp_full_match(precise_total_amount_cents, '{PRECISE_AMOUNT_PATTERN}')
+                    then 'non_numeric_value'
             end as rejection_reason,
             case
                 when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
@@ -304,6 +320,10 @@ def _checked_ctes() -> str:
                     then 'properties is not a JSON object.'
                 when event_at is null
                     then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'
+                when precise_total_amount_cents is not null
+                    and not regexp_full_match(precise_total_amount_cents, '{PRECISE_AMOUNT_PATTERN}')
+                    then 'precise_total_amount_cents ' || precise_total_amount_cents || ' is not a decimal number '
+                        || '(-?digits[.digits], at most 23 digits before the point and 15 after).'
             end as rejection_detail
         from parsed
     ),
@@ -326,7 +346,8 @@ def _dedup_ctes(name: str) -> str:
     -- keys landed before (accepted copies only: the first copy of a key is the accepted one)
     earlier as (
         select h.dedup_key, h.dedup_key_2, h.source_file, h.line_number, h.external_customer_id,
-               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties
+               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties,
+               h.precise_total_amount_cents
         from raw.events as h
         where h.dedup_status = 'accepted'
           and h.dedup_key in (select dedup_key from keyed where dedup_key is not null)
@@ -339,7 +360,8 @@ def _dedup_ctes(name: str) -> str:
     ),
     firsts as (
         select k.dedup_key, k.dedup_key_2, {_sql_str(name)} as source_file, k.line_number,
-               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties
+               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties,
+               try_cast(k.precise_total_amount_cents as {PRECISE_AMOUNT}) as precise_total_amount_cents
         from keyed as k
         inner join repeated as r
             on k.dedup_key = r.dedup_key and k.dedup_key_2 = r.dedup_key_2 and k.line_number = r.first_line
@@ -363,8 +385,8 @@ def _dedup_ctes(name: str) -> str:
 
 
 def _same_content(new: str, first: str) -> str:
-    """The same event sent again: customer, subscription, code, instant and properties (the same
-    text, or top-level keys in any order) all equal. Properties repeating a key cannot be a map:
+    """The same event sent again: customer, subscription, code, instant, properties (the same
+    text, or top-level keys in any order) and precise_total_amount_cents (as a number) all equal. Properties repeating a key cannot be a map:
     try() makes them compare by text only (the cast would raise and fail the whole file)."""
     def f(c: str) -> str:
         return first.format(c=c)
@@ -373,6 +395,8 @@ def _same_content(new: str, first: str) -> str:
             f" and {new}.external_subscription_id is not distinct from {f('external_subscription_id')}"
             f" and {new}.billable_metric_code = {f('billable_metric_code')}"
             f" and {new}.event_at = {f('event_at')}"
+            f" and try_cast({new}.precise_total_amount_cents as {PRECISE_AMOUNT})"
+            f" is not distinct from {f('precise_total_amount_cents')}"
             f" and ({new}.properties = {f('properties')}"
             f" or {norm.format(new + '.properties')} = {norm.format(f('properties'))})")
 

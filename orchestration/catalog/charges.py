@@ -118,8 +118,12 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
             continue
         model = registered[d["charge_model"]]
         agg = metric.data["aggregation_type"] if metric else None
-        if agg in model.refuses:
-            problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric (Lago rule)")
+        if agg in model.refuses or (agg is not None and model.only and agg not in model.only):
+            rule = f"rule: only {', '.join(sorted(model.only))}, as Lago" if model.only else "Lago rule"
+            problems.append(f"{r.where()}: {model.name} cannot price a {agg} metric ({rule})")
+        elif not model.recurring and metric is not None and boolean(metric, "recurring", []):
+            problems.append(f"{r.where()}: {model.name} on a recurring metric ({d['billable_metric_code']!r}) is not "
+                            f"supported yet (rule: its metric must not be recurring)")
         if pay_in_advance:
             problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
         props = json_cell(r, "properties", problems, dict)

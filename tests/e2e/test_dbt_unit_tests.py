@@ -35,8 +35,8 @@ def test_unit_tests_pass(tmp_path, small_catalog):
     names = {r["unique_id"].split(".")[-1] for r in results}
     assert all(r["status"] == "pass" for r in results)
     # every charge model and aggregation has its tests
-    for word in ("graduated", "volume", "package", "percentage", "standard", "count", "sum", "max", "latest",
-                 "unique", "weighted"):
+    for word in ("graduated", "volume", "package", "percentage", "standard", "dynamic", "count", "sum", "max",
+                 "latest", "unique", "weighted"):
         assert any(word in n for n in names), f"no unit test mentions {word}"
     # and so do the invoice steps after rating
     for word in ("coupons", "taxes", "wallets", "commitment", "credit_notes"):

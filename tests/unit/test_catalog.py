@@ -15,7 +15,7 @@ from orchestration.catalog import CatalogError, load, validate
 from tests.helpers import REPO, SMALL_CATALOG
 
 DEMO = REPO / "seeds" / "catalog"
-MODELS = "['graduated', 'graduated_percentage', 'package', 'percentage', 'standard', 'volume']"
+MODELS = "['dynamic', 'graduated', 'graduated_percentage', 'package', 'percentage', 'standard', 'volume']"
 AGGS = "['count_agg', 'latest_agg', 'max_agg', 'sum_agg', 'unique_count_agg', 'weighted_sum_agg']"
 RANGE_RULE = "(rule: each range starts at the previous to_value or to_value + 1)"
 

@@ -142,3 +142,46 @@ def test_problems_and_warnings_come_together(tmp_path):
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
     assert [p.split(":")[0] for p in found] == [f"charges.csv row {row}" for row in rows] + ["add_ons.csv row 2"]
+
+
+# ---------------------------------------------------------------- dynamic charges (Lago charge.rb#validate_dynamic)
+
+def test_a_dynamic_charge_on_a_sum_metric_loads_with_no_properties(tmp_path):
+    """No price: the amount comes with the events. Properties may be empty, `{}` or carry
+    pricing_group_keys; a filter's properties may be empty too."""
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    set_cell(folder, "charges.csv", "ch_pro_tokens", "charge_model", "dynamic")
+    set_cell(folder, "charges.csv", "ch_pro_tokens", "properties", '{"pricing_group_keys": ["region"]}')
+    set_cell(folder, "charges.csv", "ch_dev_tokens", "charge_model", "dynamic")
+    set_cell(folder, "charges.csv", "ch_dev_tokens", "properties", "")
+    cat = validate(folder)
+    charges = {r[0]: r for r in cat.tables["charges"][1]}
+    assert charges["ch_pro_tokens"][3] == "dynamic" and charges["ch_pro_tokens"][8] == "region"
+    assert charges["ch_dev_tokens"][3] == "dynamic"
+    buckets = [b for b in cat.tables["charge_buckets"][1] if b[0] == "ch_pro_tokens"]
+    assert [(b[1], b[2]) for b in buckets] == [(0, "Tokens"), (1, "Large model tokens")]
+
+
+@pytest.mark.parametrize("metric", ["api_calls", "storage_gb", "fine_tuned_models", "seats", "gpus"])
+def test_a_dynamic_charge_on_another_aggregation_is_refused(tmp_path, metric):
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_tokens", "billable_metric_code", metric)
+    set_cell(folder, "charges.csv", "ch_pro_tokens", "charge_model", "dynamic")
+    set_cell(folder, "charges.csv", "ch_pro_tokens", "filters", "")
+    agg = {r["code"]: r["aggregation_type"] for r in read_csv(folder, "billable_metrics.csv")}[metric]
+    assert problems(folder) == [f"charges.csv row {row}: dynamic cannot price a {agg} metric (rule: only sum_agg, "
+                                f"as Lago)"]
+
+
+def test_a_dynamic_charge_on_a_recurring_sum_or_in_advance_is_refused(tmp_path):
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_tokens", "charge_model", "dynamic")
+    set_cell(folder, "charges.csv", "ch_pro_tokens", "pay_in_advance", "true")
+    set_cell(folder, "billable_metrics.csv", "tokens", "recurring", "true")
+    found = problems(folder)
+    assert f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false" in found
+    assert (f"charges.csv row {row}: dynamic on a recurring metric ('tokens') is not supported yet (rule: its metric "
+            f"must not be recurring)") in found

@@ -158,8 +158,8 @@ def test_several_bad_rows_are_refused_with_every_problem_at_once(tmp_path):
         "(rule: the precisions the billing SQL rounds to)"),
         "billable_metrics.csv row 4: filters['plan'] must be a list of strings",
         "charges.csv row 2: min_amount='-5' is negative (rule: prices and amounts are >= 0)",
-        ("charges.csv row 2: charge_model 'tiered' is unknown (rule: one of ['graduated', 'graduated_percentage', "
-        "'package', 'percentage', 'standard', 'volume'])"),
+        ("charges.csv row 2: charge_model 'tiered' is unknown (rule: one of ['dynamic', 'graduated', "
+        "'graduated_percentage', 'package', 'percentage', 'standard', 'volume'])"),
         "charges.csv row 5: properties.package_size is required",
         "charges.csv row 7: graduated_percentage_ranges[0].rate is required",
         ("charges.csv row 7: graduated_percentage_ranges have a gap between to_value 200 and from_value 250 "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -292,3 +293,75 @@ def test_a_parquet_file_with_its_own_file_row_number_column_lands(tmp_path: Path
     landing.load(con, folder)
     assert con.execute("select line_number, transaction_id, rejection_reason, dedup_status from raw.events "
                        "order by 1").fetchall() == [(2, "t1", None, "accepted"), (3, "t2", None, "accepted")]
+
+
+# ---------------------------------------------------------------- precise_total_amount_cents (dynamic charges)
+
+def amounts(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return [(f, n, None if a is None else str(a), r, d) for f, n, a, r, d in con.execute(
+        "select source_file, line_number, precise_total_amount_cents, rejection_reason, dedup_status "
+        "from raw.events order by load_sequence, line_number").fetchall()]
+
+
+def test_precise_total_amount_cents_lands_as_a_decimal_from_jsonl_csv_and_parquet(tmp_path: Path):
+    """Lago's top-level event field: a JSON number or numeric string, a CSV column, a Parquet
+    string, DECIMAL or DOUBLE column; absent, null or blank is none; anything else (exponents,
+    words, more than 15 decimals) is non_numeric_value."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    base = {"external_subscription_id": "sub_a", "code": "llm", "timestamp": "2026-10-05T10:00:00Z", "properties": {}}
+    lines = [{**base, "transaction_id": "j1", "precise_total_amount_cents": "123.456"},
+             {**base, "transaction_id": "j2", "precise_total_amount_cents": 100.0},
+             {**base, "transaction_id": "j3", "precise_total_amount_cents": None},
+             {**base, "transaction_id": "j4"},
+             {**base, "transaction_id": "j5", "precise_total_amount_cents": "-0.5"},
+             {**base, "transaction_id": "j6", "precise_total_amount_cents": "1e3"},
+             {**base, "transaction_id": "j7", "precise_total_amount_cents": "twelve"},
+             {**base, "transaction_id": "j8", "precise_total_amount_cents": "0.1234567890123456"}]
+    (folder / "a.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (folder / "b.csv").write_text("transaction_id,external_subscription_id,code,timestamp,properties,"
+                                  "precise_total_amount_cents\n"
+                                  "c1,sub_a,llm,2026-10-05,{},0.5\nc2,sub_a,llm,2026-10-05,{}, \n"
+                                  "c3,sub_a,llm,2026-10-05,{},12,5\n")
+    duckdb.sql(f"""copy (select * from (values ('p1', '7.25', 12.25::decimal(10, 2), 0.5::double),
+                                              ('p2', null, null, null)) t(transaction_id, a, b, c),
+                         (select 'sub_a' as external_subscription_id, 'llm' as code,
+                                 '2026-10-05' as timestamp, '{{}}' as properties))
+                   to '{tmp_path / "p.parquet"}'""")
+    for col in ("a", "b", "c"):
+        duckdb.sql(f"""copy (select * exclude (transaction_id, a, b, c), transaction_id || '{col}' as transaction_id,
+                                    {col} as precise_total_amount_cents
+                             from '{tmp_path / "p.parquet"}') to '{folder / f"p_{col}.parquet"}'""")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    def dec(text: str) -> str:
+        return str(Decimal(text).quantize(Decimal("1e-15")))
+    assert amounts(con) == [
+        ("a.jsonl", 1, dec("123.456"), None, "accepted"), ("a.jsonl", 2, dec("100"), None, "accepted"),
+        ("a.jsonl", 3, None, None, "accepted"), ("a.jsonl", 4, None, None, "accepted"),
+        ("a.jsonl", 5, dec("-0.5"), None, "accepted"), ("a.jsonl", 6, None, "non_numeric_value", None),
+        ("a.jsonl", 7, None, "non_numeric_value", None), ("a.jsonl", 8, None, "non_numeric_value", None),
+        ("b.csv", 2, dec("0.5"), None, "accepted"), ("b.csv", 3, None, None, "accepted"),
+        ("b.csv", 4, None, "malformed_row", None),
+        ("p_a.parquet", 2, dec("7.25"), None, "accepted"), ("p_a.parquet", 3, None, None, "accepted"),
+        ("p_b.parquet", 2, dec("12.25"), None, "accepted"), ("p_b.parquet", 3, None, None, "accepted"),
+        ("p_c.parquet", 2, dec("0.5"), None, "accepted"), ("p_c.parquet", 3, None, None, "accepted"),
+    ]
+    detail = con.execute("select rejection_detail from raw.events where line_number = 7 and source_file = 'a.jsonl'")
+    assert detail.fetchone()[0] == ("precise_total_amount_cents twelve is not a decimal number (-?digits[.digits], "
+                                    "at most 23 digits before the point and 15 after).")
+
+
+def test_a_resent_event_with_another_amount_is_a_conflicting_duplicate(tmp_path: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    base = {"transaction_id": "t1", "external_subscription_id": "sub_a", "code": "llm",
+            "timestamp": "2026-10-05T10:00:00Z", "properties": {}}
+    (folder / "a.jsonl").write_text(json.dumps({**base, "precise_total_amount_cents": "10.5"}) + "\n"
+                                    + json.dumps({**base, "precise_total_amount_cents": 10.50}) + "\n"
+                                    + json.dumps({**base, "precise_total_amount_cents": "10.6"}) + "\n"
+                                    + json.dumps(base) + "\n")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert [(n, s) for _, n, _, _, s in amounts(con)] == [
+        (1, "accepted"), (2, "duplicate"), (3, "conflicting_duplicate"), (4, "conflicting_duplicate")]

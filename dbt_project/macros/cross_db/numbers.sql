@@ -61,6 +61,20 @@ case {{ minor_unit }}
 end
 {%- endmacro %}
 
+{#- An amount in minor units (Lago's *_cents, a decimal of at most 15 decimals) in major units:
+    ÷ 10^minor_unit, exactly (a product by a decimal literal, no floating point): decimal(38, 19)
+    holds 15 decimals past a minor unit of at most 4. -#}
+{% macro minor_to_major(cents, minor_unit) -%}
+{#- each branch cast on its own: a CASE over decimals of different scales may take the smallest -#}
+case {{ minor_unit }}
+    when 0 then cast({{ cents }} as decimal(38, 19))
+    when 1 then cast({{ cents }} * cast(0.1 as decimal(2, 1)) as decimal(38, 19))
+    when 3 then cast({{ cents }} * cast(0.001 as decimal(4, 3)) as decimal(38, 19))
+    when 4 then cast({{ cents }} * cast(0.0001 as decimal(5, 4)) as decimal(38, 19))
+    else cast({{ cents }} * cast(0.01 as decimal(3, 2)) as decimal(38, 19))
+end
+{%- endmacro %}
+
 {#- Credit shares and taxes of a fee (int_invoice_line_taxes), in one type: decimal(38, 12)
     holds a share or a net amount exactly (at most 5 decimals past a minor unit of at most 4,
     plus money's 4), with 26 digits before the point. -#}

@@ -122,6 +122,7 @@ final as (
         is_recurring,
         event_at,
         properties,
+        precise_total_amount_cents,
         field_value_text,
         case when {{ tally.is_aggregation('aggregation_type', 'field', 'number') }}
                 and {{ tally.numeric_in_range('aggregation_type', 'field_value_text') }}

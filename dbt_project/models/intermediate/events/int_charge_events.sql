@@ -95,6 +95,7 @@ final as (
         charged.event_at,
         cast({{ tally.utc_to_local('charged.event_at', 'charged.timezone') }} as date) as usage_date,
         charged.event_value,
+        charged.precise_total_amount_cents,
         charged.field_value_text,
         charged.operation_type,
         charged.charge_id,

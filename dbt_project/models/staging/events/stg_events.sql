@@ -1,6 +1,7 @@
 -- One row per landed line or row, as orchestration/landing.py typed it once at landing: the
 -- Lago fields, the instant (UTC), properties as JSON text, the first landing rule it breaks and
--- its duplicate status (first copy landed wins). A view: nothing here re-parses a payload.
+-- its duplicate status (first copy landed wins), and Lago's precise_total_amount_cents (dynamic
+-- charges; minor units, decimal). A view: nothing here re-parses a payload.
 with source as (
     select * from {{ source('raw', 'events') }}
 ),
@@ -19,6 +20,7 @@ final as (
         event_timestamp,
         event_at,
         properties,
+        precise_total_amount_cents,
         rejection_reason,
         rejection_detail,
         dedup_status,
