@@ -386,8 +386,9 @@ def _dedup_ctes(name: str) -> str:
 
 def _same_content(new: str, first: str) -> str:
     """The same event sent again: customer, subscription, code, instant, properties (the same
-    text, or top-level keys in any order) and precise_total_amount_cents (as a number) all equal. Properties repeating a key cannot be a map:
-    try() makes them compare by text only (the cast would raise and fail the whole file)."""
+    text, or top-level keys in any order) and precise_total_amount_cents (as a number) all
+    equal. Properties repeating a key cannot be a map: try() makes them compare by text only
+    (the cast would raise and fail the whole file)."""
     def f(c: str) -> str:
         return first.format(c=c)
     norm = "try(cast(list_sort(map_entries(cast(json({}) as map(varchar, json)))) as varchar))"
