@@ -22,9 +22,10 @@ c_jpy,Yen,JPY,UTC,
     "billable_metrics.csv": """code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,filters
 llm,LLM calls,sum_agg,tokens,false,,,"{""model"": [""small"", ""large""]}"
 """,
-    "plans.csv": """code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment
-p_usd,Dollar LLM,monthly,0,USD,false,0,
-p_jpy,Yen LLM,monthly,0,JPY,false,0,
+    # description: a column Tally ignores, with a warning in the run summary
+    "plans.csv": """code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment,description
+p_usd,Dollar LLM,monthly,0,USD,false,0,,Pay what the models cost
+p_jpy,Yen LLM,monthly,0,JPY,false,0,,
 """,
     "charges.csv": """id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,invoice_display_name,filters
 ch_usd,p_usd,llm,dynamic,"{""pricing_group_keys"": [""region""]}",false,,LLM cost,"[{""values"": {""model"": [""large""]}, ""properties"": {}, ""invoice_display_name"": ""Large model cost""}]"
@@ -47,7 +48,7 @@ def llm(tid: str, sub: str, day: int, tokens: int, model: str, region: str, cent
 
 
 @pytest.fixture(scope="module")
-def billed(tmp_path_factory) -> Path:
+def run(tmp_path_factory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("dynamic")
     catalog, landing = root / "catalog", root / "landing"
     catalog.mkdir()
@@ -80,9 +81,14 @@ def billed(tmp_path_factory) -> Path:
                                 0.6::decimal(6, 2) as precise_total_amount_cents)
                    to '{landing / "c_events.parquet"}'""")
     warehouse = root / "warehouse.duckdb"
-    tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-          "--period", "2026-10")
-    return warehouse
+    done = tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
+                 "--period", "2026-10")
+    return warehouse, done.stdout
+
+
+@pytest.fixture(scope="module")
+def billed(run) -> Path:
+    return run[0]
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:
@@ -120,3 +126,10 @@ def test_a_bad_amount_is_quarantined_and_a_different_resend_conflicts(billed):
         ("a_events.jsonl", 6, "u1", "conflicting_duplicate"),
         ("b_events.csv", 4, "u7", "non_numeric_value"),
     ]
+
+
+def test_the_run_summary_lists_the_catalog_warnings(run):
+    _, stdout = run
+    assert "catalog warnings: 1 (loaded, not billed)" in stdout
+    assert ("plans.csv: column 'description' is ignored (display or Lago bookkeeping only: it does not change "
+            "what is billed)") in " ".join(stdout.split())
