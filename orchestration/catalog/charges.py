@@ -168,14 +168,16 @@ def _charge_filters(c: Check, r: Row, model: charge_models.ChargeModel, props: d
         if not isinstance(fprops, dict):
             problems.append(f"{r.where()}: filters[{idx - 1}].properties must be an object")
             continue
-        _bucket(c, r, model, fprops, idx, f.get("invoice_display_name") or "")
+        _bucket(c, r, model, fprops, idx, f.get("invoice_display_name") or "", own=bool(f.get("properties")))
 
 
 def _bucket(c: Check, row: Row, model: charge_models.ChargeModel, props: dict, filter_index: int,
-            display_name: str) -> None:
+            display_name: str, own: bool = True) -> None:
     """One price bucket: the charge's own properties (filter 0) or one charge filter's, read as
     the model's registry entry says."""
     problems, charge_id = c.problems, row.data["id"]
+    if own:  # a filter without properties of its own takes the charge's: checked once, there
+        _unread_properties(c, row, model, props, filter_index)
     values = {prop.name: _property(row, prop, props, problems) for prop in model.properties}
     low, high = (values.get(name) for name in model.ordered) if model.ordered else (None, None)
     if low is not None and high is not None and low > high:
@@ -190,6 +192,22 @@ def _bucket(c: Check, row: Row, model: charge_models.ChargeModel, props: dict, f
                              t.price if model.tier_price == "rate" else Decimal(0)))
     c.add(ChargeBucket(charge_id, filter_index, display_name, **{name: values.get(name) for name in BUCKET_PROPERTIES},
                        is_adjacent=adjacent))
+
+
+# properties every model reads: the pricing group keys (Lago's pricing_group_keys, or grouped_by)
+GROUP_KEYS = ("pricing_group_keys", "grouped_by")
+
+
+def _unread_properties(c: Check, row: Row, model: charge_models.ChargeModel, props: dict, filter_index: int) -> None:
+    """A property key the model does not read, set to a value, is a warning: Lago drops it too
+    (charges/filter_charge_model_properties_service.rb keeps each model's own keys), so it bills
+    nothing, but it may be a typo or another model's price."""
+    read = {prop.name for prop in model.properties} | set(GROUP_KEYS) | ({model.ranges} if model.ranges else set())
+    where = "properties" if filter_index == 0 else f"filters[{filter_index - 1}].properties"
+    for key, value in props.items():
+        if key not in read and not is_unset(value) and value not in ([], {}):
+            c.warnings.append(f"{row.where()}: {where}.{key} is ignored ({model.name} does not read it; Lago "
+                              f"drops it too)")
 
 
 def _property(row: Row, prop: charge_models.Property, props: dict, problems: list[str]):

@@ -185,3 +185,17 @@ def test_a_dynamic_charge_on_a_recurring_sum_or_in_advance_is_refused(tmp_path):
     assert f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false" in found
     assert (f"charges.csv row {row}: dynamic on a recurring metric ('tokens') is not supported yet (rule: its metric "
             f"must not be recurring)") in found
+
+
+def test_a_property_the_model_does_not_read_loads_with_a_warning(tmp_path):
+    """Lago keeps only each model's own keys (charges/filter_charge_model_properties_service.rb):
+    another key bills nothing in Lago either, but may be a typo; unset keys say nothing."""
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_tokens", "properties",
+                   '{"amount": "0.000002", "free_units": "1000", "package_size": null, "pricing_group_keys": [], '
+                   '"presentation_group_keys": ["region"]}')
+    cat = validate(folder)
+    why = "(standard does not read it; Lago drops it too)"
+    assert cat.warnings == [f"charges.csv row {row}: properties.free_units is ignored {why}",
+                            f"charges.csv row {row}: properties.presentation_group_keys is ignored {why}"]
