@@ -53,8 +53,8 @@ final as (
     from periods
     inner join charge_events
         on periods.external_subscription_id = charge_events.external_subscription_id
-        and charge_events.event_at < periods.to_at
-        and (charge_events.is_recurring or charge_events.event_at >= periods.from_at)
+        and periods.to_at > charge_events.event_at
+        and (charge_events.is_recurring or periods.from_at <= charge_events.event_at)
     inner join charges
         on charge_events.charge_id = charges.charge_id
     left join negative_charges

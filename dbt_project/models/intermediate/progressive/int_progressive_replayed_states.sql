@@ -90,7 +90,7 @@ replayed_units as (
         {{ tally.apply_unit_rounding('units_before', 'rounding_function', 'rounding_precision') }} as units_before
     from (
         select
-            replayed_events.*,
+            *,
             {{ tally.screened_units('ordinal', 'sum_before + coalesce(running_sum, 0)', 'greatest(max_before, running_max)') }}
                 as units_after,
             case when ordinal > 1 then

@@ -69,7 +69,7 @@ carried_meters as (
 -- before the day (carried events included)
 day_meters as (
     select
-        joined.*,
+        *,
         coalesce(carried_count, 0) + coalesce(sum(day_count) over (
             partition by {{ bucket }} order by event_day
             rows between unbounded preceding and 1 preceding
