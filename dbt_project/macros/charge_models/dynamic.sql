@@ -26,48 +26,50 @@ where u.charge_model = 'dynamic'
 {%- endmacro %}
 
 
-{#- dynamic, running form (progressive billing): after each event of a bucket, Σ of the
-    precise_total_amount_cents of its events so far in the period ÷ subunits, 0 while its units
-    are 0; and the same at the state before it. The states' events are found back in
+{#- dynamic, running form (progressive billing): after each state, Σ of the
+    precise_total_amount_cents of its bucket's events so far in the period ÷ subunits, 0 while
+    its units are 0; and the same at the state before it. The states' events are found back in
     int_charge_events by file, line and charge (no carried events: the metric is not recurring);
-    the currency is the period's (CTE pb_periods of progressive_inputs, in scope). -#}
+    the currency is the period's (CTE `periods` of int_progressive_priced_states, in scope). -#}
 {% macro default__charge_dynamic_running(states, buckets, charges, bucket, carried) -%}
 with dynamic_states as (
     select
-        s.period_key, s.charge_key, s.filter_index, s.group_key, s.ordinal, s.is_default_start, s.units,
+        s.external_subscription_id, s.period_index, s.charge_id, s.filter_index, s.group_key, s.ordinal,
+        s.is_default_start, s.units,
         currencies.minor_unit,
         coalesce(sum(sent.precise_total_amount_cents) over (
-            partition by s.period_key, s.charge_key, s.filter_index, s.group_key, s.is_default_start
+            partition by s.external_subscription_id, s.period_index, s.charge_id, s.filter_index, s.group_key,
+                s.is_default_start
             order by s.ordinal
             rows between unbounded preceding and current row
         ), 0) as amount_cents
     from {{ states }} as s
-    -- the period's currency: pb_periods, the progressive inputs' periods (macros/progressive_billing.sql)
-    inner join pb_periods as periods
-        on s.period_key = periods.period_key
+    inner join periods
+        on s.external_subscription_id = periods.external_subscription_id
+        and s.period_index = periods.period_index
     inner join {{ ref('currencies') }} as currencies
         on periods.currency = currencies.currency
     left join {{ ref('int_charge_events') }} as sent
         on s.source_file = sent.source_file
-        and s.file_checksum = sent.file_checksum
         and s.line_number = sent.line_number
         and s.charge_id = sent.charge_id
+        and coalesce(s.file_checksum, '') = coalesce(sent.file_checksum, '')
     where s.charge_model = 'dynamic'
 ),
 
 priced as (
     select
-        period_key, charge_key, filter_index, group_key, ordinal, is_default_start,
+        external_subscription_id, period_index, charge_id, filter_index, group_key, ordinal, is_default_start,
         case when units = 0 then cast(0 as decimal(38, 19))
             else {{ tally.minor_to_major('amount_cents', 'minor_unit') }} end as amount
     from dynamic_states
 )
 
 select
-    period_key, charge_key, filter_index, group_key, ordinal, is_default_start,
+    external_subscription_id, period_index, charge_id, filter_index, group_key, ordinal, is_default_start,
     case when amount > 0 then amount else cast(0 as decimal(38, 19)) end as precise_amount,
     lag(case when amount > 0 then amount else cast(0 as decimal(38, 19)) end) over (
-        partition by period_key, charge_key, filter_index, group_key, is_default_start order by ordinal
+        partition by {{ bucket }}, is_default_start order by ordinal
     ) as previous_precise_amount
 from priced
 {%- endmacro %}

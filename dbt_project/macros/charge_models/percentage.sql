@@ -148,7 +148,7 @@ select * from final
 
 
 {#- percentage, running form (progressive billing): the amount of each bucket state of `states`
-    (macros/progressive_billing.sql: one state after each event of a period, and the start
+    (int_progressive_unit_states: one state after each event of a period, and the start
     states), and of the state before it. The bucket's events in order — its carried events
     first (`carried`: a recurring metric's events before the period, which Lago's running total
     reads but which are no states), then its states' events — give, as in the period form, the
@@ -169,12 +169,12 @@ with bucket_events as (
         bucket_prices.free_units_per_events as free_events,
         bucket_prices.free_units_per_total_aggregation as free_total
     from (
-        select period_key, charge_key, charge_id, filter_index, group_key, ordinal, event_value,
+        select external_subscription_id, period_index, charge_id, filter_index, group_key, ordinal, event_value,
             false as is_in_period
         from {{ carried }}
         where charge_model = 'percentage'
         union all
-        select period_key, charge_key, charge_id, filter_index, group_key, ordinal, event_value,
+        select external_subscription_id, period_index, charge_id, filter_index, group_key, ordinal, event_value,
             true as is_in_period
         from {{ states }}
         where charge_model = 'percentage'
@@ -184,7 +184,7 @@ with bucket_events as (
         on joined.charge_id = bucket_prices.charge_id
         and joined.filter_index = bucket_prices.filter_index
     inner join {{ charges }} as bucket_charges
-        on joined.charge_key = bucket_charges.charge_key
+        on joined.charge_id = bucket_charges.charge_id
 ),
 
 -- running totals since the start of the window (carried events included), and within the
@@ -251,7 +251,8 @@ running_events as (
 
 running_figures as (
     select
-        running.period_key, running.charge_key, running.filter_index, running.group_key, running.ordinal,
+        running.external_subscription_id, running.period_index, running.charge_id, running.filter_index,
+        running.group_key, running.ordinal,
         running.min_max_amount,
         {{ tally.percentage_free_value('running.last_running_total', 'running.free_total') }} as free_value,
         {{ tally.percentage_free_events('running.free_events', 'running.free_running_totals') }} as free_events
@@ -279,10 +280,11 @@ state_figures as (
         on s.charge_id = b.charge_id
         and s.filter_index = b.filter_index
     inner join {{ charges }} as c
-        on s.charge_key = c.charge_key
+        on s.charge_id = c.charge_id
     left join running_figures as running
-        on s.period_key = running.period_key
-        and s.charge_key = running.charge_key
+        on s.external_subscription_id = running.external_subscription_id
+        and s.period_index = running.period_index
+        and s.charge_id = running.charge_id
         and s.filter_index = running.filter_index
         and s.group_key = running.group_key
         and s.ordinal = running.ordinal
@@ -292,11 +294,13 @@ state_figures as (
 -- percentage at each state, then the state before it
 running_amounts as (
     select
-        period_key, charge_key, filter_index, group_key, ordinal, is_default_start, precise_amount,
+        external_subscription_id, period_index, charge_id, filter_index, group_key, ordinal, is_default_start,
+        precise_amount,
         lag(precise_amount) over (partition by {{ bucket }}, is_default_start order by ordinal) as previous_precise_amount
     from (
         select
-            f.period_key, f.charge_key, f.filter_index, f.group_key, f.ordinal, f.is_default_start,
+            f.external_subscription_id, f.period_index, f.charge_id, f.filter_index, f.group_key, f.ordinal,
+            f.is_default_start,
             {{ tally.to_num("case when " ~ tally.percentage_amount('f', 'f', 'f') ~ " > 0 then "
                 ~ tally.percentage_amount('f', 'f', 'f') ~ " else 0 end") }} as precise_amount
         from state_figures as f

@@ -1,5 +1,5 @@
 {#- Closed periods are state (issue 9, item 5). A per-period model (int_usage_by_period,
-    int_progressive_invoices) keeps the rows of the periods it rated and, beside it, the table
+    the progressive models) keeps the rows of the periods it rated and, beside it, the table
     `<model>_rated_periods`: each billable period's fingerprint (its definition in
     int_billing_periods) and the rating watermark of that build (the highest load_sequence in
     the daily meters). A build then rates again only the periods to rate:
@@ -15,7 +15,8 @@
     the other. Usage (config of the model):
 
       pre_hook=tally.delete_periods_to_rate(), post_hook=tally.save_rated_periods()
-    and, in its SQL, `tally.periods_to_rate()` as the filter of its periods. -#}
+    and, in its SQL, `tally.periods_to_rate()` as the filter of its periods (or
+    `tally.rows_to_rate(relation)` for a per-period input). -#}
 
 {%- macro rated_periods_relation() -%}
 {{ adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier ~ '_rated_periods') }}
@@ -85,6 +86,19 @@ from (
     where periods.is_billable
 ) as flagged
 where period_index >= first_changed or period_index >= first_touched
+{%- endmacro %}
+
+{#- a query of the rows of `relation` (a per-period relation: external_subscription_id,
+    period_index) that this build rates: the periods to rate on an incremental build, every
+    row otherwise. A per-period model reads its per-period inputs through it. -#}
+{% macro rows_to_rate(relation) -%}
+select rows_to_rate.*
+from {{ relation }} as rows_to_rate
+{%- if is_incremental() %}
+inner join ({{ tally.periods_to_rate() }}) as to_rate
+    on rows_to_rate.external_subscription_id = to_rate.external_subscription_id
+    and rows_to_rate.period_index = to_rate.period_index
+{%- endif %}
 {%- endmacro %}
 
 {#- pre-hook: the rows of the periods rated again, and of periods no longer billable, go -#}
