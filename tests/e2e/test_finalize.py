@@ -157,11 +157,20 @@ def test_dagster_finalize_job_does_what_the_cli_does(world, monkeypatch):
     monkeypatch.setenv("TALLY_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("TALLY_PUBLISH", str(world["base"] / "published_dagster"))
     from orchestration.definitions import defs
-    result = defs.resolve_job_def("finalize_month").execute_in_process(partition_key="2026-10-01")
+    result = defs.resolve_job_def("finalize_month").execute_in_process(partition_key="2026-10")
     assert result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = con.execute("select invoice_id, status from billing.invoices order by 1").fetchall()
+        totals = con.execute("select currency, sum(total_amount) from billing.invoices group by 1").fetchall()
     assert statuses == [(i, "finalized") for i in sorted(ORIGINALS)]
+    # October shows as closed on billing/finalized, with its totals as money
+    [closed] = [e.materialization for e in result.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "billing/finalized"]
+    assert closed.partition == "2026-10"
+    symbol = {"USD": "$", "EUR": "€", "JPY": "¥"}
+    meta = {k: v.value for k, v in closed.metadata.items() if k != "closed"}
+    assert meta == {"invoices": 4, "finalized": True,
+                    **{f"total {c}": f"{symbol[c]}{a:,.{0 if c == 'JPY' else 2}f}" for c, a in totals}}
 
 
 def test_running_an_earlier_month_leaves_later_finalized_months_alone(world):
