@@ -47,7 +47,11 @@ def world(tmp_path_factory, small_billed):
     shutil.copy(small_billed["warehouse"], warehouse)
     shutil.copytree(small_billed["published"], published)
     shutil.copy(warehouse, base / "before_finalize.duckdb")
-    finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published))
+    # with DAGSTER_HOME set (as `make dagster` and `make demo` set it) the close is recorded where the UI reads
+    home = base / "dagster_home"
+    home.mkdir()
+    finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published),
+                     env={"DAGSTER_HOME": str(home)})
     after_finalize = frozen_state(warehouse)
     october_csv = (published / "2026-10" / "invoices.csv").read_bytes()
 
@@ -61,11 +65,15 @@ def world(tmp_path_factory, small_billed):
     charges.write_text(text.replace('""per_unit_amount"": ""0.4""', '""per_unit_amount"": ""0.3""'))
     rerun = tally("run", *args, "--period", "2026-10")
     return {"base": base, "warehouse": warehouse, "published": published, "finalize": finalize,
-            "after_finalize": after_finalize, "october_csv": october_csv, "rerun": rerun, "args": args}
+            "after_finalize": after_finalize, "october_csv": october_csv, "rerun": rerun, "args": args,
+            "dagster_home": home}
 
 
 def test_finalize_marks_the_month_and_freezes_a_copy(world):
     assert "2026-10 finalized: 4 invoices" in " ".join(world["finalize"].stdout.split())
+    from dagster import AssetKey, DagsterInstance
+    with DagsterInstance.from_config(str(world["dagster_home"])) as instance:
+        assert instance.get_materialized_partitions(AssetKey(["billing", "finalized"])) == {"2026-10"}
     invoices = world["after_finalize"]["invoices"]
     assert sorted(r[0] for r in invoices) == sorted(ORIGINALS)
     assert {r[17] for r in invoices} == {"finalized"}
