@@ -7,7 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: venv venv-spark demo test test-fast test-spark bench lint clean dagster
+.PHONY: venv venv-spark browser demo test test-fast test-spark bench lint clean dagster
 
 venv: $(STAMP)
 
@@ -26,16 +26,26 @@ $(SPARK_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev,spark]'
 	touch $(SPARK_STAMP)
 
+# the browser tests' Chromium: Debian's package, driven by Playwright (no browser download). Where
+# it cannot be installed (not root, no apt) the browser tests are skipped and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; } || \
+	  echo "no Chromium, and it cannot be installed here: the browser tests will be skipped"
+
 # DEMO_EVENTS=100000000 make demo adds that many events to November (DuckDB-generated)
 DEMO_EVENTS ?= 0
 demo: venv
 	$(BIN)/python -m seeds.generate_demo --out seeds/landing --bulk-events $(DEMO_EVENTS)
-	$(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
+	mkdir -p .dagster_home && cp orchestration/dagster_home/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
 
 # everything, tests/unit and tests/e2e, on two workers: most of an e2e test's time is one `tally run`
 # (single-threaded Python). One file at a time per worker, except that the files sharing a billed
 # world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once.
-test: venv
+test: venv browser
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark" $(PYTEST_ARGS)
 
@@ -56,6 +66,7 @@ test-spark: venv-spark
 dagster: venv
 	mkdir -p .dagster_home && cp orchestration/dagster_home/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home TALLY_WAREHOUSE=$(CURDIR)/warehouse/tally.duckdb \
+	  TALLY_FIRST_MONTH=$${TALLY_FIRST_MONTH:-$$($(BIN)/python -m orchestration.first_month warehouse/tally.duckdb)} \
 	  TALLY_CATALOG=$(CURDIR)/seeds/catalog TALLY_LANDING=$(CURDIR)/seeds/landing TALLY_PUBLISH=$(CURDIR)/published \
 	  $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 

@@ -18,6 +18,9 @@ class Suite:
     model: str
     query: str  # {billing_from} and {billing_to} are the run's window (dates, ISO)
     expectations: tuple[tuple[str, dict], ...]
+    # what finance reads in the Dagster UI: the check's name and what it means
+    check_name: str = ""
+    description: str = ""
 
 
 RAW_EVENT_COLUMNS = ["source_file", "event_day", "events", "missing_transaction_ids", "missing_codes",
@@ -29,6 +32,9 @@ RAW_EVENT_COLUMNS = ["source_file", "event_day", "events", "missing_transaction_
 RAW_EVENTS = Suite(
     name="raw_events",
     model="stg_events",
+    check_name="events_are_billable",
+    description="Every event billed in the months has an id, a metric code, a subscriber and a time "
+                "between 2000 and 2100; anything else was quarantined with its reason.",
     query="""
         select source_file, cast(event_at as date) as event_day, count(*) as events,
                count(*) - count(transaction_id) as missing_transaction_ids,
@@ -61,6 +67,9 @@ RAW_EVENTS = Suite(
 USAGE = Suite(
     name="usage",
     model="int_usage_by_period",
+    check_name="usage_is_consistent",
+    description="Every meter of the months' periods has its customer and metric, and no meter's units or "
+                "event count is below zero.",
     query="""
         select billable_metric_code, charge_id, period_end, count(*) as meters,
                count(*) - count(external_customer_id) as missing_customers,
@@ -84,6 +93,9 @@ USAGE = Suite(
 INVOICES = Suite(
     name="invoices",
     model="fct_invoices",
+    check_name="invoices_add_up",
+    description="Invoice ids are unique, currencies are known, lines add up to fees, every amount follows "
+                "from fees, credits, coupons and taxes to the cent, and no total is negative.",
     query="""
         with lines as (
             select invoice_id, sum(amount) as lines_amount from marts.fct_invoice_lines group by 1

@@ -80,6 +80,9 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
             raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
         with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
             done = finalizer.finalize(con, month, date.today(), publish, force=force)
+            if os.environ.get("DAGSTER_HOME"):  # the Dagster instance the UI reads records it too
+                from orchestration.defs.finalize import record_cli_finalize
+                record_cli_finalize(con, month, done)
     except (runner.RunError, WarehouseInUse, finalizer.FinalizeError) as exc:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
         sys.exit(1)

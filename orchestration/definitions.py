@@ -10,12 +10,14 @@ upstream to downstream:
   finalize     the finalize_month job
   automation   the billing jobs, schedules and the landing sensor
 """
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from orchestration.defs import automation, catalog, checks, dbt, finalize, landing, publish
 from orchestration.defs.resources import resources
 
 defs = Definitions.merge(
     catalog.defs, landing.defs, dbt.defs, checks.defs, publish.defs, finalize.defs, automation.defs,
-    Definitions(resources=resources()),
+    # one process per run: every step writes the one DuckDB warehouse under its lock, so steps
+    # in processes of their own would only wait for each other, each re-importing the definitions
+    Definitions(resources=resources(), executor=in_process_executor),
 )

@@ -15,7 +15,7 @@ import duckdb
 from orchestration.catalog import CatalogError
 from orchestration.lib.months import months_between, next_month
 from orchestration.lib.warehouse import connect, warehouse_lock
-from orchestration.lib.window import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.lib.window import RANGE_END_TAG, RANGE_START_TAG, partition_key
 from orchestration.summary import Summary, summarize
 
 # Dagster's console logger at ERROR: the CLI prints its own progress and summary.
@@ -123,8 +123,11 @@ def _bill(instance, resources: dict, first: date, last: date, pages: bool, with_
     from orchestration.defs.checks import great_expectations_gates
     from orchestration.defs.dbt import billing_models
     from orchestration.defs.landing import landed_events
+    from orchestration.defs.partitions import FIRST_MONTH
     from orchestration.defs.publish import published_billing
-    tags = {RANGE_START_TAG: first.strftime("%Y-%m-%d"), RANGE_END_TAG: last.strftime("%Y-%m-%d")}
+    if partition_key(first) < FIRST_MONTH:
+        raise RunError(f"{first:%Y-%m} is before the first billing month, TALLY_FIRST_MONTH={FIRST_MONTH}")
+    tags = {RANGE_START_TAG: partition_key(first), RANGE_END_TAG: partition_key(last)}
     run_config = {**QUIET, "ops": {published_billing.op.name: {"config": {"pages": pages}}}}
     inputs = (pricing_catalog, landed_events) if with_inputs else ()
     try:

@@ -19,8 +19,9 @@ SMALL_API_CALLS = 10_005
 
 
 def tally(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1", **(env or {})}
-    env.pop("DAGSTER_HOME", None)
+    # a test's own DAGSTER_HOME only: never the instance of the shell that runs the tests
+    inherited = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env = {**inherited, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1", **(env or {})}
     proc = subprocess.run([TALLY, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=900,
                           check=False)
     if check and proc.returncode != 0:

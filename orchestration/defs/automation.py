@@ -22,20 +22,31 @@ from dagster import (
 
 from orchestration.defs.catalog import pricing_catalog
 from orchestration.defs.dbt import billing_models
+from orchestration.defs.finalize import FINALIZED
 from orchestration.defs.landing import landed_events
 from orchestration.defs.partitions import billing_months
 from orchestration.defs.resources import TallyPaths
 from orchestration.landing import FORMATS
 from orchestration.lib.months import month_start, previous_month
+from orchestration.lib.window import partition_key
 
 # days after a month ends during which late events still land in it before invoicing
 GRACE_DAYS = int(os.environ.get("TALLY_GRACE_DAYS", "3"))
 
 loading = AssetSelection.assets(pricing_catalog, landed_events)
-billing_job = define_asset_job("monthly_billing", selection="*", partitions_def=billing_months)
+# what finance launches: catalog, landing, every dbt model, the checks and publishing, for the
+# months picked (one run: the partitioned assets have a single-run backfill policy)
+billing_job = define_asset_job(
+    "bill_months", selection=AssetSelection.all() - AssetSelection.assets(FINALIZED),
+    partitions_def=billing_months,
+    description="Bill the months picked: load the catalog and new landing files, run every dbt model "
+                "and its tests, the data checks, and publish the invoices (as `tally run --from --to`).")
 meters_job = define_asset_job("daily_meters", selection=loading | AssetSelection.assets(billing_models),
-                              partitions_def=billing_months)
-landing_job = define_asset_job("load_landing", selection=loading)
+                              partitions_def=billing_months,
+                              description="Refresh a month's meters and draft invoices from everything landed "
+                                          "(nothing is published).")
+landing_job = define_asset_job("load_landing", selection=loading,
+                               description="Validate the catalog and load new landing files.")
 
 
 def landing_fingerprint(folder: Path) -> str:
@@ -47,22 +58,27 @@ def landing_fingerprint(folder: Path) -> str:
 
 
 @schedule(job=meters_job, cron_schedule="0 2 * * *", execution_timezone="UTC",
-          default_status=DefaultScheduleStatus.STOPPED)
+          default_status=DefaultScheduleStatus.STOPPED,
+          description="Every day at 02:00 UTC: the current month's meters and draft invoices, from everything "
+                      "landed so far.")
 def daily_meters(context: ScheduleEvaluationContext):
     """Refresh the current month's meters (and draft invoices) from everything landed."""
     day = context.scheduled_execution_time.date()
-    return RunRequest(run_key=f"meters-{day.isoformat()}", partition_key=month_start(day).isoformat())
+    return RunRequest(run_key=f"meters-{day.isoformat()}", partition_key=partition_key(month_start(day)))
 
 
 @schedule(job=billing_job, cron_schedule=f"0 4 {GRACE_DAYS + 1} * *", execution_timezone="UTC",
-          default_status=DefaultScheduleStatus.STOPPED)
+          default_status=DefaultScheduleStatus.STOPPED,
+          description=f"Bill and publish last month on day {GRACE_DAYS + 1} at 04:00 UTC, once its "
+                      f"{GRACE_DAYS} grace days for late events are over (TALLY_GRACE_DAYS).")
 def monthly_invoicing(context: ScheduleEvaluationContext):
     """Bill and publish last month, the day after its grace period."""
-    month = previous_month(context.scheduled_execution_time.date()).isoformat()
+    month = partition_key(previous_month(context.scheduled_execution_time.date()))
     return RunRequest(run_key=f"invoicing-{month}", partition_key=month)
 
 
-@sensor(job=landing_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED)
+@sensor(job=landing_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
+        description="Load the landing folder when a file arrives or changes (checked every minute).")
 def new_landing_files(context: SensorEvaluationContext):
     """Load the landing folder when a file arrives or changes."""
     # the folder the runs it requests will load: TallyPaths as the definitions configure it

@@ -1,4 +1,4 @@
-"""gx_* checks: the Great Expectations suites (expectations/) on stg_events, int_usage_by_period
+"""The data checks: the Great Expectations suites (expectations/) on stg_events, int_usage_by_period
 and fct_invoices. Blocking: a failing suite stops publishing."""
 from datetime import date
 
@@ -26,8 +26,9 @@ def _checked_model(suite) -> AssetKey:
 
 
 @multi_asset_check(
-    specs=[AssetCheckSpec(name=f"gx_{s.name}", asset=_checked_model(s), blocking=True,
-                          description=f"Great Expectations suite `{s.name}` (expectations/suites.py)")
+    specs=[AssetCheckSpec(name=s.check_name, asset=_checked_model(s), blocking=True,
+                          description=f"{s.description} Blocks publishing when it fails "
+                                      f"(Great Expectations suite `{s.name}`, expectations/suites.py).")
            for s in SUITES],
     can_subset=False,
 )
@@ -43,7 +44,7 @@ def great_expectations_gates(context: AssetCheckExecutionContext, paths: TallyPa
             build_state.gates_passed(con, window)
     for suite, result in zip(SUITES, results, strict=True):
         yield AssetCheckResult(
-            asset_key=_checked_model(suite), check_name=f"gx_{suite.name}", passed=result.success,
+            asset_key=_checked_model(suite), check_name=suite.check_name, passed=result.success,
             severity=AssetCheckSeverity.ERROR, description=result.describe(),
             metadata={"rows": result.rows, "expectations": result.evaluated,
                       "failed_expectations": [str(f) for f in result.failures], **window})

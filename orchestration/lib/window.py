@@ -25,5 +25,14 @@ def run_window(tags: Mapping[str, str], today: date) -> dict[str, str]:
     last = tags.get(RANGE_END_TAG) or first
     if first is None:
         first = last = month_start(today).isoformat()
-    end = next_month(date.fromisoformat(last[:10]))
-    return {"billing_from": first[:10], "billing_to": end.isoformat()}
+    return {"billing_from": partition_month(first).isoformat(),
+            "billing_to": next_month(partition_month(last)).isoformat()}
+
+
+def partition_month(key: str) -> date:
+    """The first day of a partition key's month: `2026-10` (the billing months' keys)."""
+    return date.fromisoformat(f"{key[:7]}-01")
+
+
+def partition_key(month: date) -> str:
+    return month.strftime("%Y-%m")

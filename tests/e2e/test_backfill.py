@@ -3,13 +3,12 @@
 The world: the small fixture catalog (sub_a USD from Oct 1; sub_b EUR, in advance, from Oct 16;
 sub_c JPY, Sep 1 to Oct 20) and a few events in September, October and November 2026.
 
-Path 1 is `tally run --from 2026-09 --to 2026-11`. Path 2 is what finance does from a terminal,
-against its own DAGSTER_HOME: `dagster asset materialize` of the landing group, then of the
-partitioned assets (every dbt model and billing/published) with `--partition-range`. That is a
-single-run backfill (BackfillPolicy.single_run): one run tagged with the range, one dbt build.
-(A daemon-driven asset backfill — GraphQL launchPartitionBackfill, the UI's call — gave the same
-tables when tried by hand, but needs the daemon, a code server and a run worker: about 6 minutes
-here, too slow for the suite.)
+Path 1 is `tally run --from 2026-09 --to 2026-11`. Path 2 is what finance does in the Dagster
+UI (README, For finance): `dagster dev` as `make dagster` starts it, the `bill_months` job
+backfilled for the three months (the UI's GraphQL call, run by the daemon: one run, one dbt
+build), the month totals read off the billing/published page in Chromium, then October closed
+with the `finalize_month` job and seen closed on billing/finalized. Screenshots go to
+docs/screenshots/ with TALLY_UPDATE_SCREENSHOTS=1 (the README shows them).
 """
 from __future__ import annotations
 
@@ -17,22 +16,21 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
+import tempfile
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
+from tests.dagster_ui import Browser, DagsterUI, chromium
 from tests.helpers import REPO, rows, tally
 
-MONTHS = ["2026-09-01", "2026-10-01", "2026-11-01"]
+MONTHS = ["2026-09", "2026-10", "2026-11"]
+# the README's finance screenshots: rewritten with TALLY_UPDATE_SCREENSHOTS=1, else kept apart
+SCREENSHOTS = (REPO / "docs" / "screenshots" if os.environ.get("TALLY_UPDATE_SCREENSHOTS")
+               else Path(tempfile.mkdtemp(prefix="tally-screenshots-")))
 PUBLISHED = ("invoices", "invoice_lines", "fee_tiers")
-DAGSTER = str(Path(sys.executable).with_name("dagster"))
-# One process for the whole run: the default multiprocess executor starts a process per step
-# (billing_models, the GX checks, billing/published), and each re-imports the definitions.
-IN_PROCESS = json.dumps({"execution": {"config": {"in_process": {}}}})
 
 
 def event(tid: str, sub: str, code: str, ts: str, **props) -> dict:
@@ -74,7 +72,7 @@ def expected_invoice_ids(catalog: Path, months: list[str]) -> set[str]:
         assert sub["billing_time"] == "calendar"
         start = date.fromisoformat(sub["started_at"])
         end = date.fromisoformat(sub["ending_at"]) if sub["ending_at"] else None
-        for m in map(date.fromisoformat, months):
+        for m in (date.fromisoformat(f"{month}-01") for month in months):
             last = (m + timedelta(days=31)).replace(day=1) - timedelta(days=1)
             if start > last or (end is not None and end < m):
                 continue
@@ -104,47 +102,55 @@ def reference(world):
     return warehouse
 
 
-def dagster_cli(args: list[str], env: dict, log: Path, program: str = DAGSTER) -> None:
-    with log.open("w") as out:
-        proc = subprocess.run([program, *args], check=False, stdout=out, stderr=subprocess.STDOUT, env=env,
-                              cwd=REPO, timeout=900)
-    if proc.returncode != 0:
-        raise AssertionError(f"{program} {' '.join(args)} exited {proc.returncode}\n"
-                             + log.read_text()[-4000:])
-
-
 def dagster_world(world, name: str) -> dict:
-    """A DAGSTER_HOME, a warehouse and a publish folder of their own, and the env that points at them
-    (the Tally env vars are how the definitions find the catalog, landing, warehouse and publish)."""
+    """A DAGSTER_HOME (the one `make dagster` uses: one run at a time), a warehouse and a publish
+    folder of its own, and the env that points at them, as `make dagster` sets it."""
     base = world["base"] / name
     home = base / "dagster_home"
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    shutil.copy(REPO / "orchestration" / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     warehouse = base / "w.duckdb"
     env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "TALLY_FIRST_MONTH": MONTHS[0],
            "TALLY_WAREHOUSE": str(warehouse), "TALLY_CATALOG": str(world["catalog"]),
            "TALLY_LANDING": str(world["landing"]), "TALLY_PUBLISH": str(base / "published")}
     return {"base": base, "home": home, "warehouse": warehouse, "published": base / "published", "env": env}
 
 
-def materialize_landing(w: dict) -> None:
-    """The unpartitioned inputs, catalog/* and raw/*, as one run."""
-    dagster_cli(["asset", "materialize", "-m", "orchestration.definitions", "--select", "group:landing",
-                 "--config-json", IN_PROCESS], w["env"], w["base"] / "dagster_landing.log")
+@pytest.fixture(scope="module")
+def ui(world):
+    """Path 2: the Dagster UI finance uses (`dagster dev`: webserver, daemon, run queue) over a
+    DAGSTER_HOME, warehouse and publish folder of its own, as `make dagster` starts it."""
+    w = dagster_world(world, "dagster_ui")
+    server = DagsterUI.start(w["env"], w["base"] / "dagster_dev.log")
+    try:
+        yield {**w, "server": server}
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
-def backfilled(world):
-    """Path 2: the Dagster CLI against its own instance. `dagster asset materialize` executes the
-    run itself (execute_job), so the default QueuedRunCoordinator never holds it: no daemon needed."""
-    w = dagster_world(world, "dagster_cli")
-    materialize_landing(w)
-    # everything else is partitioned by billing month: one run over the range
-    dagster_cli(["asset", "materialize", "-m", "orchestration.definitions", "--select", "not group:landing",
-                 "--partition-range", f"{MONTHS[0]}...{MONTHS[-1]}", "--config-json", IN_PROCESS],
-                w["env"], w["base"] / "dagster_backfill.log")
-    return w
+def browser():
+    executable = chromium()
+    if executable is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium; `make test` installs it "
+                    "where it can): the finance path in the Dagster UI needs a browser")
+    browser = Browser(executable)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def backfilled(ui, browser):
+    """Jobs → bill_months → Partitions → Materialize… → [2026-09...2026-11] → Launch backfill, clicked
+    in the UI and run by the daemon. bill_months holds the catalog, the landing, every dbt model, the
+    checks and publishing; the partitioned assets have a single-run backfill policy: one run."""
+    launched = browser.launch(ui["server"], "bill_months", f"[{MONTHS[0]}...{MONTHS[-1]}]",
+                              shot=SCREENSHOTS / "finance-bill-months.png")
+    assert launched["partitions"] == MONTHS
+    ui["server"].wait_for_backfill(launched["backfill"])
+    ui["backfill"] = launched["backfill"]
+    return ui
 
 
 def published(warehouse: Path) -> dict[str, list[tuple]]:
@@ -197,9 +203,10 @@ def test_every_month_of_every_partitioned_asset_is_materialized_in_one_run(backf
                    for k in partitioned}
         assert {k: v for k, v in missing.items() if v} == {}
         assert instance.get_latest_materialization_event(AssetKey(["raw", "events"])) is not None
-        # two runs: the landing one, and one for the whole range (single-run backfill)
+        # one run for the whole range, the landing and catalog included (single-run backfill)
         runs = instance.get_runs()
-        assert len(runs) == 2 and all(r.is_success for r in runs)
+        assert len(runs) == 1 and runs[0].is_success
+        assert runs[0].tags["dagster/backfill"] == backfilled["backfill"]
         ranged = [r for r in runs if "dagster/asset_partition_range_start" in r.tags]
         assert len(ranged) == 1
         assert (ranged[0].tags["dagster/asset_partition_range_start"],
@@ -207,80 +214,48 @@ def test_every_month_of_every_partitioned_asset_is_materialized_in_one_run(backf
         # the blocking Great Expectations checks ran in that run, and passed
         evaluations = [e.dagster_event.event_specific_data for e in instance.all_logs(
             ranged[0].run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
-        checks = {e.check_name: e.passed for e in evaluations}
-        assert {k: v for k, v in checks.items() if k.startswith("gx_")} == \
-            {"gx_raw_events": True, "gx_usage": True, "gx_invoices": True}
+        checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in evaluations}
+        assert checks == {("staging/stg_events", "events_are_billable"): True,
+                          ("intermediate/int_usage_by_period", "usage_is_consistent"): True,
+                          ("marts/fct_invoices", "invoices_add_up"): True,
+                          # the same three on the published asset's page, as they stood when it published
+                          ("billing/published", "events_are_billable"): True,
+                          ("billing/published", "usage_is_consistent"): True,
+                          ("billing/published", "invoices_add_up"): True}
     finally:
         instance.dispose()
 
 
-LAUNCH_BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on InvalidSubsetError { message }
-    ... on UnauthorizedError { message }
-  }
-}"""
+def test_finance_reads_the_month_totals_and_closes_october_in_the_ui(backfilled, browser):
+    """The README's finance path after the backfill: each month's totals on billing/published
+    equal billing.invoices; October is closed from the finalize_month job and shows closed."""
+    server, warehouse = backfilled["server"], backfilled["warehouse"]
+    invoices = rows(warehouse, "select strftime(period_end, '%Y-%m'), currency, count(*), sum(total_amount) "
+                               "from billing.invoices group by all order by all")
+    assert invoices == [
+        ("2026-09", "JPY", 1, D(1062)), ("2026-10", "EUR", 2, D("98.68")), ("2026-10", "JPY", 1, D(645)),
+        ("2026-10", "USD", 1, D("66.06")), ("2026-11", "EUR", 1, D("56.00")), ("2026-11", "USD", 1, D("71.00"))]
+    shown = {}
+    for month in MONTHS:
+        browser.open(f"{server.url}/assets/billing/published?view=partitions&partition={month}", "invoices")
+        shown[month] = {label: browser.metadata_row(label) for label in
+                        ("invoices", "finalized", "total EUR", "total JPY", "total USD")
+                        if browser.page.get_by_text(label, exact=True).count()}
+        if month == "2026-10":
+            browser.screenshot(SCREENSHOTS / "finance-month-totals.png")
+    assert shown == {
+        "2026-09": {"invoices": "1", "finalized": "false", "total JPY": "¥1,062"},
+        "2026-10": {"invoices": "4", "finalized": "false", "total EUR": "€98.68", "total JPY": "¥645",
+                    "total USD": "$66.06"},
+        "2026-11": {"invoices": "2", "finalized": "false", "total EUR": "€56.00", "total USD": "$71.00"},
+    }
 
-
-@pytest.mark.skipif(not os.environ.get("TALLY_SLOW_TESTS"),
-                    reason="daemon, code server and run worker: minutes more; set TALLY_SLOW_TESTS=1")
-def test_asset_backfill_through_the_daemon_bills_like_tally_run(world, reference):
-    """The UI's own call, launchPartitionBackfill, run by the backfill daemon: one run for the range."""
-    import signal
-    import time
-
-    from dagster import DagsterInstance
-    from dagster._core.execution.backfill import BulkActionStatus
-
-    from orchestration.defs.dbt import billing_models
-    from orchestration.defs.publish import published_billing
-
-    w = dagster_world(world, "dagster_daemon")
-    materialize_landing(w)
-    params = {"assetSelection": [{"path": k.path} for k in (*billing_models.keys, published_billing.key)],
-              "partitionNames": MONTHS, "title": "finance: September to November",
-              "runConfigData": json.loads(IN_PROCESS)}
-    response = w["base"] / "launch.json"
-    graphql = str(Path(sys.executable).with_name("dagster-graphql"))
-    dagster_cli(["-m", "orchestration.definitions", "-t", LAUNCH_BACKFILL,
-                 "-v", json.dumps({"params": params}), "-o", str(response)],
-                w["env"], w["base"] / "graphql.log", program=graphql)
-    launched = json.loads(response.read_text())["data"]["launchPartitionBackfill"]
-    assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    with (w["base"] / "daemon.log").open("w") as log:
-        daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run",
-                                   "-m", "orchestration.definitions"], stdout=log, stderr=subprocess.STDOUT,
-                                  env=w["env"], cwd=REPO, start_new_session=True)
-    instance = DagsterInstance.from_config(str(w["home"]))
-    try:
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            backfill = instance.get_backfill(launched["backfillId"])
-            if backfill.status not in (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING,
-                                       BulkActionStatus.FAILING):
-                break
-            assert daemon.poll() is None, (w["base"] / "daemon.log").read_text()[-4000:]
-            time.sleep(2)
-        assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, \
-            (w["base"] / "daemon.log").read_text()[-4000:]
-        runs = [r for r in instance.get_runs() if r.tags.get("dagster/backfill") == launched["backfillId"]]
-        assert len(runs) == 1 and runs[0].is_success  # single_run: one dbt build for the three months
-        assert (runs[0].tags["dagster/asset_partition_range_start"],
-                runs[0].tags["dagster/asset_partition_range_end"]) == (MONTHS[0], MONTHS[-1])
-    finally:
-        instance.dispose()
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # whatever of the daemon's group (code server, run worker) outlived it
-            os.killpg(daemon.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        daemon.wait(timeout=60)
-    assert published(w["warehouse"]) == published(reference)
+    launched = browser.launch(server, "finalize_month", "2026-10")  # one month: one run
+    assert launched["partitions"] == ["2026-10"]
+    server.wait_for_run("finalize_month", launched["run"])
+    browser.open(f"{server.url}/assets/billing/finalized?view=partitions&partition=2026-10", "closed")
+    closed = {label: browser.metadata_row(label) for label in ("invoices", "total USD", "closed")}
+    browser.screenshot(SCREENSHOTS / "finance-month-closed.png")
+    assert closed == {"invoices": "4", "total USD": "$66.06", "closed": f"finalized on {date.today()}"}
+    assert rows(warehouse, "select distinct status from billing.invoices where period_end >= date '2026-10-01' "
+                           "and period_end < date '2026-11-01'") == [("finalized",)]

@@ -47,7 +47,11 @@ def world(tmp_path_factory, small_billed):
     shutil.copy(small_billed["warehouse"], warehouse)
     shutil.copytree(small_billed["published"], published)
     shutil.copy(warehouse, base / "before_finalize.duckdb")
-    finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published))
+    # with DAGSTER_HOME set (as `make dagster` and `make demo` set it) the close is recorded where the UI reads
+    home = base / "dagster_home"
+    home.mkdir()
+    finalize = tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse), "--publish", str(published),
+                     env={"DAGSTER_HOME": str(home)})
     after_finalize = frozen_state(warehouse)
     october_csv = (published / "2026-10" / "invoices.csv").read_bytes()
 
@@ -61,11 +65,15 @@ def world(tmp_path_factory, small_billed):
     charges.write_text(text.replace('""per_unit_amount"": ""0.4""', '""per_unit_amount"": ""0.3""'))
     rerun = tally("run", *args, "--period", "2026-10")
     return {"base": base, "warehouse": warehouse, "published": published, "finalize": finalize,
-            "after_finalize": after_finalize, "october_csv": october_csv, "rerun": rerun, "args": args}
+            "after_finalize": after_finalize, "october_csv": october_csv, "rerun": rerun, "args": args,
+            "dagster_home": home}
 
 
 def test_finalize_marks_the_month_and_freezes_a_copy(world):
     assert "2026-10 finalized: 4 invoices" in " ".join(world["finalize"].stdout.split())
+    from dagster import AssetKey, DagsterInstance
+    with DagsterInstance.from_config(str(world["dagster_home"])) as instance:
+        assert instance.get_materialized_partitions(AssetKey(["billing", "finalized"])) == {"2026-10"}
     invoices = world["after_finalize"]["invoices"]
     assert sorted(r[0] for r in invoices) == sorted(ORIGINALS)
     assert {r[17] for r in invoices} == {"finalized"}
@@ -157,11 +165,20 @@ def test_dagster_finalize_job_does_what_the_cli_does(world, monkeypatch):
     monkeypatch.setenv("TALLY_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("TALLY_PUBLISH", str(world["base"] / "published_dagster"))
     from orchestration.definitions import defs
-    result = defs.resolve_job_def("finalize_month").execute_in_process(partition_key="2026-10-01")
+    result = defs.resolve_job_def("finalize_month").execute_in_process(partition_key="2026-10")
     assert result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = con.execute("select invoice_id, status from billing.invoices order by 1").fetchall()
+        totals = con.execute("select currency, sum(total_amount) from billing.invoices group by 1").fetchall()
     assert statuses == [(i, "finalized") for i in sorted(ORIGINALS)]
+    # October shows as closed on billing/finalized, with its totals as money
+    [closed] = [e.materialization for e in result.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "billing/finalized"]
+    assert closed.partition == "2026-10"
+    symbol = {"USD": "$", "EUR": "€", "JPY": "¥"}
+    meta = {k: v.value for k, v in closed.metadata.items() if k != "closed"}
+    assert meta == {"invoices": 4, "finalized": True,
+                    **{f"total {c}": f"{symbol[c]}{a:,.{0 if c == 'JPY' else 2}f}" for c, a in totals}}
 
 
 def test_running_an_earlier_month_leaves_later_finalized_months_alone(world):

@@ -33,10 +33,10 @@ def test_publishing_alone_needs_a_gated_build_of_its_window_over_the_current_inp
     before = (published / "2026-10" / "invoices.csv").read_bytes()
     resources = _resources(SMALL_CATALOG, landing, warehouse, published)
 
-    assert publish_alone(resources, "2026-10-01").success  # the marts hold exactly this build
+    assert publish_alone(resources, "2026-10").success  # the marts hold exactly this build
     assert (published / "2026-10" / "invoices.csv").read_bytes() == before
 
-    result = publish_alone(resources, "2026-09-01")
+    result = publish_alone(resources, "2026-09")
     assert not result.success
     assert "the marts hold the build of 2026-10-01 to 2026-11-01, not 2026-09-01 to 2026-10-01" in failure(result)
     assert not (published / "2026-09").exists()
@@ -45,7 +45,7 @@ def test_publishing_alone_needs_a_gated_build_of_its_window_over_the_current_inp
                                         '"code": "tokens", "timestamp": "2026-10-20T10:00:00Z", '
                                         '"properties": {"tokens": 7, "model": "small"}}\n')
     assert materialize([landed_events], resources=resources, instance=DagsterInstance.ephemeral()).success
-    result = publish_alone(resources, "2026-10-01")
+    result = publish_alone(resources, "2026-10")
     assert not result.success
     assert "files were landed or the catalog changed since the marts were built" in failure(result)
     assert (published / "2026-10" / "invoices.csv").read_bytes() == before

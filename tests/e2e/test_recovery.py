@@ -311,7 +311,7 @@ def test_failing_expectation_blocks_publishing_and_keeps_the_previous_publicatio
     out = " ".join(proc.stdout.split())
     assert proc.returncode == 1, out
     assert "publishing blocked by Great Expectations" in out
-    assert ("gx_usage on intermediate/int_usage_by_period: suite usage failed: "
+    assert ("usage_is_consistent on intermediate/int_usage_by_period: suite usage failed: "
             "expect_column_values_to_be_between(units, min_value=0.0): 1 unexpected row(s), e.g. [-3750.0]") in out
     # the marts hold the blocked figures; nothing of them reached billing or the files
     assert rows(warehouse, "select units from intermediate.int_usage_by_period where charge_id = 'c_tokens' "

@@ -50,10 +50,10 @@ def test_each_warehouse_keeps_its_own_target_folder():
 
 def test_checks_find_the_window_in_the_run_tags():
     today = date(2026, 11, 15)
-    ranged = {"dagster/asset_partition_range_start": "2026-09-01",
-              "dagster/asset_partition_range_end": "2026-11-01"}
+    ranged = {"dagster/asset_partition_range_start": "2026-09",
+              "dagster/asset_partition_range_end": "2026-11"}
     assert run_window(ranged, today) == {"billing_from": "2026-09-01", "billing_to": "2026-12-01"}
-    assert run_window({"dagster/partition": "2026-12-01"}, today) == \
+    assert run_window({"dagster/partition": "2026-12"}, today) == \
         {"billing_from": "2026-12-01", "billing_to": "2027-01-01"}
     assert run_window({}, today) == {"billing_from": "2026-11-01", "billing_to": "2026-12-01"}
 
