@@ -59,7 +59,7 @@ from (
                 sum(walked.full_units) over (partition by {{ tally.fee_grain('walked') }}) as final_units,
                 case when walked.full_units = 0 then 0 else {{ tally.divide(
                     """walked.prorated_units * (case when walked.full_units > 0 then 1 else -1 end)
-                    * (least(greatest(walked.units_before, walked.units_after), coalesce(tt.to_value, greatest(walked.units_before, walked.units_after)))
+                    * greatest(0, least(greatest(walked.units_before, walked.units_after), coalesce(tt.to_value, greatest(walked.units_before, walked.units_after)))
                        - greatest(least(walked.units_before, walked.units_after), coalesce(tt.previous_to_value, 0)))""",
                     'walked.full_units') }} end as step_tier_units,
                 least(greatest(walked.units_before, walked.units_after), coalesce(tt.to_value, greatest(walked.units_before, walked.units_after)))
