@@ -52,7 +52,7 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
     for name, entry in entries.items():
         if entry.get("priced_by") not in PRICED_BY:
             raise ValueError(f"charge model {name}: priced_by must be one of {sorted(PRICED_BY)}")
-        if entry.get("prorated") not in (None, "units", "steps"):
+        if entry.get("prorated") not in (None, "units", "form"):
             raise ValueError(f"charge model {name}: prorated must be units or form")
         if entry["priced_by"] == "tiers" and not entry.get("ranges"):
             raise ValueError(f"charge model {name}: a tiers model names its ranges key")
