@@ -24,7 +24,8 @@ CATALOG = {
 c_utc,UTC,USD,UTC,
 c_ny,New York,USD,America/New_York,
 """,
-    "billable_metrics.csv": """code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,filters
+    "billable_metrics.csv": ("code,name,aggregation_type,field_name,recurring,"
+                             "rounding_function,rounding_precision,filters") + """
 seats,Seats,sum_agg,seats,true,,,
 users,Users,unique_count_agg,user_id,true,,,
 """,
@@ -35,7 +36,8 @@ p_grad,Graduated seats,monthly,0,USD,false,0,
 p_vol,Volume seats,monthly,0,USD,false,0,
 p_uc,Users,monthly,0,USD,false,0,
 """,
-    "charges.csv": f"""id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,invoice_display_name,filters,prorated
+    "charges.csv": ("id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,"
+                    "min_amount,invoice_display_name,filters,prorated") + f"""
 ch_std,p_std,seats,standard,"{{""amount"": ""30""}}",false,,Seats,,true
 ch_k,p_k,seats,standard,"{{""amount"": ""1000""}}",false,,Seats,,true
 ch_grad,p_grad,seats,graduated,"{GRADUATED}",false,,Seats,,true

@@ -248,5 +248,5 @@ def test_prorated_on_a_plan_with_usage_thresholds_is_refused(tmp_path):
     row = set_cell(folder, "charges.csv", "ch_scale_api_calls", "billable_metric_code", "seats")
     add_column(folder, "charges.csv", "prorated", {"ch_scale_api_calls": "true"})
     assert problems(folder) == [
-        f"charges.csv row {row}: prorated charges on a plan with usage thresholds ('scale_usd', usage_thresholds.csv "
-        f"row 2) are not supported yet (rule: progressive billing does not count prorated units)"]
+        (f"charges.csv row {row}: prorated charges on a plan with usage thresholds ('scale_usd', usage_thresholds.csv "
+         f"row 2) are not supported yet (rule: progressive billing does not count prorated units)")]

@@ -63,7 +63,7 @@ from (
                        - greatest(least(walked.units_before, walked.units_after), coalesce(tt.previous_to_value, 0)))""",
                     'walked.full_units') }} end as step_tier_units,
                 least(greatest(walked.units_before, walked.units_after), coalesce(tt.to_value, greatest(walked.units_before, walked.units_after)))
-                    > greatest(least(walked.units_before, walked.units_after), coalesce(tt.previous_to_value, 0)) as overlaps
+                    > greatest(least(walked.units_before, walked.units_after), coalesce(tt.previous_to_value, 0)) as is_overlapping
             from (
                 select s.*,
                     sum(s.full_units) over (
@@ -77,7 +77,7 @@ from (
             inner join {{ tiers }} as tt
                 on walked.charge_id = tt.charge_id and walked.filter_index = tt.filter_index
         ) as grain
-        where grain.overlaps or grain.tier_index = 1
+        where grain.is_overlapping or grain.tier_index = 1
         group by 1, 2, 3, 4, 5, 6
     ) as w
         on {{ tally.grain_join('u', 'w') }} and t.tier_index = w.tier_index
