@@ -20,6 +20,7 @@ class Aggregation:
     name: str
     field: str            # none: counts events; number: a decimal property; text: an id
     recurring: bool       # a metric with it may be recurring
+    prorated: bool = False  # a prorated charge may price it (recurring metrics only)
 
 
 def parse(entries: dict) -> dict[str, Aggregation]:
@@ -28,7 +29,7 @@ def parse(entries: dict) -> dict[str, Aggregation]:
         field = str(entry.get("field", "none"))
         if field not in FIELDS:
             raise ValueError(f"aggregation {name}: field must be one of {sorted(FIELDS)}")
-        out[name] = Aggregation(name, field, bool(entry.get("recurring", False)))
+        out[name] = Aggregation(name, field, bool(entry.get("recurring", False)), bool(entry.get("prorated", False)))
     return out
 
 

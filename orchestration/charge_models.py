@@ -36,6 +36,7 @@ class ChargeModel:
     monotone: bool = False         # amount never falls as units grow (progressive billing's screen)
     only: frozenset[str] = frozenset()  # the only aggregations it prices (empty: any not refused)
     recurring: bool = True         # False: a recurring metric is refused
+    prorated: str | None = None    # units / form: a prorated charge may use it (None: refused)
 
 
 def _property(model: str, name: str, spec: str) -> Property:
@@ -51,6 +52,8 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
     for name, entry in entries.items():
         if entry.get("priced_by") not in PRICED_BY:
             raise ValueError(f"charge model {name}: priced_by must be one of {sorted(PRICED_BY)}")
+        if entry.get("prorated") not in (None, "units", "form"):
+            raise ValueError(f"charge model {name}: prorated must be units or form")
         if entry["priced_by"] == "tiers" and not entry.get("ranges"):
             raise ValueError(f"charge model {name}: a tiers model names its ranges key")
         models[name] = ChargeModel(
@@ -59,7 +62,7 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             entry.get("ranges"), entry.get("tier_price", "per_unit_amount"),
             frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()),
             bool(entry.get("monotone", False)), frozenset(entry.get("only") or ()),
-            bool(entry.get("recurring", True)))
+            bool(entry.get("recurring", True)), entry.get("prorated"))
     return models
 
 

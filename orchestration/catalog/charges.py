@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import NamedTuple
 
-from orchestration import charge_models
+from orchestration import aggregations, charge_models
 from orchestration.catalog_kit.cells import boolean, codes, dec, json_cell
 from orchestration.catalog_kit.check import Check
 from orchestration.catalog_kit.files import Row
@@ -35,6 +35,7 @@ class Charge(NamedTuple):
     pricing_group_key_1: OptText
     pricing_group_key_2: OptText
     pricing_group_key_3: OptText
+    prorated: Flag  # Lago charge.prorated: units weighted by the share of the period each is active
 
 
 class ChargeBucket(NamedTuple):
@@ -126,12 +127,39 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
                             f"supported yet (rule: its metric must not be recurring)")
         if pay_in_advance:
             problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
+        prorated = boolean(r, "prorated", problems)
+        if prorated:
+            _check_prorated(c, r, model, metric)
         props = json_cell(r, "properties", problems, dict)
         keys = _group_keys(r, props, problems)
         _bucket(c, r, model, props, 0, d["invoice_display_name"])
         _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
         c.add(Charge(d["id"], d["plan_code"], d["billable_metric_code"], model.name, pay_in_advance, min_amount,
-                     d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys))
+                     d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys, prorated))
+
+
+def _check_prorated(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None) -> None:
+    """Lago's charge.rb validate_prorated: a prorated charge needs a recurring metric that is not a
+    weighted sum, and in arrears standard, graduated or volume (in advance: standard only, and Tally
+    refuses every in-advance charge). Tally also needs the aggregation's prorated form (the registry's
+    `prorated`: sum_agg, unique_count_agg) and refuses a plan with usage thresholds (not built)."""
+    problems, d = c.problems, r.data
+    rule = ("rule: prorated needs a recurring sum_agg or unique_count_agg metric and the standard, graduated "
+            "or volume model, in arrears, as Lago's charge.rb validate_prorated")
+    if model.prorated is None:
+        problems.append(f"{r.where()}: prorated {model.name} charges are refused ({rule})")
+    if metric is not None:
+        agg = aggregations.registry().get(metric.data["aggregation_type"])
+        if not boolean(metric, "recurring", []):
+            problems.append(f"{r.where()}: prorated needs a recurring metric; {d['billable_metric_code']!r} "
+                            f"is not recurring ({rule})")
+        elif agg is not None and not agg.prorated:
+            problems.append(f"{r.where()}: prorated cannot price a {agg.name} metric ({rule})")
+    thresholds = [t for t in c.rows.get("usage_thresholds.csv", []) if t.data.get("plan_code") == d["plan_code"]]
+    if thresholds:
+        problems.append(f"{r.where()}: prorated charges on a plan with usage thresholds "
+                        f"({d['plan_code']!r}, usage_thresholds.csv row {thresholds[0].line}) are not supported "
+                        f"yet (rule: progressive billing does not count prorated units)")
 
 
 def _group_keys(r: Row, props: dict, problems: list[str]) -> list[str | None]:

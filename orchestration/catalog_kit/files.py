@@ -41,7 +41,6 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
 FALSE = ("false", "f", "0", "no")
 UNSUPPORTED_VALUES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "charges.csv": {
-        "prorated": (FALSE, "prorated charges (Lago charge.prorated)"),
         "invoiceable": (("true", "t", "1", "yes"), "non-invoiceable charges (Lago charge.invoiceable)"),
         "regroup_paid_fees": ((), "regrouping paid fees (Lago charge.regroup_paid_fees)"),
     },

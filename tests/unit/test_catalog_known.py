@@ -74,7 +74,6 @@ def test_an_empty_lago_file_loads_with_a_warning(tmp_path):
 # ---------------------------------------------------------------- Lago options Tally cannot bill yet
 
 @pytest.mark.parametrize(("name", "key", "column", "value", "what"), [
-    ("charges.csv", "ch_pro_seats", "prorated", "true", "prorated charges (Lago charge.prorated)"),
     ("charges.csv", "ch_pro_seats", "invoiceable", "false", "non-invoiceable charges (Lago charge.invoiceable)"),
     ("charges.csv", "ch_pro_seats", "regroup_paid_fees", "invoice", "regrouping paid fees"),
     ("plans.csv", "starter_usd", "bill_charges_monthly", "true", "billing a yearly plan's charges monthly"),
@@ -137,7 +136,7 @@ def test_problems_and_warnings_come_together(tmp_path):
     """An ignored column never hides a refused one: every problem is listed at once."""
     folder = copy_catalog(tmp_path)
     add_column(folder, "plans.csv", "description", {})
-    add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true", "ch_pro_gpus": "true"})
+    add_column(folder, "charges.csv", "invoiceable", {"ch_pro_seats": "false", "ch_pro_gpus": "false"})
     (folder / "add_ons.csv").write_text("code,amount\nsetup,100\n", encoding="utf-8")
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
@@ -199,3 +198,55 @@ def test_a_property_the_model_does_not_read_loads_with_a_warning(tmp_path):
     why = "(standard does not read it; Lago drops it too)"
     assert cat.warnings == [f"charges.csv row {row}: properties.free_units is ignored {why}",
                             f"charges.csv row {row}: properties.presentation_group_keys is ignored {why}"]
+
+
+# ---------------------------------------------------------------- prorated charges (Lago charge.rb#validate_prorated)
+
+PRORATED_RULE = ("rule: prorated needs a recurring sum_agg or unique_count_agg metric and the standard, graduated "
+                 "or volume model, in arrears, as Lago's charge.rb validate_prorated")
+
+
+def test_a_prorated_charge_on_a_recurring_unique_count_loads(tmp_path):
+    folder = copy_catalog(tmp_path)
+    add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true"})
+    charges = {r[0]: r for r in validate(folder).tables["charges"][1]}
+    assert charges["ch_pro_seats"][-1] is True and charges["ch_pro_gpus"][-1] is False
+
+
+@pytest.mark.parametrize(("charge", "edit", "problem"), [
+    # a weighted sum is refused by Lago (it is already prorated)
+    ("ch_pro_gpus", {}, "prorated cannot price a weighted_sum_agg metric"),
+    # a metric that is not recurring
+    ("ch_pro_tokens", {}, "prorated needs a recurring metric; 'tokens' is not recurring"),
+    # a model Lago refuses (package, percentage, graduated_percentage, dynamic)
+    ("ch_pro_seats", {"charge_model": "package",
+                      "properties": '{"amount": "5", "package_size": 10}'}, "prorated package charges are refused"),
+])
+def test_a_prorated_charge_lago_refuses_is_refused_on_its_row(tmp_path, charge, edit, problem):
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    for column, value in edit.items():
+        set_cell(folder, "charges.csv", charge, column, value)
+    add_column(folder, "charges.csv", "prorated", {charge: "true"})
+    row = row_of(folder, "charges.csv", charge)
+    found = problems(folder)
+    assert any(p.startswith(f"charges.csv row {row}: {problem}") and PRORATED_RULE in p for p in found), found
+
+
+def test_prorated_and_pay_in_advance_is_refused(tmp_path):
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
+    add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true"})
+    assert problems(folder) == [f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false"]
+
+
+def test_prorated_on_a_plan_with_usage_thresholds_is_refused(tmp_path):
+    """Progressive billing does not count prorated units yet: refused, not billed another way."""
+    from tests.unit.test_catalog import set_cell
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_scale_api_calls", "billable_metric_code", "seats")
+    add_column(folder, "charges.csv", "prorated", {"ch_scale_api_calls": "true"})
+    assert problems(folder) == [
+        (f"charges.csv row {row}: prorated charges on a plan with usage thresholds ('scale_usd', usage_thresholds.csv "
+         f"row 2) are not supported yet (rule: progressive billing does not count prorated units)")]

@@ -79,3 +79,17 @@ case aggregation_type
     {%- endfor %}
     else false end)
 {%- endmacro %}
+
+{#- Prorated charges: the prorated steps of every aggregation whose entry has `prorated`
+    (int_prorated_steps), each from its own rows of `days` and `ids`. -#}
+{% macro aggregate_prorated(days, ids) -%}
+    {%- for name in tally.aggregations('prorated') %}
+    {% if not loop.first %}union all{% endif %}
+    select external_subscription_id, period_index, charge_id, filter_index, group_key,
+        step_date, step_at, step_file, step_line, {{ tally.to_num('full_units') }} as full_units,
+        cast(active_days as bigint) as active_days
+    from ({{ tally.aggregation_macro(name, '_prorated')(
+        "(select * from " ~ days ~ " where aggregation_type = '" ~ name ~ "')",
+        "(select * from " ~ ids ~ " where aggregation_type = '" ~ name ~ "')") }}) as {{ name }}
+    {%- endfor %}
+{%- endmacro %}

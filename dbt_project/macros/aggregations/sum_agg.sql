@@ -25,3 +25,34 @@ from (
 {%- endmacro %}
 
 {% macro default__aggregation_sum_agg_units(count, total, highest) %}{{ total }}{% endmacro %}
+
+{#- Prorated (Lago prorated_aggregations/sum_service.rb, events/stores/postgres_store.rb
+    prorated_sum): what was carried into the period (every earlier day) counts for the period's
+    days (persisted_duration), each day's sum of the period from its day to the period's end,
+    both inclusive ((DATE(to) − DATE(day) + 1) / duration, customer timezone), so a value of
+    −1 on the 22nd stops counting on the 21st. One step per carried total and per day; `days`:
+    the sum_agg rows of int_prorated_steps' window (usage_date, sum_value, is_in_period,
+    period_start, period_end, period_days). -#}
+{% macro default__aggregation_sum_agg_prorated(days, ids) -%}
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    max(usage_date) as step_date,
+    cast(null as timestamp) as step_at,
+    cast(null as {{ dbt.type_string() }}) as step_file,
+    cast(null as bigint) as step_line,
+    {{ tally.to_num('sum(sum_value)') }} as full_units,
+    max(period_days) as active_days
+from {{ days }} as days
+where not is_in_period
+group by 1, 2, 3, 4, 5
+having sum(sum_value) <> 0
+union all
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    usage_date as step_date,
+    cast(null as timestamp) as step_at,
+    cast(null as {{ dbt.type_string() }}) as step_file,
+    cast(null as bigint) as step_line,
+    {{ tally.to_num('sum_value') }} as full_units,
+    {{ dbt.datediff('usage_date', 'period_end', 'day') }} + 1 as active_days
+from {{ days }} as days
+where is_in_period and sum_value <> 0
+{%- endmacro %}

@@ -36,3 +36,57 @@ from (
     ) as contributions
 ) as uniques
 {%- endmacro %}
+
+{#- Prorated (Lago prorated_aggregations/unique_count_service.rb, events/stores/postgres/
+    unique_count_query.rb prorated_query): each id counts the days it is active in the period,
+    from the day it is added to the day it is removed, both inclusive, customer timezone
+    (DATE(next event) + 1 day − DATE(max(added, period start))). Read from the ids' last
+    operation of each local day, so a remove and an add of one id on the same day is no change
+    (Lago ignores same-day churn too). Steps: +1 at each add with its active days in the period,
+    −1 at each remove within the period (0 days: it only moves the count, for prorated
+    graduated); an add and remove both before the period are no step. `ids`: the
+    unique_count_agg rows of int_prorated_steps' window (one per id and local day with its
+    last_operation and order key, and the period's period_start, period_end). -#}
+{% macro default__aggregation_unique_count_agg_prorated(days, ids) -%}
+{%- set id_grain = 'external_subscription_id, period_index, charge_id, filter_index, group_key, field_value_text' -%}
+with transitions as (
+    select
+        changes.*,
+        case when is_add then lead(usage_date) over (partition by {{ id_grain }} order by usage_date) end
+            as removed_on,
+        case when not is_add then lag(usage_date) over (partition by {{ id_grain }} order by usage_date) end
+            as added_on
+    from (
+        select
+            ids.*,
+            coalesce(last_operation, 'add') <> 'remove' as is_add,
+            coalesce(lag(coalesce(last_operation, 'add') <> 'remove') over (
+                partition by {{ id_grain }} order by usage_date), false) as was_add
+        from {{ ids }} as ids
+    ) as changes
+    where is_add <> was_add
+)
+
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    step_date, step_at, step_file, step_line, {{ tally.to_num('full_units') }} as full_units, active_days
+from (
+    select
+        external_subscription_id, period_index, charge_id, filter_index, group_key,
+        usage_date as step_date, last_event_at as step_at, last_source_file as step_file,
+        last_line_number as step_line,
+        1 as full_units,
+        {{ dbt.datediff(
+            'case when usage_date > period_start then usage_date else period_start end',
+            'case when removed_on is not null and removed_on < period_end then removed_on else period_end end',
+            'day') }} + 1 as active_days
+    from transitions
+    where is_add and (removed_on is null or removed_on >= period_start)
+    union all
+    select
+        external_subscription_id, period_index, charge_id, filter_index, group_key,
+        usage_date, last_event_at, last_source_file, last_line_number,
+        -1, 0
+    from transitions
+    where not is_add and usage_date >= period_start and added_on is not null
+) as steps
+{%- endmacro %}

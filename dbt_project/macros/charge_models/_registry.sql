@@ -35,13 +35,25 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The tier rows of every tier-priced model (billing.fee_tiers). -#}
-{% macro price_tiers(usage, buckets, tiers) -%}
+{#- The tier rows of every tier-priced model (billing.fee_tiers); for the models whose entry
+    says `prorated: form`, also their prorated form, `<name>_prorated(usage, buckets, tiers,
+    steps)` over the prorated steps (int_prorated_steps). -#}
+{% macro price_tiers(usage, buckets, tiers, steps=none) -%}
     {%- for name in tally.charge_models('tiers') %}
+    {%- set by_steps = steps is not none and var('charge_models')[name].get('prorated') == 'form' %}
     {% if not loop.first %}union all{% endif %}
     select external_subscription_id, period_index, charge_id, filter_index, group_key,
         tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units, amount
-    from ({{ tally.charge_model_macro(name)(usage, buckets, tiers, none) }}) as {{ name }}
+    from ({{ tally.charge_model_macro(name)(
+        "(select * from " ~ usage ~ " where not coalesce(is_prorated, false))" if by_steps else usage,
+        buckets, tiers, none) }}) as {{ name }}
+    {%- if by_steps %}
+    union all
+    select external_subscription_id, period_index, charge_id, filter_index, group_key,
+        tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units, amount
+    from ({{ tally.charge_model_macro(name ~ '_prorated')(
+        "(select * from " ~ usage ~ " where is_prorated)", buckets, tiers, steps) }}) as {{ name }}_prorated
+    {%- endif %}
     {%- endfor %}
 {%- endmacro %}
 

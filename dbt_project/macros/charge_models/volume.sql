@@ -1,7 +1,19 @@
 {#- volume (Lago volume_service): ONE range prices all units — the first, by from_value, with
     from_value ≤ ceil(units) and units ≤ to_value (so 100.5 with 0–100 / 101–200 takes the
-    second). Amount = units × its per_unit_amount + its flat_amount; 0 units → first range. -#}
+    second). Amount = units × its per_unit_amount + its flat_amount; 0 units → first range.
+    Prorated (Lago volume_service matching_range): the range is picked by the full units
+    (`full_units`, unprorated), the per-unit price applies to the prorated units, the flat
+    amount is not prorated. -#}
 {% macro default__charge_volume(usage, buckets, tiers, events) -%}
+{{ tally.volume_priced(usage, tiers, 'u.units') }}
+{%- endmacro %}
+
+{#- Prorated volume: the range picked by the full units. -#}
+{% macro default__charge_volume_prorated(usage, buckets, tiers, steps) -%}
+{{ tally.volume_priced(usage, tiers, 'u.full_units') }}
+{%- endmacro %}
+
+{% macro volume_priced(usage, tiers, range_units) -%}
 select grain_external_subscription_id as external_subscription_id, grain_period_index as period_index,
     grain_charge_id as charge_id, grain_filter_index as filter_index, grain_group_key as group_key,
     tier_index, from_value, to_value, per_unit_amount, flat_amount, rate, tier_units, amount
@@ -14,10 +26,12 @@ from (
         u.units * t.per_unit_amount + t.flat_amount as amount,
         row_number() over (
             partition by {{ tally.fee_grain('u') }}
-            order by case when t.from_value <= ceil(u.units) and (t.to_value is null or u.units <= t.to_value)
+            order by case when t.from_value <= ceil({{ range_units }})
+                    and (t.to_value is null or {{ range_units }} <= t.to_value)
                 then 0 else 1 end, t.from_value
         ) as match_rank,
-        t.from_value <= ceil(u.units) and (t.to_value is null or u.units <= t.to_value) as is_match
+        t.from_value <= ceil({{ range_units }})
+            and (t.to_value is null or {{ range_units }} <= t.to_value) as is_match
     from {{ usage }} as u
     inner join {{ tiers }} as t
         on u.charge_id = t.charge_id and u.filter_index = t.filter_index

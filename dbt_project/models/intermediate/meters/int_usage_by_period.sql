@@ -147,6 +147,15 @@ unique_last_operation as (
     group by 1, 2, 3, 4, 5, 6, 7
 ),
 
+-- prorated charges: the sum of their steps' prorated units, ceiled to 5 decimals as Lago
+-- (prorated_aggregations/*_service.rb `.ceil(5)`)
+prorated as (
+    select external_subscription_id, period_index, charge_id, filter_index, group_key,
+        {{ tally.to_num('ceil(sum(prorated_units) * 100000) * 0.00001') }} as prorated_units
+    from {{ ref('int_prorated_steps') }}
+    group by 1, 2, 3, 4, 5
+),
+
 -- every registered aggregation (macros/aggregations/_registry.sql), each from its own rows
 aggregated as (
     {{ tally.aggregate_periods('windowed', 'unique_last_operation') }}
@@ -166,6 +175,8 @@ measured as (
         metrics.rounding_function,
         metrics.rounding_precision,
         coalesce(event_counts.events_count, 0) as events_count,
+        coalesce(charges.is_prorated, false) as is_prorated,
+        {{ tally.to_num('coalesce(prorated.prorated_units, 0)') }} as prorated_units,
         {{ tally.to_num('coalesce(aggregated.units, 0)') }} as raw_units
     from grid
     inner join periods
@@ -179,6 +190,15 @@ measured as (
         on {{ tally.grain_join('grid', 'event_counts') }}
     left join aggregated
         on {{ tally.grain_join('grid', 'aggregated') }}
+    left join prorated
+        on {{ tally.grain_join('grid', 'prorated') }}
+),
+
+rounded as (
+    select
+        measured.*,
+        {{ tally.apply_unit_rounding('raw_units', 'rounding_function', 'rounding_precision') }} as metered_units
+    from measured
 ),
 
 final as (
@@ -197,8 +217,13 @@ final as (
         charge_model,
         aggregation_type,
         events_count,
-        {{ tally.apply_unit_rounding('raw_units', 'rounding_function', 'rounding_precision') }} as units
-    from measured
+        -- what the charge model prices: a prorated charge's prorated units (Lago's aggregation),
+        -- any other charge's metered units
+        {{ tally.to_num('case when is_prorated then prorated_units else metered_units end') }} as units,
+        -- the units without proration (Lago full_units_number): volume picks its range by them
+        metered_units as full_units,
+        is_prorated
+    from rounded
 )
 
 select * from final

@@ -14,8 +14,13 @@ tiers as (
     from {{ ref('stg_charge_tiers') }}
 ),
 
+-- the prorated steps of prorated charges (prorated graduated walks them)
+steps as (
+    select * from {{ ref('int_prorated_steps') }}
+),
+
 final as (
-    {{ tally.price_tiers('usage', 'buckets', 'tiers') }}
+    {{ tally.price_tiers('usage', 'buckets', 'tiers', 'steps') }}
 )
 
 select * from final

@@ -13,7 +13,8 @@ final as (
         nullif(invoice_display_name, '') as invoice_display_name,
         pricing_group_key_1,
         pricing_group_key_2,
-        pricing_group_key_3
+        pricing_group_key_3,
+        coalesce(prorated, false) as is_prorated
     from source
 )
 
