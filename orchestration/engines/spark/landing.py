@@ -8,8 +8,10 @@ its manifest row is appended to `raw.landing_files`. No Python touches an event.
 
 The same rules and reason codes as DuckDB's landing; where Spark's functions differ:
 - JSON is read as Spark VARIANT (`try_parse_json`): numbers keep their digits (a timestamp of
-  Unix seconds `1791540000.5` reads as written); `properties` are kept as the variant's JSON
-  text, keys sorted, so "the same content" is equal text (DuckDB compares sorted map entries).
+  Unix seconds `1791540000.5` reads as written). `properties` keep their JSON text, compact, keys
+  in their order (`get_json_object`, which writes a number with an exponent or a fraction as a
+  double: `1.7915400005E9`); "the same content" compares the variants' JSON, keys sorted
+  (DuckDB: sorted map entries).
 - the dedup key is two Spark `xxhash64` values (DuckDB: two `hash` values), compared only
   within one engine's warehouse.
 - CSV is parsed a line at a time (`from_csv`): a quoted field holding a line break is not
@@ -103,15 +105,28 @@ def _drop_unrecorded(spark) -> None:
                 "(select coalesce(max(load_sequence), 0) from raw.landing_files)")
 
 
+def _numbered(df):
+    """`df` (one file, as read) with `__line`, each row's number in the file (1-based), without
+    moving the rows: monotonically_increasing_id is the partition index in the upper 31 bits and
+    the row's number in its partition in the lower 33, and one file's partitions are its splits
+    in file order; a partition's first number is the rows of the partitions before it (one row
+    per partition comes back to the driver)."""
+    from pyspark.sql import functions as F
+    df = df.withColumn("__pid", F.spark_partition_id()).withColumn("__mid", F.monotonically_increasing_id())
+    counts = sorted(tuple(r) for r in df.groupBy("__pid").count().collect())
+    offsets, before = [], 0
+    for pid, n in counts:
+        offsets.append((pid, before))
+        before += n
+    starts = df.sparkSession.createDataFrame(offsets or [(0, 0)], "__pid int, __before bigint")
+    return df.join(F.broadcast(starts), "__pid").withColumn(
+        "__line", F.col("__before") + F.col("__mid") - F.shiftleft(F.col("__pid").cast("bigint"), 33) + 1)
+
+
 def _numbered_lines(spark, path: Path):
     """Every line of a text file with its number (1-based), CRs removed, a BOM opening it dropped."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.window import Window
-    df = spark.read.option("lineSep", "\n").text(str(path))
-    df = df.withColumn("__mid", F.monotonically_increasing_id())
-    # one file's splits are numbered in file order: the id orders its lines
-    df = df.withColumn("line_number", F.row_number().over(Window.orderBy("__mid")).cast("bigint"))
-    return df.selectExpr("line_number", "case when line_number = 1 then regexp_replace(replace(value, '\\r', ''), "
+    df = _numbered(spark.read.option("lineSep", "\n").text(str(path)))
+    return df.selectExpr("__line as line_number", "case when __line = 1 then regexp_replace(replace(value, '\\r', ''), "
                          "'^\\uFEFF', '') else replace(value, '\\r', '') end as line")
 
 
@@ -119,9 +134,10 @@ def _jsonl_stage(spark, path: Path) -> str:
     _numbered_lines(spark, path).createOrReplaceTempView("tally_lines")
     get = "try_variant_get(j, '$.{f}', 'string')"
     props = ("case when j is null then null "
+             "when is_variant_null(variant_get(j, '$.properties')) then 'null' "
              "when schema_of_variant(variant_get(j, '$.properties')) = 'STRING' "
              "then variant_get(j, '$.properties', 'string') "
-             "else to_json(variant_get(j, '$.properties')) end")
+             "else get_json_object(payload, '$.properties') end")
     return f"""
     with parsed as (
         select line_number, not_utf8, payload,
@@ -159,14 +175,12 @@ def _text(name: str, dtype) -> str:
 def _parquet_stage(spark, path: Path) -> str:
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
-    from pyspark.sql.window import Window
     df = spark.read.parquet(str(path))
     types = {f.name: f.dataType for f in df.schema.fields}
     payload = "to_json(struct(*), map('ignoreNullFields', 'false'))"
-    df = df.withColumn("__tally_payload", F.expr(payload)).withColumn("__mid", F.monotonically_increasing_id())
+    df = _numbered(df.withColumn("__tally_payload", F.expr(payload)))
     # numbered as CSV rows are (the first row is line 2), as on DuckDB
-    df = df.withColumn("__line", (F.row_number().over(Window.orderBy("__mid")) + 1).cast("bigint"))
-    df.createOrReplaceTempView("tally_rows")
+    df.withColumn("__line", F.col("__line") + 1).createOrReplaceTempView("tally_rows")
     cols = []
     for field in FIELDS:
         alias = "event_timestamp" if field == "timestamp" else field
@@ -228,7 +242,9 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
             " and k.external_subscription_id <=> coalesce(e.external_subscription_id, f.external_subscription_id)"
             " and k.billable_metric_code = coalesce(e.billable_metric_code, f.billable_metric_code)"
             " and k.event_at = coalesce(e.event_at, f.event_at)"
-            " and k.properties = coalesce(e.properties, f.properties)")
+            " and (k.properties = coalesce(e.properties, f.properties)"
+            " or to_json(try_parse_json(k.properties))"
+            " = to_json(try_parse_json(coalesce(e.properties, f.properties))))")
     scope = "coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)"
     return f"""
     insert into raw.events
@@ -245,9 +261,7 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
     ),
     parsed as (
         select *, coalesce(event_at_typed, {parse_timestamp('event_timestamp')}) as event_at,
-               -- properties as the variant's JSON text (keys sorted): equal content, equal text
-               case when {JSON_OBJECT.format(x='properties_text')}
-                    then to_json(try_parse_json(properties_text)) else properties_text end as properties
+               properties_text as properties
         from trimmed
     ),
     checked as (

@@ -12,9 +12,10 @@ from pathlib import Path
 from orchestration import publish as duck_publish
 from orchestration.engines.spark.session import rewrite, to_local
 
-# what the files and pages read (orchestration/publish.py write_files, invoice_pages.py)
-LOCAL_TABLES = ("billing.invoices", "billing.invoice_lines", "billing.fee_tiers", "billing.credit_notes",
-                "billing.wallet_ledger", "billing.usage", "catalog.customers", "catalog.billable_metrics")
+# what the files and the pages read (orchestration/publish.py write_files, invoice_pages.py)
+FILE_TABLES = ("billing.invoices", "billing.invoice_lines", "billing.fee_tiers")
+PAGE_TABLES = ("billing.credit_notes", "billing.wallet_ledger", "billing.usage", "catalog.customers",
+               "catalog.billable_metrics")
 
 
 def columns(spark, table: str) -> list[tuple[str, str]]:
@@ -59,5 +60,6 @@ def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = T
 
 
 def write_files(spark, start: date, end: date, out_dir: Path, pages: bool = True) -> int:
-    with to_local(spark, {t: f"select * from {t}" for t in LOCAL_TABLES if spark.catalog.tableExists(t)}) as con:
+    tables = FILE_TABLES + (PAGE_TABLES if pages else ())
+    with to_local(spark, {t: f"select * from {t}" for t in tables if spark.catalog.tableExists(t)}) as con:
         return duck_publish.write_files(con, start, end, out_dir, pages=pages)

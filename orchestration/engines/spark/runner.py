@@ -12,7 +12,7 @@ from orchestration.engines.spark import catalog as spark_catalog
 from orchestration.engines.spark import landing as spark_landing
 from orchestration.engines.spark import publish as spark_publish
 from orchestration.engines.spark import state
-from orchestration.engines.spark.session import SparkDbt, SparkSql
+from orchestration.engines.spark.session import SparkDbt, SparkSql, spark_dir
 from orchestration.lib.build_state import NotBuilt
 from orchestration.lib.dbt import BUILD_ARGS
 from orchestration.lib.months import next_month
@@ -46,7 +46,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
             cat = validate_catalog(catalog)
         except CatalogError as exc:
             raise RunError(str(exc)) from None
-        progress(f"Starting Spark (metastore and tables in {warehouse.name}.spark/)")
+        progress(f"Starting Spark (metastore and tables in {spark_dir(warehouse)})")
         dbt = SparkDbt(warehouse)
         spark = dbt.open_session()
         spark_catalog.write(spark, cat)

@@ -16,8 +16,9 @@ SCHEMAS = ("raw", "catalog", "staging", "intermediate", "marts", "billing", "fin
 
 
 def spark_dir(warehouse: Path) -> Path:
-    """Where a warehouse's Spark metastore and tables live: `<warehouse>.spark/`."""
-    return warehouse.with_name(warehouse.name + ".spark")
+    """Where a warehouse's Spark metastore and tables live: TALLY_SPARK_DIR when set (as the
+    profile reads it), else `<warehouse>.spark/`."""
+    return Path(os.environ.get(SPARK_DIR_ENV) or warehouse.with_name(warehouse.name + ".spark"))
 
 
 class Rows:
@@ -72,7 +73,8 @@ class SparkDbt:
             raise RuntimeError(f"could not start the Spark session: {result.exception}")
         from pyspark.sql import SparkSession
         spark = SparkSession.builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        if not spark.__class__.__module__.startswith("pyspark.sql.connect"):  # Spark Connect has no context
+            spark.sparkContext.setLogLevel("ERROR")
         return spark
 
 
