@@ -41,8 +41,10 @@ from tests.spark_build import marts as mart_names
 pytestmark = pytest.mark.spark
 
 # the Spark part but the dbt unit tests (JVM, both worlds landed, built, gated, published and
-# their tables written out) must stay small. Issue 14 asks ~4-5 min; measured 509 s on 2 cores
-# shared with two other workers (load average ~9), so the bound is 600 s (TALLY_SPARK_BUDGET_SECONDS).
+# their tables written out) must stay small. Issue 14 asks ~4-5 min. Measured on 2 cores shared
+# with two other workers (load average 8-9), 2026-12-06: 520 s and 612 s (the dbt builds are
+# 204 s + 153 s of it; the unit tests, apart, ~215 s). The bound (TALLY_SPARK_BUDGET_SECONDS) is
+# 600 s: NOT met under that load; an idle machine is not available here to show the target.
 SPARK_BUDGET_SECONDS = int(os.environ.get("TALLY_SPARK_BUDGET_SECONDS", "600"))
 # the generated world: small enough for the budget, rich enough to hold every feature
 GENERATED_SEED = 14
