@@ -7,7 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: venv venv-spark browser demo test test-fast test-spark bench lint clean dagster
+.PHONY: venv venv-spark browser demo demo-spark test test-fast test-spark bench lint clean dagster
 
 venv: $(STAMP)
 
@@ -41,6 +41,12 @@ demo: venv
 	$(BIN)/python -m seeds.generate_demo --out seeds/landing --bulk-events $(DEMO_EVENTS)
 	mkdir -p .dagster_home && cp orchestration/dagster_home/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/tally run --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/tally.duckdb --publish published --from 2026-09 --to 2026-11
+
+# the same demo billed on Spark (tally run --engine spark, a local session; Java 17): published_spark/
+# holds the files `make demo` writes to published/, byte for byte (but data_docs)
+demo-spark: venv-spark
+	$(BIN)/python -m seeds.generate_demo --out seeds/landing --bulk-events $(DEMO_EVENTS)
+	$(BIN)/tally run --engine spark --catalog seeds/catalog --landing seeds/landing --warehouse warehouse/spark/tally.duckdb --publish published_spark --from 2026-09 --to 2026-11
 
 # everything, tests/unit and tests/e2e, on two workers: most of an e2e test's time is one `tally run`
 # (single-threaded Python). One file at a time per worker, except that the files sharing a billed
@@ -80,4 +86,4 @@ lint: venv
 	  TALLY_WAREHOUSE=$$tmp/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 clean:
-	rm -rf warehouse published seeds/landing dbt_project/target dbt_project/logs
+	rm -rf warehouse published published_spark seeds/landing dbt_project/target dbt_project/logs

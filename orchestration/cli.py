@@ -12,9 +12,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.engines import DEFAULT_ENGINE, ENGINES
 from orchestration.paths import DEFAULT_CATALOG, DEFAULT_LANDING, DEFAULT_PUBLISH, DEFAULT_WAREHOUSE
 
 console = Console(file=sys.__stdout__)
+
+ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+    help="duckdb: the warehouse is the DuckDB file. spark: a local Spark session (dbt-spark, pip install "
+         "-e '.[spark]', Java 17) whose metastore and tables live in WAREHOUSE.spark/.")
 
 
 @click.group()
@@ -37,10 +43,16 @@ def main() -> None:
 @click.option("--pages/--no-pages", default=True, show_default=True,
               help="Render the HTML invoice and customer pages into PUBLISH/pages (they cost time per "
                    "customer, not per event: large runs may render them apart).")
+@ENGINE_OPTION
 def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_: str | None, to: str | None,
-        publish: Path, pages: bool) -> None:
+        publish: Path, pages: bool, engine: str) -> None:
     """Load the catalog and new events, bill the months, publish, print a summary."""
     from orchestration import runner
+    if engine == "spark":
+        from orchestration.engines.spark import runner as spark_runner
+        bill = spark_runner.run
+    else:
+        bill = runner.run
     from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
     try:
         months = _months(period, from_, to)
@@ -50,8 +62,8 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         # dbt's and Dagster's own output goes to that log file next to the warehouse
         with warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
                 log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            summary = runner.run(catalog, landing, warehouse, months, publish, locked=True, pages=pages,
-                                 progress=lambda msg: (status.update(msg), console.log(msg)))
+            summary = bill(catalog, landing, warehouse, months, publish, locked=True, pages=pages,
+                           progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
     except (runner.RunError, WarehouseInUse) as exc:
         console.print(f"[bold red]tally run failed:[/] {exc}", highlight=False)
@@ -67,7 +79,8 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
               help="Where the published files go (the month's files are rewritten with status finalized).")
 @click.option("--force", is_flag=True, default=False,
               help="Finalize even if the month's grace period (TALLY_GRACE_DAYS after it ends) has not passed.")
-def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
+@ENGINE_OPTION
+def finalize(period: str, warehouse: Path, publish: Path, force: bool, engine: str) -> None:
     """Mark a month's invoices finalized: they never change again; re-rating adds adjustments."""
     from datetime import date
 
@@ -76,13 +89,16 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
     from orchestration.lib.warehouse import WarehouseInUse, connect, warehouse_lock
     try:
         month = runner.parse_month(period)
-        if not Path(warehouse).exists():
-            raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
-        with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
-            done = finalizer.finalize(con, month, date.today(), publish, force=force)
-            if os.environ.get("DAGSTER_HOME"):  # the Dagster instance the UI reads records it too
-                from orchestration.defs.finalize import record_cli_finalize
-                record_cli_finalize(con, month, done)
+        if engine == "spark":
+            done = _finalize_on_spark(Path(warehouse).resolve(), month, Path(publish).resolve(), force)
+        else:
+            if not Path(warehouse).exists():
+                raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
+            with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
+                done = finalizer.finalize(con, month, date.today(), publish, force=force)
+                if os.environ.get("DAGSTER_HOME"):  # the Dagster instance the UI reads records it too
+                    from orchestration.defs.finalize import record_cli_finalize
+                    record_cli_finalize(con, month, done)
     except (runner.RunError, WarehouseInUse, finalizer.FinalizeError) as exc:
         console.print(f"[bold red]tally finalize failed:[/] {exc}", highlight=False)
         sys.exit(1)
@@ -93,6 +109,22 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool) -> None:
     totals = ", ".join(f"{currency} {_money(amount)}" for currency, amount in done.total_by_currency)
     console.print(f"{period} finalized: {done.invoices} invoices ({totals}). Re-rating it from now on writes "
                   "adjustments (credit notes or adjustment invoices) instead of changing them.")
+
+
+def _finalize_on_spark(warehouse: Path, month, publish: Path, force: bool):
+    from datetime import date
+
+    from orchestration import runner
+    from orchestration.engines.spark import finalize as spark_finalizer
+    from orchestration.engines.spark.session import SparkDbt, spark_dir
+    from orchestration.lib.warehouse import warehouse_lock
+    if not spark_dir(warehouse).exists():
+        raise runner.RunError(f"no Spark warehouse at {spark_dir(warehouse)}: run `tally run --engine spark` first")
+    log_path = warehouse.with_suffix(".finalize.log")
+    with warehouse_lock(warehouse), log_path.open("w") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        spark = SparkDbt(warehouse).open_session()
+        return spark_finalizer.finalize(spark, month, date.today(), publish, force=force)
 
 
 def quiet_dagster() -> None:

@@ -1,0 +1,65 @@
+"""Publish on Spark: the run's months of the marts replace the same months of the `billing`
+tables (orchestration/publish.py's rules: which rows a run replaces, which tables are whole),
+each table rewritten and swapped in (Parquet tables cannot delete rows); then the month files
+and pages, written by the driver with the DuckDB engine's own writer (publish.write_files) from
+the published rows read as Arrow: invoices, lines and tiers are per invoice, not per event, and
+the files are then byte for byte those of a DuckDB run."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from orchestration import publish as duck_publish
+from orchestration.engines.spark.session import rewrite, to_local
+
+# what the files and the pages read (orchestration/publish.py write_files, invoice_pages.py)
+FILE_TABLES = ("billing.invoices", "billing.invoice_lines", "billing.fee_tiers")
+PAGE_TABLES = ("billing.credit_notes", "billing.wallet_ledger", "billing.usage", "catalog.customers",
+               "catalog.billable_metrics")
+
+
+def columns(spark, table: str) -> list[tuple[str, str]]:
+    return [(f.name, f.dataType.simpleString()) for f in spark.table(table).schema.fields]
+
+
+def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = True) -> dict:
+    in_window = f"(period_end >= date '{start}' and period_end < date '{end}')"
+    replaced = f"({in_window} or (invoice_type = 'adjustment' and period_end < date '{end}'))"
+    keep = {
+        "invoices": f"not {replaced}",
+        **{t: f"invoice_id not in (select invoice_id from billing.invoices where {replaced})"
+           for t in duck_publish.BY_INVOICE},
+        "revenue_by_month": f"not (billing_month >= date '{start}' and billing_month < date '{end}')",
+        "credit_notes": "reason in ('late_events', 'catalog_change') and invoice_id in "
+                        f"(select invoice_id from billing.invoices where period_end >= date '{end}')",
+        **{t: "false" for t in duck_publish.WHOLE if t != "credit_notes"},
+    }
+    # lines and tiers first: which rows they replace is read from the invoices published before
+    order = [m for m, t in duck_publish.PUBLISHED.items() if t in duck_publish.BY_INVOICE] + \
+            [m for m, t in duck_publish.PUBLISHED.items() if t not in duck_publish.BY_INVOICE]
+    for mart, name in duck_publish.PUBLISHED.items():
+        table, built = f"billing.{name}", columns(spark, f"marts.{mart}")
+        if spark.catalog.tableExists(table):
+            published = columns(spark, table)
+            if published != built[:len(published)]:
+                spark.sql(f"drop table {table}")
+            elif len(built) > len(published):  # new columns at the end (an upgrade)
+                spark.sql(f"alter table {table} add columns ("
+                          + ", ".join(f"`{n}` {t}" for n, t in built[len(published):]) + ")")
+        if not spark.catalog.tableExists(table):
+            spark.sql(f"create table {table} using parquet as select * from marts.{mart} limit 0")
+    for mart in order:
+        table, built = f"billing.{duck_publish.PUBLISHED[mart]}", columns(spark, f"marts.{mart}")
+        names = ", ".join(f"`{n}`" for n, _ in built)
+        rewrite(spark, table, f"select {names} from {table} where {keep[duck_publish.PUBLISHED[mart]]} "
+                              f"union all select {names} from marts.{mart}")
+    stats = {"invoices": spark.sql(f"select count(*) from billing.invoices where {in_window}").first()[0]}
+    if out_dir is not None:
+        stats["files"] = write_files(spark, start, end, Path(out_dir), pages)
+    return stats
+
+
+def write_files(spark, start: date, end: date, out_dir: Path, pages: bool = True) -> int:
+    tables = FILE_TABLES + (PAGE_TABLES if pages else ())
+    with to_local(spark, {t: f"select * from {t}" for t in tables if spark.catalog.tableExists(t)}) as con:
+        return duck_publish.write_files(con, start, end, out_dir, pages=pages)
