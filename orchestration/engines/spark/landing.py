@@ -35,7 +35,11 @@ EVENTS_DDL = """create table if not exists raw.events (
     billable_metric_code string, event_timestamp string, event_at timestamp, properties string,
     rejection_reason string, rejection_detail string,
     dedup_key bigint, dedup_key_2 bigint, dedup_status string,
-    first_source_file string, first_line_number bigint, payload string) using parquet"""
+    first_source_file string, first_line_number bigint, payload string,
+    precise_total_amount_cents decimal(38, 15)) using parquet"""
+# Lago's dynamic pricing amount, as DuckDB's landing (orchestration/landing.py: PRECISE_AMOUNT)
+PRECISE_AMOUNT = "decimal(38, 15)"
+PRECISE_AMOUNT_PATTERN = "^-?[0-9]{1,23}([.][0-9]{1,15})?$"
 FILES_DDL = """create table if not exists raw.landing_files (
     file_name string, checksum string, file_format string, rows_loaded bigint, load_sequence bigint,
     rejection_reason string, rejection_detail string) using parquet"""
@@ -155,6 +159,7 @@ def _jsonl_stage(spark, path: Path) -> str:
            {get.format(f='code')} as code,
            {get.format(f='timestamp')} as event_timestamp,
            {props} as properties,
+           {get.format(f='precise_total_amount_cents')} as precise_total_amount_cents,
            cast(null as timestamp) as event_at_typed
     from parsed"""
 
@@ -231,6 +236,7 @@ def _csv_stage(spark, path: Path) -> str | None:
            {field('transaction_id')} as transaction_id, {field('external_customer_id')} as external_customer_id,
            {field('external_subscription_id')} as external_subscription_id, {field('code')} as code,
            {field('timestamp')} as event_timestamp, {field('properties')} as properties,
+           {field('precise_total_amount_cents')} as precise_total_amount_cents,
            cast(null as timestamp) as event_at_typed
     from rows"""
 
@@ -242,10 +248,14 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
             " and k.external_subscription_id <=> coalesce(e.external_subscription_id, f.external_subscription_id)"
             " and k.billable_metric_code = coalesce(e.billable_metric_code, f.billable_metric_code)"
             " and k.event_at = coalesce(e.event_at, f.event_at)"
+            f" and try_cast(k.precise_total_amount_cents as {PRECISE_AMOUNT})"
+            " <=> coalesce(e.precise_total_amount_cents, f.precise_total_amount_cents)"
             " and (k.properties = coalesce(e.properties, f.properties)"
             " or to_json(try_parse_json(k.properties))"
             " = to_json(try_parse_json(coalesce(e.properties, f.properties))))")
     scope = "coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)"
+    bad_amount = (f"precise_total_amount_cents is not null "
+                  f"and not (precise_total_amount_cents rlike '{PRECISE_AMOUNT_PATTERN}')")
     return f"""
     insert into raw.events
     with stage as ({stage}),
@@ -256,6 +266,7 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
             nullif(trim(external_subscription_id), '') as external_subscription_id,
             nullif(trim(event_timestamp), '') as event_timestamp,
             coalesce(nullif(trim(properties), ''), '{{}}') as properties_text,
+            nullif(trim(precise_total_amount_cents), '') as precise_total_amount_cents,
             nullif(trim(code), '') as billable_metric_code
         from stage
     ),
@@ -274,6 +285,7 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
                     or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
                 when not {JSON_OBJECT.format(x='properties_text')} then 'malformed_json'
                 when event_at is null then 'bad_timestamp'
+                when {bad_amount} then 'non_numeric_value'
             end as rejection_reason,
             case
                 when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
@@ -287,6 +299,9 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
                 when not {JSON_OBJECT.format(x='properties_text')} then 'properties is not a JSON object.'
                 when event_at is null
                     then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'
+                when {bad_amount}
+                    then 'precise_total_amount_cents ' || precise_total_amount_cents || ' is not a decimal number '
+                        || '(-?digits[.digits], at most 23 digits before the point and 15 after).'
             end as rejection_detail
         from parsed
     ),
@@ -298,7 +313,8 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
     ),
     earlier as (
         select h.dedup_key, h.dedup_key_2, h.source_file, h.line_number, h.external_customer_id,
-               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties
+               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties,
+               h.precise_total_amount_cents
         from raw.events as h
         where h.dedup_status = 'accepted'
           and h.dedup_key in (select dedup_key from keyed where dedup_key is not null)
@@ -310,7 +326,8 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
     ),
     firsts as (
         select k.dedup_key, k.dedup_key_2, {_lit(name)} as source_file, k.line_number,
-               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties
+               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties,
+               try_cast(k.precise_total_amount_cents as {PRECISE_AMOUNT}) as precise_total_amount_cents
         from keyed as k
         inner join repeated as r
             on k.dedup_key = r.dedup_key and k.dedup_key_2 = r.dedup_key_2 and k.line_number = r.first_line
@@ -337,7 +354,8 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
         rejection_reason, rejection_detail, dedup_key, dedup_key_2, dedup_status,
         case when dedup_status = 'conflicting_duplicate' then first_file end,
         case when dedup_status = 'conflicting_duplicate' then first_line end,
-        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then payload end
+        case when rejection_reason is not null or dedup_status = 'conflicting_duplicate' then payload end,
+        case when rejection_reason is null then try_cast(precise_total_amount_cents as {PRECISE_AMOUNT}) end
     from statused"""
 
 
