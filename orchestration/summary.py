@@ -57,8 +57,10 @@ def summarize(con: duckdb.DuckDBPyConnection, first: date, last: date) -> Summar
 
 def catalog_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What the last catalog load ignored (columns for display, empty Lago files), in order."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'raw' and table_name = 'catalog_warnings'").fetchone()[0]
-    if not exists:
+    # a DuckDB warehouse loaded before catalog warnings existed has no table (the Spark engine
+    # writes it with every catalog: orchestration/engines/spark/catalog.py)
+    if isinstance(con, duckdb.DuckDBPyConnection) and not con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'catalog_warnings'").fetchone()[0]:
         return []
     return [m for (m,) in con.execute("select message from raw.catalog_warnings order by position").fetchall()]

@@ -22,6 +22,10 @@ def write(spark, cat: Catalog) -> dict[str, int]:
             *[f"cast(c{i} as {spark_type(t)}) as `{c}`" for i, (c, t) in enumerate(cols)])
         df.write.mode("overwrite").format("parquet").saveAsTable(f"catalog.{name}")
         counts[name] = len(data)
+    # what loaded but is not billed, for the run summary (as orchestration/catalog_kit/tables.py)
+    warnings = T.StructType([T.StructField("position", T.IntegerType()), T.StructField("message", T.StringType())])
+    spark.createDataFrame(list(enumerate(cat.warnings, start=1)), warnings) \
+        .write.mode("overwrite").format("parquet").saveAsTable("raw.catalog_warnings")
     return counts
 
 
