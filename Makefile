@@ -6,6 +6,10 @@ STAMP   := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := False
+# every `tally run` is a new Python process importing Dagster, dbt and GX: without bytecode caches
+# (some machines set PYTHONDONTWRITEBYTECODE) each one recompiles ~3,000 modules, a third of a
+# small run. The venv is installed compiled and our own modules may cache theirs.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: venv venv-spark browser demo demo-spark test test-fast test-spark bench lint clean dagster
 
@@ -14,7 +18,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q 'uv==0.13.8'
-	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 # the same .venv plus the Spark packages (pyproject's `spark` group: dbt-spark session, pyspark);
@@ -23,7 +27,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 venv-spark: $(SPARK_STAMP)
 
 $(SPARK_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/uv pip install -q -p $(BIN)/python -e '.[dev,spark]'
+	$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python -e '.[dev,spark]'
 	touch $(SPARK_STAMP)
 
 # the browser tests' Chromium: Debian's package, driven by Playwright (no browser download). Where
