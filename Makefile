@@ -54,10 +54,11 @@ demo-spark: venv-spark
 
 # everything, tests/unit and tests/e2e, on two workers: most of an e2e test's time is one `tally run`
 # (single-threaded Python). One file at a time per worker, except that the files sharing a billed
-# world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once.
-test: venv browser
+# world go to one worker together (tests/conftest.py: SHARED_WORLDS), which bills it once. The Spark
+# parity test (tests/e2e/test_spark_parity.py) is in: hence the `spark` extra (venv-spark).
+test: venv-spark browser
 	$(BIN)/python -m orchestration.prepare
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark_unit" $(PYTEST_ARGS)
 
 # the unit layer only (tests/unit: no warehouse billed, no `tally run`, no dbt): seconds, one process.
 # prepare only parses dbt when the manifest the Dagster definitions load is missing or stale.
@@ -65,11 +66,11 @@ test-fast: venv
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -m "not e2e" tests/unit $(PYTEST_ARGS)
 
-# the dbt layer on Apache Spark (local session) gives DuckDB's marts, row for row (issue 14):
-# tests/e2e/test_spark_parity.py, a few minutes; not part of `make test`, CI runs it after
+# the dbt unit tests on Apache Spark (local session): each model's SQL means on Spark what it
+# means on DuckDB (tests/e2e/test_spark_unit_tests.py, a few minutes); CI runs it after make test
 test-spark: venv-spark
 	$(BIN)/python -m orchestration.prepare
-	$(BIN)/python -m pytest -q -rP -m spark tests/e2e/test_spark_parity.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -rP -m spark_unit tests/e2e/test_spark_unit_tests.py $(PYTEST_ARGS)
 
 # the Dagster UI on http://127.0.0.1:3000 over the demo warehouse: assets, checks, schedules,
 # backfills, the finalize_month job; runs queue one at a time (orchestration/dagster_home)
@@ -80,7 +81,8 @@ dagster: venv
 	  TALLY_CATALOG=$(CURDIR)/seeds/catalog TALLY_LANDING=$(CURDIR)/seeds/landing TALLY_PUBLISH=$(CURDIR)/published \
 	  $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
-bench: venv
+# BENCH_ENGINE=spark (or both) bills the month on a local Spark session too: needs the spark extra
+bench: venv $(if $(filter spark both,$(BENCH_ENGINE)),venv-spark)
 	$(BIN)/python -m benchmarks.run
 
 # sqlfluff's dbt templater compiles every model: against a throw-away warehouse, never yours

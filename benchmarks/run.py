@@ -1,6 +1,7 @@
 """`make bench`: bill N synthetic Lago-shaped events and compare with a one-query floor.
 
     BENCH_EVENTS=10000000 make bench          # or: python -m benchmarks.run --events N
+    BENCH_ENGINE=both BENCH_DAILY=0 make bench   # the month on DuckDB and on Spark (local session)
 
 Prints, from one run:
 - floor: one DuckDB GROUP BY over the same Parquet file that extracts the same properties
@@ -8,6 +9,8 @@ Prints, from one run:
 - `tally run` over the month, landing file -> published tables: wall time, events/s, ratio to
   the floor, peak RSS of the whole process tree (polled from /proc every 0.1 s); month files
   are written, HTML pages are not (--no-pages: they cost per customer, not per event);
+- with --engine spark (or both): the same month billed by `tally run --engine spark` (a local
+  Spark session, `local[*]`), its time, events/s and peak RSS (JVM included) beside DuckDB's;
 - the daily run: one more day of events landed after the month was billed, `tally run` of the
   next month, after 1 month and after 3 months of history (--daily-history-events sets the
   monthly volume of that history; default: the same N), and its share of the month's run.
@@ -109,20 +112,23 @@ def floor(files: list[Path]) -> float:
         return time.perf_counter() - t0
 
 
-def tally(catalog: Path, landing: Path, warehouse: Path, period: date, publish: Path) -> tuple[float, int]:
+def tally(catalog: Path, landing: Path, warehouse: Path, period: date, publish: Path,
+          engine: str = "duckdb") -> tuple[float, int]:
     exe = str(Path(sys.executable).with_name("tally"))
-    return timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-                  "--period", f"{period:%Y-%m}", "--publish", str(publish), "--no-pages"])
+    return timed([exe, "run", "--engine", engine, "--catalog", str(catalog), "--landing", str(landing),
+                  "--warehouse", str(warehouse), "--period", f"{period:%Y-%m}", "--publish", str(publish),
+                  "--no-pages"])
 
 
-def model_timings(warehouse: Path) -> list[tuple[str, float]]:
+def model_timings(warehouse: Path, engine: str = "duckdb") -> list[tuple[str, float]]:
     """Per-node execution times of the last dbt build on this warehouse (its run_results)."""
-    import hashlib
     import json
 
+    from orchestration.lib.dbt import target_path
     from orchestration.paths import DBT_PROJECT_DIR
-    warehouse_key = hashlib.sha1(str(warehouse.resolve()).encode()).hexdigest()[:16]
-    target = DBT_PROJECT_DIR / "target" / "warehouses" / warehouse_key
+    target = target_path(DBT_PROJECT_DIR, warehouse.resolve())
+    if engine == "spark":  # orchestration/engines/spark/session.py: SparkDbt.common
+        target = target.with_name(target.name + "-spark")
     results = json.loads((target / "run_results.json").read_text())["results"]
     return sorted(((r["unique_id"].split(".")[-1 if r["unique_id"].startswith("model") else 2], r["execution_time"])
                    for r in results), key=lambda x: -x[1])
@@ -154,7 +160,11 @@ def main() -> None:
                         default=int(os.environ.get("BENCH_DAILY_EVENTS", "0")) or None)
     parser.add_argument("--no-daily", action="store_true", default=os.environ.get("BENCH_DAILY") == "0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (warehouse, logs)")
+    parser.add_argument("--engine", choices=("duckdb", "spark", "both"),
+                        default=os.environ.get("BENCH_ENGINE", "duckdb"),
+                        help="bill the month on DuckDB (default), on Spark (local session), or on both")
     args = parser.parse_args()
+    engines = ["duckdb", "spark"] if args.engine == "both" else [args.engine]
     n = args.events
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
         tmp = Path(tmp_name)
@@ -170,15 +180,22 @@ def main() -> None:
         gen = time.perf_counter() - t0
         sent = duckdb.execute(f"select count(*) from read_parquet('{month_file}')").fetchone()[0]
         floor_s = floor([month_file])
-        run_s, rss = tally(catalog, landing, tmp / "w.duckdb", MONTH, tmp / "pub")
-        timings = model_timings(tmp / "w.duckdb")
         print(f"machine: {os.cpu_count()} cores; {args.customers:,} customers; {sent:,} events sent "
               f"(generated in {gen:.1f} s)")
         print(f"floor (one GROUP BY over the file): {floor_s:.2f} s")
-        print(f"tally run --period {MONTH:%Y-%m}: {run_s:.2f} s, {sent / run_s:,.0f} events/s, "
-              f"{run_s / floor_s:.1f}x floor, peak RSS {rss / 2**30:.2f} GiB")
-        print("slowest dbt nodes (s): " + ", ".join(f"{name} {sec:.1f}" for name, sec in timings[:8]))
-        if args.no_daily:
+        for engine in engines:
+            warehouse = tmp / f"w_{engine}.duckdb"
+            run_s, rss = tally(catalog, landing, warehouse, MONTH, tmp / f"pub_{engine}", engine)
+            timings = model_timings(warehouse, engine)
+            print(f"tally run --engine {engine} --period {MONTH:%Y-%m}: {run_s:.2f} s, {sent / run_s:,.0f} events/s, "
+                  f"{run_s / floor_s:.1f}x floor, peak RSS {rss / 2**30:.2f} GiB")
+            print(f"  slowest dbt nodes on {engine} (s): "
+                  + ", ".join(f"{name} {sec:.1f}" for name, sec in timings[:8]))
+        if len(engines) == 2:
+            differ = [p.name for p in sorted((tmp / "pub_duckdb").rglob("*.csv"))
+                    if p.read_bytes() != (tmp / "pub_spark" / p.relative_to(tmp / "pub_duckdb")).read_bytes()]
+            print(f"published CSV files that differ between the engines: {differ or 'none'}")
+        if args.no_daily or engines == ["spark"]:
             return
         per_month = args.daily_history_events or n
         d1, t1 = daily(tmp, catalog, 1, per_month, args.customers)

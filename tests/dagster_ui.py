@@ -121,13 +121,15 @@ class DagsterUI:
         raise AssertionError(f"backfill {backfill_id} not done in {timeout} s\n" + self.log.read_text()[-4000:])
 
     def stop(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        # the test has read all it needs: a few seconds for a clean exit, then the whole group is
+        # killed (`dagster dev` waits up to a minute on its daemon's threads otherwise)
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 60)):
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
                 return
             try:
-                self.process.wait(timeout=60)
+                self.process.wait(timeout=grace)
                 if sig == signal.SIGTERM:  # the daemon's children (code server, run worker) too
                     continue
             except subprocess.TimeoutExpired:
