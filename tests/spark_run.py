@@ -1,6 +1,7 @@
 """`tally run --engine spark` on several worlds in one process (one JVM, one Derby metastore
 under --spark-dir), for tests/e2e/test_spark_parity.py: each world is billed and published by
-orchestration/engines/spark/runner.py, its summary, `billing` tables and marts are written
+orchestration/engines/spark/runner.py (and a month finalized when the world names one), its
+summary, `billing` tables and marts are written
 out (`<out>/<world>/summary.json`, `<out>/<world>/<schema>.<table>/` Parquet), then its
 databases are dropped so the next world starts from an empty warehouse. With --unit-tests, the
 dbt unit tests (but those of the staged models, tests/spark_build.py) run once, after the first
@@ -20,7 +21,7 @@ from pathlib import Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--world", action="append", required=True, metavar="JSON",
-                        help='{"name", "catalog", "landing", "warehouse", "publish", "from", "to"}; repeatable')
+                        help='{"name", "catalog", "landing", "warehouse", "publish", "from", "to"[, "finalize"]}')
     parser.add_argument("--spark-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--unit-tests", action="store_true", help="run the dbt unit tests after the first world")
@@ -36,13 +37,17 @@ def main() -> None:
         months = months_between(date.fromisoformat(world["from"] + "-01"), date.fromisoformat(world["to"] + "-01"))
         billed = runner.run(Path(world["catalog"]), Path(world["landing"]), Path(world["warehouse"]), months,
                             Path(world["publish"]), pages=world.get("pages", True))
-        billed_at = time.monotonic()
         from pyspark.sql import SparkSession
         spark = SparkSession.builder.getOrCreate()
+        if world.get("finalize"):  # `tally finalize --engine spark --force` of that month
+            from orchestration.engines.spark import finalize as spark_finalizer
+            spark_finalizer.finalize(spark, date.fromisoformat(world["finalize"] + "-01"), date.today(),
+                                     Path(world["publish"]), force=True)
+        billed_at = time.monotonic()
         out = args.out / world["name"]
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(asdict(billed), default=str))
-        for schema in ("billing", "marts"):
+        for schema in ("billing", "marts", "finalized"):
             for table in spark.catalog.listTables(schema):
                 if table.isTemporary:  # the landing's views (tally_lines, ...)
                     continue

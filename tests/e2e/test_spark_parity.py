@@ -58,12 +58,16 @@ def spark_missing() -> str | None:
     return None
 
 
-def bill_small(base: Path, catalog: Path) -> dict:
-    """tests/fixtures/small plus 10,005 API calls (as tests/e2e/conftest.py small_billed), October."""
+def bill_small(base: Path, catalog: Path, finalize: bool = False) -> dict:
+    """tests/fixtures/small plus 10,005 API calls (as tests/e2e/conftest.py small_billed), October;
+    with `finalize`, October is then closed (`tally finalize --force`)."""
     landing = copy_landing("small", base / "landing")
     write_api_calls_parquet(landing / "c_calls.parquet", SMALL_API_CALLS)
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(base / "w.duckdb"),
           "--period", "2026-10", "--publish", str(base / "published"))
+    if finalize:
+        tally("finalize", "--period", "2026-10", "--force", "--warehouse", str(base / "w.duckdb"),
+              "--publish", str(base / "published"))
     return {"catalog": str(catalog), "landing": str(landing), "warehouse": str(base / "w.duckdb"),
             "publish": str(base / "published")}
 
@@ -88,10 +92,10 @@ def worlds_on_both(tmp_path_factory, small_catalog) -> dict:
     if reason:
         pytest.skip(reason)
     base = tmp_path_factory.mktemp("spark_parity")
-    small = bill_small(base / "small", small_catalog)
+    small = bill_small(base / "small", small_catalog, finalize=True)
     world = generate_world(GENERATED_SEED, subscriptions=GENERATED_SUBSCRIPTIONS, plans=20)
     generated = bill_generated(base / "generated", world)
-    runs = [{"name": "small", **small, "from": "2026-10", "to": "2026-10"},
+    runs = [{"name": "small", **small, "from": "2026-10", "to": "2026-10", "finalize": "2026-10"},
             {"name": "generated", **generated, "from": world.months[0], "to": world.months[1], "pages": False}]
     for spec in runs:
         spec["publish_duckdb"], spec["publish"] = spec["publish"], str(base / spec["name"] / "published_spark")
@@ -204,8 +208,17 @@ def check_world(both: dict, name: str) -> dict:
     assert [f for f in duck_files if duck_files[f] != spark_files[f]] == []
     billing = compare_tables(Path(run["warehouse_duckdb"]), out / name, "billing", sorted(set(PUBLISHED.values())))
     marts = compare_tables(Path(run["warehouse_duckdb"]), out / name, "marts", mart_names())
-    print(f"{name}: {len(duck_files)} published files identical; billing rows compared {billing}")
-    return {"files": len(duck_files), "billing": billing, "marts": marts}
+    finalized = compare_tables(Path(run["warehouse_duckdb"]), out / name, "finalized",
+                               duckdb_tables(Path(run["warehouse_duckdb"]), "finalized"))
+    print(f"{name}: {len(duck_files)} published files identical; billing rows compared {billing}; "
+          f"finalized {finalized}")
+    return {"files": len(duck_files), "billing": billing, "marts": marts, "finalized": finalized}
+
+
+def duckdb_tables(warehouse: Path, schema: str) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = ? "
+                                          "order by 1", [schema]).fetchall()]
 
 
 def test_small_world_publishes_the_same_on_spark(worlds_on_both):
@@ -213,6 +226,9 @@ def test_small_world_publishes_the_same_on_spark(worlds_on_both):
     assert compared["billing"]["invoices"] == 4 and compared["billing"]["invoice_lines"] == 11
     assert compared["billing"]["quarantined_events"] == 11 and compared["billing"]["usage"] > 0
     assert compared["files"] > 6  # 6 month files and the pages
+    # October closed on both engines: its 4 invoices and 11 lines frozen, the month recorded
+    assert compared["finalized"]["invoices"] == 4 and compared["finalized"]["invoice_lines"] == 11
+    assert compared["finalized"]["periods"] == 1
 
 
 def test_generated_world_publishes_the_same_on_spark(worlds_on_both):
