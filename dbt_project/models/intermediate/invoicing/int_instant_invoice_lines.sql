@@ -41,6 +41,9 @@ final as (
         keyed.external_subscription_id,
         keyed.external_customer_id,
         keyed.period_index,
+        keyed.filter_index,
+        keyed.group_key,
+        keyed.ordinal,
         keyed.usage_date,
         keyed.event_at,
         keyed.event_key
