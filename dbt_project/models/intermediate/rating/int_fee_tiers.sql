@@ -1,7 +1,6 @@
 -- Tier-by-tier amounts of every fee of a tier-priced charge model (the registry's priced_by: tiers).
 with usage as (
     select * from {{ ref('int_usage_by_period') }}
-    where charge_id not in (select charge_id from {{ ref('stg_charges') }} where pay_in_advance)  -- int_instant_fees
 ),
 
 buckets as (
