@@ -162,9 +162,9 @@ def _check_in_advance(c: Check, r: Row, model: charge_models.ChargeModel, metric
         problems.append(f"{r.where()}: a pay_in_advance {model.name} charge is refused (rule: {lago}: "
                         f"invalid_aggregation_type_or_charge_model)")
     elif model.in_advance is None:
+        priced = sorted(n for n, m in charge_models.registry().items() if m.in_advance in ("units", "events"))
         problems.append(f"{r.where()}: pay_in_advance {model.name} charges are not supported yet (rule: "
-                        f"pay_in_advance needs one of "
-                        f"{sorted(n for n, m in charge_models.registry().items() if m.in_advance in ('units', 'events'))})")
+                        f"pay_in_advance needs one of {priced})")
     if metric is not None:
         agg = aggregations.registry().get(metric.data["aggregation_type"])
         if agg is not None and not agg.in_advance:

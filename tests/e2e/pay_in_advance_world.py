@@ -35,7 +35,8 @@ CHARGES = [
                                              "free_units_per_total_aggregation": "3.0"}, "false", ""),
     ("ch_grad", "tokens", "graduated", TOKENS_GRADUATED, "", ""),
     ("ch_pct", "amount", "percentage", {"rate": "2", "fixed_amount": "0.10", "free_units_per_events": 2,
-                                        "per_transaction_min_amount": "0.50", "per_transaction_max_amount": "5"}, "", ""),
+                                        "per_transaction_min_amount": "0.50",
+                                        "per_transaction_max_amount": "5"}, "", ""),
     ("ch_pkg", "calls", "package", {"amount": "10", "package_size": 3, "free_units": 1}, "", ""),
     ("ch_day", "calls", "standard", {"amount": "1"}, "", "day"),
     ("ch_commit", "calls", "standard", {"amount": "10"}, "true", "event"),
@@ -46,7 +47,8 @@ COMMITMENT = {"ch_commit": "50"}
 CATALOG = {
     "customers.csv": "external_id,name,currency,timezone,tax_codes\nc1,One,USD,UTC,\nc_tax,Taxed,USD,UTC,vat10\n",
     "taxes.csv": "code,name,rate,applied_by_default\nvat10,VAT,10,false\n",
-    "coupons.csv": "code,coupon_type,amount,percentage_rate,frequency,frequency_duration\nwelcome,fixed_amount,1.00,,once,\n",
+    "coupons.csv": ("code,coupon_type,amount,percentage_rate,frequency,frequency_duration\n"
+                    "welcome,fixed_amount,1.00,,once,\n"),
     "applied_coupons.csv": "coupon_code,external_customer_id,applied_at\nwelcome,c_tax,2026-09-01\n",
     "billable_metrics.csv": ("code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,"
                              "filters\ncalls,Calls,count_agg,,false,,,\namount,Amount,sum_agg,amount,false,,,\n"

@@ -43,8 +43,8 @@ def test_an_aggregation_lago_does_not_bill_in_advance_is_refused(tmp_path, metri
     set_cell(folder, "charges.csv", "ch_pro_tokens", "filters", "")
     set_cell(folder, "charges.csv", "ch_pro_tokens", "pay_in_advance", "true")
     assert problems(folder) == [
-        f"charges.csv row {row}: a pay_in_advance charge cannot price a {agg} metric ({LAGO}, billable_metric.rb "
-        f"AGGREGATION_TYPES_PAYABLE_IN_ADVANCE: one of ['count_agg', 'sum_agg', 'unique_count_agg'])"]
+        (f"charges.csv row {row}: a pay_in_advance charge cannot price a {agg} metric ({LAGO}, billable_metric.rb "
+        f"AGGREGATION_TYPES_PAYABLE_IN_ADVANCE: one of ['count_agg', 'sum_agg', 'unique_count_agg'])")]
 
 
 def test_a_weighted_sum_in_advance_is_refused(tmp_path):
@@ -62,8 +62,8 @@ def test_volume_in_advance_is_refused(tmp_path):
     set_cell(folder, "charges.csv", "ch_pro_tokens", "properties",
              '{"volume_ranges": [{"from_value": 0, "to_value": null, "per_unit_amount": "1", "flat_amount": "0"}]}')
     set_cell(folder, "charges.csv", "ch_pro_tokens", "pay_in_advance", "true")
-    assert problems(folder) == [f"charges.csv row {row}: a pay_in_advance volume charge is refused ({LAGO}: "
-                                f"invalid_aggregation_type_or_charge_model)"]
+    assert problems(folder) == [(f"charges.csv row {row}: a pay_in_advance volume charge is refused ({LAGO}: "
+                                f"invalid_aggregation_type_or_charge_model)")]
 
 
 def test_a_spending_minimum_on_a_pay_in_advance_charge_is_refused(tmp_path):
@@ -72,22 +72,22 @@ def test_a_spending_minimum_on_a_pay_in_advance_charge_is_refused(tmp_path):
     folder = copy_catalog(tmp_path)
     row = set_cell(folder, "charges.csv", "ch_pro_tokens", "pay_in_advance", "true")
     set_cell(folder, "charges.csv", "ch_pro_tokens", "min_amount", "10")
-    assert problems(folder) == [f"charges.csv row {row}: min_amount on a pay_in_advance charge is refused (rule: Lago "
-                                f"charge.rb validate_min_amount_cents: not_compatible_with_pay_in_advance)"]
+    assert problems(folder) == [(f"charges.csv row {row}: min_amount on a pay_in_advance charge is refused (rule: Lago "
+                                f"charge.rb validate_min_amount_cents: not_compatible_with_pay_in_advance)")]
 
 
 def test_invoiceable_false_needs_pay_in_advance(tmp_path):
     folder = copy_catalog(tmp_path)
     add_column(folder, "charges.csv", "invoiceable", {"ch_pro_tokens": "false"})
     row = row_of(folder, "charges.csv", "ch_pro_tokens")
-    assert problems(folder) == [f"charges.csv row {row}: invoiceable=false needs pay_in_advance=true (rule: Lago "
-                                f"charge invoiceable must_be_true_unless_pay_in_advance)"]
+    assert problems(folder) == [(f"charges.csv row {row}: invoiceable=false needs pay_in_advance=true (rule: Lago "
+                                f"charge invoiceable must_be_true_unless_pay_in_advance)")]
 
 
 @pytest.mark.parametrize(("advance", "value", "problem"), [
     ("true", "week", "instant_invoice_grouping='week' is unknown (rule: event or day)"),
-    ("false", "day", "instant_invoice_grouping needs pay_in_advance=true (rule: it groups the invoices of instant "
-                     "fees)"),
+    ("false", "day", ("instant_invoice_grouping needs pay_in_advance=true (rule: it groups the invoices of instant "
+                     "fees)")),
 ])
 def test_instant_invoice_grouping(tmp_path, advance, value, problem):
     folder = copy_catalog(tmp_path)

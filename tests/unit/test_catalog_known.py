@@ -94,8 +94,8 @@ def test_pay_in_advance_on_a_recurring_metric_is_not_supported_yet(tmp_path):
     folder = copy_catalog(tmp_path)
     from tests.unit.test_catalog import set_cell
     row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
-    assert problems(folder) == [f"charges.csv row {row}: pay_in_advance on a recurring metric ('seats') is not "
-                                f"supported yet (rule: its metric must not be recurring)"]
+    assert problems(folder) == [(f"charges.csv row {row}: pay_in_advance on a recurring metric ('seats') is not "
+                                f"supported yet (rule: its metric must not be recurring)")]
 
 
 def test_lago_options_unset_or_at_their_default_load_without_a_word(tmp_path):

@@ -4,7 +4,11 @@
 -- Pay-in-advance charges are billed per event (int_instant_fees), never here.
 with usage as (
     select * from {{ ref('int_usage_by_period') }}
-    where charge_id not in (select charge_id from {{ ref('stg_charges') }} where pay_in_advance)  -- int_instant_fees
+    -- pay-in-advance charges are billed per event (int_instant_fees)
+    where charge_id not in (
+        select charge_id from {{ ref('stg_charges') }}
+        where pay_in_advance
+    )
 ),
 
 buckets as (

@@ -80,8 +80,8 @@ events as (
     from periods
     inner join {{ ref('int_charge_events') }} as charge_events
         on periods.external_subscription_id = charge_events.external_subscription_id
-        and charge_events.event_at >= periods.from_at
-        and charge_events.event_at < periods.to_at
+        and periods.from_at <= charge_events.event_at
+        and periods.to_at > charge_events.event_at
     inner join charges
         on charge_events.charge_id = charges.charge_id
 ),
@@ -146,9 +146,9 @@ transactions as (
 
 event_amounts as (
     select
-        {{ bucket }}, ordinal,
+        {{ bucket }}, charged.ordinal,
         case
-            when per_transaction_min_amount is not null or per_transaction_max_amount is not null
+            when charged.per_transaction_min_amount is not null or charged.per_transaction_max_amount is not null
                 then {{ tally.percentage_transaction('charged') }}
             else {{ tally.instant_percentage_amount('event_rank', 'running_total', 'totals_below') }}
                 - {{ tally.instant_percentage_amount('event_rank - 1', 'total_before',
