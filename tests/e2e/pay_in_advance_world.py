@@ -49,6 +49,8 @@ CATALOG = {
     "taxes.csv": "code,name,rate,applied_by_default\nvat10,VAT,10,false\n",
     "coupons.csv": ("code,coupon_type,amount,percentage_rate,frequency,frequency_duration\n"
                     "welcome,fixed_amount,1.00,,once,\n"),
+    "wallets.csv": "id,external_customer_id,currency,rate_amount,priority,expiration_at\nw1,c1,USD,1,50,\n",
+    "wallet_transactions.csv": "wallet_id,credits,kind,created_at\nw1,15,granted,2026-09-01\n",
     "applied_coupons.csv": "coupon_code,external_customer_id,applied_at\nwelcome,c_tax,2026-09-01\n",
     "billable_metrics.csv": ("code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,"
                              "filters\ncalls,Calls,count_agg,,false,,,\namount,Amount,sum_agg,amount,false,,,\n"

@@ -93,6 +93,20 @@ def test_instant_invoices_get_coupons_and_taxes_in_lagos_order(world):
     ]
 
 
+def test_a_wallet_pays_instant_invoices_in_the_order_they_are_issued(world):
+    """c1 has 15.00 of granted credits (wallet w1, from Sep 1). Its invoices with something to pay,
+    in issue order: s_pct Sep 10 03:00 0.50, 04:00 5.00, 05:00 0.70 (the free events' 0.00
+    invoices take nothing); s_day's Sep 10 invoice (2.00, issued at its last event, 09:00); Sep 11
+    1.00; s_pkg Sep 12 02:00 10.00 takes what is left: 15 − 0.50 − 5 − 0.70 − 2 − 1 = 5.80, so
+    its total is 4.20; every later invoice is paid by no credit."""
+    rows = query(world, """select external_subscription_id, fees_amount, prepaid_credit_amount, total_amount
+                           from billing.invoices where external_customer_id = 'c1' and prepaid_credit_amount > 0
+                           order by issuing_date, external_subscription_id, fees_amount""")
+    assert rows == [("s_day", D("2.00"), D("2.00"), D("0.00")), ("s_pct", D("0.50"), D("0.50"), D("0.00")),
+                    ("s_pct", D("0.70"), D("0.70"), D("0.00")), ("s_pct", D("5.00"), D("5.00"), D("0.00")),
+                    ("s_day", D("1.00"), D("1.00"), D("0.00")), ("s_pkg", D("10.00"), D("5.80"), D("4.20"))]
+
+
 def test_nothing_is_billed_twice(world):
     """No closing (period-end) invoice has a line of a pay-in-advance charge: every charge of
     the world is one, so the closing invoices hold their subscription line (0.00) and, for
