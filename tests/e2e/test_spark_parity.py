@@ -33,6 +33,7 @@ from rich.console import Console
 
 from orchestration.publish import PUBLISHED
 from orchestration.summary import Summary, summarize
+from tests.e2e.pay_in_advance_world import write_world as write_advance_world
 from tests.helpers import REPO, SMALL_API_CALLS, copy_landing, tally, write_api_calls_parquet
 from tests.oracle.files import write_world
 from tests.oracle.world import generate_world
@@ -80,6 +81,14 @@ def bill_generated(base: Path, world) -> dict:
 
 
 
+def bill_advance(base: Path) -> dict:
+    """The pay-in-advance world (tests/e2e/pay_in_advance_world.py): instant fees and invoices."""
+    catalog, landing = write_advance_world(base)
+    tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(base / "w.duckdb"),
+          "--period", "2026-09", "--no-pages", "--publish", str(base / "published"))
+    return {"catalog": str(catalog), "landing": str(landing), "warehouse": str(base / "w.duckdb"),
+            "publish": str(base / "published")}
+
 
 @pytest.fixture(scope="module")
 def worlds_on_both(tmp_path_factory, small_catalog) -> dict:
@@ -91,8 +100,10 @@ def worlds_on_both(tmp_path_factory, small_catalog) -> dict:
     small = bill_small(base / "small", small_catalog)
     world = generate_world(GENERATED_SEED, subscriptions=GENERATED_SUBSCRIPTIONS, plans=20)
     generated = bill_generated(base / "generated", world)
+    advance = bill_advance(base / "advance")
     runs = [{"name": "small", **small, "from": "2026-10", "to": "2026-10"},
-            {"name": "generated", **generated, "from": world.months[0], "to": world.months[1], "pages": False}]
+            {"name": "generated", **generated, "from": world.months[0], "to": world.months[1], "pages": False},
+            {"name": "advance", **advance, "from": "2026-09", "to": "2026-09", "pages": False}]
     for spec in runs:
         spec["publish_duckdb"], spec["publish"] = spec["publish"], str(base / spec["name"] / "published_spark")
         spec["warehouse_duckdb"], spec["warehouse"] = spec["warehouse"], str(base / spec["name"] / "spark.duckdb")
@@ -212,8 +223,14 @@ def test_small_world_publishes_the_same_on_spark(worlds_on_both):
 
 def test_generated_world_publishes_the_same_on_spark(worlds_on_both):
     compared = check_world(worlds_on_both, "generated")
-    # every table has rows but credit notes (none in this world)
-    assert all(count > 0 for table, count in compared["billing"].items() if table != "credit_notes"), compared
+    # every table has rows but credit notes (none in this world) and instant fees (the advance world's)
+    assert all(count > 0 for table, count in compared["billing"].items()
+               if table not in ("credit_notes", "instant_fees")), compared
+
+
+def test_pay_in_advance_world_publishes_the_same_on_spark(worlds_on_both):
+    compared = check_world(worlds_on_both, "advance")
+    assert compared["billing"]["instant_fees"] == 47 and compared["billing"]["invoices"] > 14
 
 
 def test_dbt_unit_tests_pass_on_spark(worlds_on_both):
