@@ -21,6 +21,7 @@ class Aggregation:
     field: str            # none: counts events; number: a decimal property; text: an id
     recurring: bool       # a metric with it may be recurring
     prorated: bool = False  # a prorated charge may price it (recurring metrics only)
+    in_advance: bool = False  # a pay_in_advance charge may price it (Lago AGGREGATION_TYPES_PAYABLE_IN_ADVANCE)
 
 
 def parse(entries: dict) -> dict[str, Aggregation]:
@@ -29,7 +30,8 @@ def parse(entries: dict) -> dict[str, Aggregation]:
         field = str(entry.get("field", "none"))
         if field not in FIELDS:
             raise ValueError(f"aggregation {name}: field must be one of {sorted(FIELDS)}")
-        out[name] = Aggregation(name, field, bool(entry.get("recurring", False)), bool(entry.get("prorated", False)))
+        out[name] = Aggregation(name, field, bool(entry.get("recurring", False)), bool(entry.get("prorated", False)),
+                                bool(entry.get("in_advance", False)))
     return out
 
 

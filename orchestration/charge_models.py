@@ -37,6 +37,7 @@ class ChargeModel:
     only: frozenset[str] = frozenset()  # the only aggregations it prices (empty: any not refused)
     recurring: bool = True         # False: a recurring metric is refused
     prorated: str | None = None    # units / form: a prorated charge may use it (None: refused)
+    in_advance: str | None = None  # pay_in_advance: units (price after - before), events, refused (Lago); None: not yet
 
 
 def _property(model: str, name: str, spec: str) -> Property:
@@ -54,6 +55,8 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             raise ValueError(f"charge model {name}: priced_by must be one of {sorted(PRICED_BY)}")
         if entry.get("prorated") not in (None, "units", "form"):
             raise ValueError(f"charge model {name}: prorated must be units or form")
+        if entry.get("in_advance") not in (None, "units", "events", "refused"):
+            raise ValueError(f"charge model {name}: in_advance must be units, events or refused")
         if entry["priced_by"] == "tiers" and not entry.get("ranges"):
             raise ValueError(f"charge model {name}: a tiers model names its ranges key")
         models[name] = ChargeModel(
@@ -62,7 +65,7 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             entry.get("ranges"), entry.get("tier_price", "per_unit_amount"),
             frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()),
             bool(entry.get("monotone", False)), frozenset(entry.get("only") or ()),
-            bool(entry.get("recurring", True)), entry.get("prorated"))
+            bool(entry.get("recurring", True)), entry.get("prorated"), entry.get("in_advance"))
     return models
 
 

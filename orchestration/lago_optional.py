@@ -16,7 +16,7 @@ OPTIONAL_CELLS: dict[str, frozenset[str]] = {name: frozenset(cols) for name, col
     "plans.csv": ["pay_in_advance", "trial_period", "minimum_commitment", "tax_codes", "bill_charges_monthly",
                   "bill_fixed_charges_monthly"],
     "charges.csv": ["pay_in_advance", "min_amount", "invoice_display_name", "filters", "tax_codes", "prorated",
-                    "invoiceable", "regroup_paid_fees"],
+                    "invoiceable", "regroup_paid_fees", "instant_invoice_grouping"],
     "subscriptions.csv": ["ending_at", "billing_time"],
     "usage_thresholds.csv": ["recurring"],
     "taxes.csv": ["applied_by_default"],

@@ -22,9 +22,10 @@ PUBLISHED = {
     "fct_credit_notes": "credit_notes",
     "fct_wallet_ledger": "wallet_ledger",
     "fct_revenue_by_month": "revenue_by_month",
+    "fct_instant_fees": "instant_fees",
 }
 # tables that describe all history up to the run's horizon: replaced whole
-WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger")
+WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger", "instant_fees")
 # tables keyed by billing month (the month of period_end): fct_invoices holds only the run's
 # window, so replacing these whole would erase earlier months; the window is whole months
 # (Dagster monthly partitions), so billing_month in [start, end) is exactly its invoices.
@@ -41,6 +42,7 @@ ORDER = {
     "credit_notes": "credit_note_id",
     "wallet_ledger": "wallet_id, entry_at, entry_type, invoice_id",
     "revenue_by_month": "billing_month, currency",
+    "instant_fees": "external_subscription_id, charge_id, event_at, source_file, line_number",
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 # bump when the state models change shape or meaning: existing warehouses then rebuild them
-STATE_VERSION = "8"
+STATE_VERSION = "9"
 # catalog tables that decide how an event is rated (not prices: those are applied per period)
 RATING_TABLES = ["customers", "subscriptions", "billable_metrics", "charges", "charge_buckets",
                  "charge_filter_values"]
@@ -22,7 +22,7 @@ STATE_MODELS = ["int_charge_events", "int_usage_daily", "int_unique_ids_daily", 
 # per-period models (macros/incremental/periods_to_rate.sql): any catalog change rebuilds them
 PERIOD_MODELS = ["int_usage_by_period", "int_prorated_steps", "int_progressive_events",
                  "int_progressive_unit_states", "int_progressive_priced_states", "int_progressive_replay_days",
-                 "int_progressive_replayed_states", "int_progressive_invoices"]
+                 "int_progressive_replayed_states", "int_progressive_invoices", "int_instant_fees"]
 
 
 def _table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:

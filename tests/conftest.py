@@ -27,7 +27,8 @@ WORLD_OF_FILE = {path: world for world, paths in SHARED_WORLDS.items() for path 
 # Files that take longest after the shared worlds (`make test PYTEST_ARGS=--durations=25`), started
 # first so that no long file is left for the end while the other worker idles. Any file not named
 # here simply starts later: shared worlds, these, the other e2e files, then tests/unit.
-SLOW_FILES = ("tests/e2e/test_spark_parity.py", "tests/e2e/test_backfill.py", "tests/e2e/test_fuzz_landing.py", "tests/e2e/test_revenue.py",
+SLOW_FILES = ("tests/e2e/test_spark_parity.py", "tests/e2e/test_backfill.py", "tests/e2e/test_fuzz_landing.py",
+              "tests/e2e/test_revenue.py",
               "tests/e2e/test_incremental.py",
               "tests/e2e/test_dbt_unit_tests.py", "tests/e2e/test_extend_pricing.py")
 

@@ -36,6 +36,8 @@ class Charge(NamedTuple):
     pricing_group_key_2: OptText
     pricing_group_key_3: OptText
     prorated: Flag  # Lago charge.prorated: units weighted by the share of the period each is active
+    invoiceable: Flag  # Lago charge.invoiceable (pay_in_advance only): false = fees recorded, no invoice
+    instant_invoice_grouping: Text  # pay_in_advance + invoiceable: event (Lago) or day (decision 23)
 
 
 class ChargeBucket(NamedTuple):
@@ -125,9 +127,19 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
         elif not model.recurring and metric is not None and boolean(metric, "recurring", []):
             problems.append(f"{r.where()}: {model.name} on a recurring metric ({d['billable_metric_code']!r}) is not "
                             f"supported yet (rule: its metric must not be recurring)")
-        if pay_in_advance:
-            problems.append(f"{r.where()}: pay_in_advance charges are not supported yet; set it to false")
         prorated = boolean(r, "prorated", problems)
+        invoiceable = boolean(r, "invoiceable", problems, default=True)
+        grouping = d.get("instant_invoice_grouping", "").strip().lower()
+        if pay_in_advance:
+            _check_in_advance(c, r, model, metric, min_amount, prorated)
+        elif not invoiceable:
+            problems.append(f"{r.where()}: invoiceable=false needs pay_in_advance=true (rule: Lago charge "
+                            f"invoiceable must_be_true_unless_pay_in_advance)")
+        if grouping not in ("", "event", "day"):
+            problems.append(f"{r.where()}: instant_invoice_grouping={grouping!r} is unknown (rule: event or day)")
+        elif grouping and not pay_in_advance:
+            problems.append(f"{r.where()}: instant_invoice_grouping needs pay_in_advance=true (rule: it groups the "
+                            f"invoices of instant fees)")
         if prorated:
             _check_prorated(c, r, model, metric)
         props = json_cell(r, "properties", problems, dict)
@@ -135,7 +147,39 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
         _bucket(c, r, model, props, 0, d["invoice_display_name"])
         _charge_filters(c, r, model, props, metric_filters.get(d["billable_metric_code"], {}))
         c.add(Charge(d["id"], d["plan_code"], d["billable_metric_code"], model.name, pay_in_advance, min_amount,
-                     d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys, prorated))
+                     d["invoice_display_name"], json.dumps(props, sort_keys=True), *keys, prorated,
+                     invoiceable, grouping or "event"))
+
+
+def _check_in_advance(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None,
+                      min_amount: Decimal | None, prorated: bool) -> None:
+    """A pay_in_advance charge (decision 23): what Lago refuses (charge.rb validate_pay_in_advance,
+    validate_min_amount_cents; billable_metric.rb AGGREGATION_TYPES_PAYABLE_IN_ADVANCE) and what
+    Tally does not bill in advance yet."""
+    problems, d = c.problems, r.data
+    lago = "Lago charge.rb validate_pay_in_advance"
+    if model.in_advance == "refused":
+        problems.append(f"{r.where()}: a pay_in_advance {model.name} charge is refused (rule: {lago}: "
+                        f"invalid_aggregation_type_or_charge_model)")
+    elif model.in_advance is None:
+        priced = sorted(n for n, m in charge_models.registry().items() if m.in_advance in ("units", "events"))
+        problems.append(f"{r.where()}: pay_in_advance {model.name} charges are not supported yet (rule: "
+                        f"pay_in_advance needs one of {priced})")
+    if metric is not None:
+        agg = aggregations.registry().get(metric.data["aggregation_type"])
+        if agg is not None and not agg.in_advance:
+            allowed = sorted(n for n, a in aggregations.registry().items() if a.in_advance)
+            problems.append(f"{r.where()}: a pay_in_advance charge cannot price a {agg.name} metric (rule: {lago}, "
+                            f"billable_metric.rb AGGREGATION_TYPES_PAYABLE_IN_ADVANCE: one of {allowed})")
+        if boolean(metric, "recurring", []):
+            problems.append(f"{r.where()}: pay_in_advance on a recurring metric ({d['billable_metric_code']!r}) is "
+                            f"not supported yet (rule: its metric must not be recurring)")
+    if min_amount:
+        problems.append(f"{r.where()}: min_amount on a pay_in_advance charge is refused (rule: Lago charge.rb "
+                        f"validate_min_amount_cents: not_compatible_with_pay_in_advance)")
+    if prorated:
+        problems.append(f"{r.where()}: prorated pay_in_advance charges are not supported yet (rule: prorated "
+                        f"charges are billed in arrears)")
 
 
 def _check_prorated(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None) -> None:

@@ -32,7 +32,7 @@ OPTIONAL_FILES = {
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "plans.csv": ["tax_codes", "bill_charges_monthly", "bill_fixed_charges_monthly"],
-    "charges.csv": ["tax_codes", "prorated", "invoiceable", "regroup_paid_fees"],
+    "charges.csv": ["tax_codes", "prorated", "invoiceable", "regroup_paid_fees", "instant_invoice_grouping"],
     "billable_metrics.csv": ["expression", "weighted_interval"],
 }
 # Lago options Tally knows but cannot bill yet, each an optional column: unset (empty, `null`)
@@ -41,7 +41,6 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
 FALSE = ("false", "f", "0", "no")
 UNSUPPORTED_VALUES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "charges.csv": {
-        "invoiceable": (("true", "t", "1", "yes"), "non-invoiceable charges (Lago charge.invoiceable)"),
         "regroup_paid_fees": ((), "regrouping paid fees (Lago charge.regroup_paid_fees)"),
     },
     "plans.csv": {

@@ -74,7 +74,6 @@ def test_an_empty_lago_file_loads_with_a_warning(tmp_path):
 # ---------------------------------------------------------------- Lago options Tally cannot bill yet
 
 @pytest.mark.parametrize(("name", "key", "column", "value", "what"), [
-    ("charges.csv", "ch_pro_seats", "invoiceable", "false", "non-invoiceable charges (Lago charge.invoiceable)"),
     ("charges.csv", "ch_pro_seats", "regroup_paid_fees", "invoice", "regrouping paid fees"),
     ("plans.csv", "starter_usd", "bill_charges_monthly", "true", "billing a yearly plan's charges monthly"),
     ("billable_metrics.csv", "tokens", "expression", "round(event.properties.tokens / 1000)",
@@ -90,11 +89,13 @@ def test_a_lago_option_tally_cannot_bill_yet_is_refused_on_its_row(tmp_path, nam
     assert f"rule: {column} must be empty" in problem
 
 
-def test_pay_in_advance_charges_are_still_refused(tmp_path):
+def test_pay_in_advance_on_a_recurring_metric_is_not_supported_yet(tmp_path):
+    """Lago allows it (the next period's fee at period end); Tally does not bill it yet (decision 23)."""
     folder = copy_catalog(tmp_path)
     from tests.unit.test_catalog import set_cell
     row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
-    assert problems(folder) == [f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false"]
+    assert problems(folder) == [(f"charges.csv row {row}: pay_in_advance on a recurring metric ('seats') is not "
+                                f"supported yet (rule: its metric must not be recurring)")]
 
 
 def test_lago_options_unset_or_at_their_default_load_without_a_word(tmp_path):
@@ -140,7 +141,8 @@ def test_problems_and_warnings_come_together(tmp_path):
     (folder / "add_ons.csv").write_text("code,amount\nsetup,100\n", encoding="utf-8")
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
-    assert [p.split(":")[0] for p in found] == [f"charges.csv row {row}" for row in rows] + ["add_ons.csv row 2"]
+    assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 2"] + [f"charges.csv row {row}" for row in rows]
+    assert sum("invoiceable=false needs pay_in_advance=true" in p for p in found) == 2
 
 
 # ---------------------------------------------------------------- dynamic charges (Lago charge.rb#validate_dynamic)
@@ -181,7 +183,8 @@ def test_a_dynamic_charge_on_a_recurring_sum_or_in_advance_is_refused(tmp_path):
     set_cell(folder, "charges.csv", "ch_pro_tokens", "pay_in_advance", "true")
     set_cell(folder, "billable_metrics.csv", "tokens", "recurring", "true")
     found = problems(folder)
-    assert f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false" in found
+    assert (f"charges.csv row {row}: pay_in_advance dynamic charges are not supported yet (rule: pay_in_advance "
+            f"needs one of ['graduated', 'graduated_percentage', 'package', 'percentage', 'standard'])") in found
     assert (f"charges.csv row {row}: dynamic on a recurring metric ('tokens') is not supported yet (rule: its metric "
             f"must not be recurring)") in found
 
@@ -210,7 +213,7 @@ def test_a_prorated_charge_on_a_recurring_unique_count_loads(tmp_path):
     folder = copy_catalog(tmp_path)
     add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true"})
     charges = {r[0]: r for r in validate(folder).tables["charges"][1]}
-    assert charges["ch_pro_seats"][-1] is True and charges["ch_pro_gpus"][-1] is False
+    assert charges["ch_pro_seats"][-3] is True and charges["ch_pro_gpus"][-3] is False
 
 
 @pytest.mark.parametrize(("charge", "edit", "problem"), [
@@ -238,7 +241,9 @@ def test_prorated_and_pay_in_advance_is_refused(tmp_path):
     folder = copy_catalog(tmp_path)
     row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
     add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true"})
-    assert problems(folder) == [f"charges.csv row {row}: pay_in_advance charges are not supported yet; set it to false"]
+    found = problems(folder)
+    assert (f"charges.csv row {row}: prorated pay_in_advance charges are not supported yet (rule: prorated charges "
+            f"are billed in arrears)") in found
 
 
 def test_prorated_on_a_plan_with_usage_thresholds_is_refused(tmp_path):

@@ -5,8 +5,8 @@ with tiers as (
     select * from {{ ref('int_fee_tiers') }}
 ),
 
--- unused by the query, but its ref() orders this model after int_invoice_lines (kept as it was)
-lines as (  -- noqa: ST03
+-- the closing invoices' charge lines: a pay-in-advance charge has none (int_instant_fees)
+lines as (
     select * from {{ ref('int_invoice_lines') }}
     where fee_type = 'charge'
 ),
@@ -34,6 +34,12 @@ final as (
     inner join invoices
         on tiers.external_subscription_id = invoices.external_subscription_id
         and tiers.period_index = invoices.period_index
+),
+
+billed as (
+    select final.*
+    from final
+    where final.line_id in (select lines.line_id from lines)
 )
 
-select * from final
+select * from billed

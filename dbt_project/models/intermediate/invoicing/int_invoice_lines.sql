@@ -5,6 +5,7 @@
 --                 (Lago's true-up fee: that charge_id, 0 events)
 --   commitment    the shortfall under the plan's minimum commitment
 --   credit        prepaid credits bought
+--   charge        (instant invoices) each invoiceable instant fee (int_instant_invoice_lines)
 with invoices as (
     select * from {{ ref('int_invoices') }}
 ),
@@ -174,6 +175,11 @@ final as (
     select * from commitment_lines
     union all
     select * from credit_lines
+    union all
+    select
+        invoice_id, invoice_id || ':' || line_key, fee_type, charge_id, billable_metric_code, display_name, units,
+        events_count, unit_amount, precise_amount, amount, currency
+    from {{ ref('int_instant_invoice_lines') }}
 )
 
 select * from final

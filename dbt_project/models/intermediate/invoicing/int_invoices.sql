@@ -6,6 +6,7 @@
 --                        gets an opening invoice for its first period (`_open`)
 --   progressive_billing  a usage threshold crossed inside a period (`_pb1`, `_pb2`, ...)
 --   credit               a purchase of prepaid credits
+--   subscription/instant pay-in-advance charges' instant fees (int_instant_invoices, `_adv`)
 with periods as (
     select * from {{ ref('int_billing_periods') }}
     where is_billable
@@ -107,6 +108,8 @@ final as (
     select * from progressive_invoices
     union all
     select * from credit_invoices
+    union all
+    select * from {{ ref('int_instant_invoices') }}
 )
 
 select * from final

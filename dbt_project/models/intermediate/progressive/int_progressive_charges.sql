@@ -29,6 +29,8 @@ final as (
     inner join metrics
         on charges.billable_metric_code = metrics.billable_metric_code
     where {{ tally.is_aggregation('metrics.aggregation_type', 'running') }}
+        -- Lago's progressive invoices bill in-arrears charges only (decision 23)
+        and not charges.pay_in_advance
 )
 
 select * from final

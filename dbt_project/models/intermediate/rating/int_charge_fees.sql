@@ -1,8 +1,14 @@
 -- One fee per period, charge, price bucket and pricing group: the charge model's amount
 -- (unrounded, as Lago's charge models), then rounded once, half away from zero, to the
 -- currency's minor unit. A negative amount is a zero fee (Lago fees/charge_service).
+-- Pay-in-advance charges are billed per event (int_instant_fees), never here.
 with usage as (
     select * from {{ ref('int_usage_by_period') }}
+    -- pay-in-advance charges are billed per event (int_instant_fees)
+    where charge_id not in (
+        select charge_id from {{ ref('stg_charges') }}
+        where pay_in_advance
+    )
 ),
 
 buckets as (

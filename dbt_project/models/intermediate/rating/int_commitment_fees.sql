@@ -27,6 +27,10 @@ period_fees as (
     union all
     select external_subscription_id, period_index, amount
     from {{ ref('int_charge_true_ups') }}
+    union all
+    -- pay-in-advance fees, invoiced or not (Lago counts them: decision 23)
+    select external_subscription_id, period_index, amount
+    from {{ ref('int_instant_fees') }}
 ),
 
 fees_total as (

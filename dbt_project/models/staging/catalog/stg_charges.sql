@@ -14,7 +14,9 @@ final as (
         pricing_group_key_1,
         pricing_group_key_2,
         pricing_group_key_3,
-        coalesce(prorated, false) as is_prorated
+        coalesce(prorated, false) as is_prorated,
+        coalesce(invoiceable, true) as is_invoiceable,
+        coalesce(nullif(instant_invoice_grouping, ''), 'event') as instant_invoice_grouping
     from source
 )
 
