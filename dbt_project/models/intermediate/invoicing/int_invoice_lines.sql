@@ -5,6 +5,7 @@
 --                 (Lago's true-up fee: that charge_id, 0 events)
 --   commitment    the shortfall under the plan's minimum commitment
 --   credit        prepaid credits bought
+--   fixed_charge, add_on  fixed charges and one-off fees (int_add_on_lines)
 with invoices as (
     select * from {{ ref('int_invoices') }}
 ),
@@ -174,6 +175,8 @@ final as (
     select * from commitment_lines
     union all
     select * from credit_lines
+    union all
+    select * from {{ ref('int_add_on_lines') }}
 )
 
 select * from final
