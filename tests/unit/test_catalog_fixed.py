@@ -68,16 +68,16 @@ def test_an_unknown_column_of_each_new_file_is_refused_with_file_row_and_column(
 @pytest.mark.parametrize(("row", "message"), [
     # Lago FixedCharge::CHARGE_MODELS
     (f"fc,starter_usd,seat,package,{STANDARD},1,false,false",
-     "charge_model 'package' is not a fixed charge model (rule: one of standard, graduated, volume, as Lago's "
-     "app/models/fixed_charge.rb)"),
+     ("charge_model 'package' is not a fixed charge model (rule: one of standard, graduated, volume, as Lago's "
+     "app/models/fixed_charge.rb)")),
     # validate_pay_in_advance
     (f"fc,starter_usd,seat,volume,{RANGES % 'volume_ranges'},1,true,false",
-     "a volume fixed charge cannot be paid in advance (rule: Lago's app/models/fixed_charge.rb "
-     "validate_pay_in_advance)"),
+     ("a volume fixed charge cannot be paid in advance (rule: Lago's app/models/fixed_charge.rb "
+     "validate_pay_in_advance)")),
     # validate_prorated
     (f"fc,starter_usd,seat,graduated,{RANGES % 'graduated_ranges'},1,true,true",
-     "a prorated graduated fixed charge cannot be paid in advance (rule: Lago's app/models/fixed_charge.rb "
-     "validate_prorated)"),
+     ("a prorated graduated fixed charge cannot be paid in advance (rule: Lago's app/models/fixed_charge.rb "
+     "validate_prorated)")),
     # validates :units, numericality: {greater_than_or_equal_to: 0}
     (f"fc,starter_usd,seat,standard,{STANDARD},-1,false,false",
      "units='-1' is negative (rule: prices and amounts are >= 0)"),
@@ -103,12 +103,12 @@ def test_a_units_row_names_its_subscription_and_one_of_its_plan_s_fixed_charges(
                "sub_001,fc_seats,4,01/10/2026"])
     assert problems(folder) == [
         "fixed_charge_units.csv row 2: external_subscription_id 'sub_999' does not exist in subscriptions.csv",
-        "fixed_charge_units.csv row 3: fixed charge 'fc_seats' is on plan 'starter_usd', not on the "
-        "subscription's plan 'pro_usd' (rule: a subscription overrides the units of its own plan's fixed charges)",
+        ("fixed_charge_units.csv row 3: fixed charge 'fc_seats' is on plan 'starter_usd', not on the "
+        "subscription's plan 'pro_usd' (rule: a subscription overrides the units of its own plan's fixed charges)"),
         "fixed_charge_units.csv row 4: fixed_charge_id 'fc_none' does not exist in fixed_charges.csv",
         "fixed_charge_units.csv row 5: units='-2' is negative (rule: prices and amounts are >= 0)",
-        "fixed_charge_units.csv row 6: units of 'fc_seats' for 'sub_001' are already set from 2026-10-01 (row 5; "
-        "rule: one value per day)",
+        ("fixed_charge_units.csv row 6: units of 'fc_seats' for 'sub_001' are already set from 2026-10-01 (row 5; "
+        "rule: one value per day)"),
         "fixed_charge_units.csv row 7: effective_on='01/10/2026' is not an ISO date (YYYY-MM-DD)",
     ]
 
@@ -156,8 +156,8 @@ def test_a_one_off_row_lago_refuses_is_refused(tmp_path):
     assert problems(folder) == [
         "one_off_invoices.csv row 2: external_customer_id 'cus_999' does not exist in customers.csv",
         "one_off_invoices.csv row 3: add_on_code 'nope' does not exist in add_ons.csv",
-        "one_off_invoices.csv row 4: add-on 'seat' costs 10 USD but customer 'cus_086' pays in JPY (rule: an "
-        "invoice is in the customer's currency; give unit_amount in JPY)",
+        ("one_off_invoices.csv row 4: add-on 'seat' costs 10 USD but customer 'cus_086' pays in JPY (rule: an "
+        "invoice is in the customer's currency; give unit_amount in JPY)"),
         "one_off_invoices.csv row 6: units='-1' is negative (rule: prices and amounts are >= 0)",
         "one_off_invoices.csv row 7: issuing_date is required",
     ]

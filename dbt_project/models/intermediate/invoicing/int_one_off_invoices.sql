@@ -23,7 +23,7 @@ final as (
         cast(null as integer) as period_index,
         one_offs.issuing_date as period_start,
         one_offs.issuing_date as period_end,
-        one_offs.issuing_date as issuing_date,
+        one_offs.issuing_date,
         {{ tally.local_to_utc('cast(one_offs.issuing_date as timestamp)', 'customers.timezone') }} as issued_at,
         cast(null as integer) as progressive_seq,
         one_offs.issuing_date >= {{ tally.billing_from() }}

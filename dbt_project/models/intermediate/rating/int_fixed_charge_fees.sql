@@ -110,8 +110,8 @@ full_units as (
     inner join levels
         on charged.external_subscription_id = levels.external_subscription_id
         and charged.fixed_charge_id = levels.fixed_charge_id
-        and levels.effective_on <= charged.priced_on
-        and (levels.next_on is null or levels.next_on > charged.priced_on)
+        and charged.priced_on >= levels.effective_on
+        and (levels.next_on is null or charged.priced_on < levels.next_on)
 ),
 
 -- in arrears, prorated: Σ units × days held in the period, over the full period's days
@@ -130,8 +130,8 @@ weighted as (
     inner join levels
         on charged.external_subscription_id = levels.external_subscription_id
         and charged.fixed_charge_id = levels.fixed_charge_id
-        and levels.effective_on <= charged.period_end
-        and (levels.next_on is null or levels.next_on > charged.period_start)
+        and charged.period_end >= levels.effective_on
+        and (levels.next_on is null or charged.period_start < levels.next_on)
     where charged.prorated and not charged.pay_in_advance
     group by 1, 2, 3
 ),
