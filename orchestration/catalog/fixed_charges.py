@@ -91,6 +91,12 @@ def check(c: Check, plans: dict[str, Row], add_ons: dict[str, Row], taxes: dict[
         if prorated and pay_in_advance and model == "graduated":
             problems.append(f"{r.where()}: a prorated graduated fixed charge cannot be paid in advance (rule: "
                             f"Lago's {LAGO_MODEL} validate_prorated)")
+        thresholds = [t for t in c.rows.get("usage_thresholds.csv", []) if t.data.get("plan_code") == d["plan_code"]]
+        if thresholds:
+            problems.append(f"{r.where()}: fixed charges on a plan with usage thresholds ({d['plan_code']!r}, "
+                            f"usage_thresholds.csv row {thresholds[0].line}) are not supported yet (rule: whether "
+                            f"a fixed charge counts in lifetime usage is not settled; progressive billing counts "
+                            f"usage charges only)")
         props = json_cell(r, "properties", problems, dict)
         entry = registered[model]
         _unread_properties(c, r, entry, props, 0)

@@ -92,6 +92,15 @@ def test_a_fixed_charge_lago_refuses_is_refused(tmp_path, row, message):
     assert problems(folder) == [f"fixed_charges.csv row 2: {message}"]
 
 
+def test_a_fixed_charge_on_a_plan_with_usage_thresholds_is_refused_as_not_supported_yet(tmp_path):
+    # the demo's scale_usd has usage thresholds (usage_thresholds.csv row 2)
+    folder = catalog(tmp_path, fixed=[f"fc,scale_usd,seat,standard,{STANDARD},1,false,false"])
+    assert problems(folder) == [
+        ("fixed_charges.csv row 2: fixed charges on a plan with usage thresholds ('scale_usd', usage_thresholds.csv "
+        "row 2) are not supported yet (rule: whether a fixed charge counts in lifetime usage is not settled; "
+        "progressive billing counts usage charges only)")]
+
+
 def test_a_units_row_names_its_subscription_and_one_of_its_plan_s_fixed_charges(tmp_path):
     folder = catalog(
         tmp_path, fixed=[f"fc_seats,starter_usd,seat,standard,{STANDARD},2,false,true"],
