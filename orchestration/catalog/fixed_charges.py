@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from orchestration import charge_models
-from orchestration.catalog.charges import _ranges, _unread_properties
 from orchestration.catalog_kit.cells import boolean, codes, date_or_datetime, dec, json_cell
 from orchestration.catalog_kit.check import Check
 from orchestration.catalog_kit.files import Row
+from orchestration.catalog_kit.ranges import ranges, unread_properties
 from orchestration.catalog_kit.tables import Flag, Int, Money, Text
 
 # Lago FixedCharge::CHARGE_MODELS
@@ -99,12 +99,12 @@ def check(c: Check, plans: dict[str, Row], add_ons: dict[str, Row], taxes: dict[
                             f"usage charges only)")
         props = json_cell(r, "properties", problems, dict)
         entry = registered[model]
-        _unread_properties(c, r, entry, props, 0)
+        unread_properties(c, r, entry, props, 0)
         amount = None
         if model == "standard":
             amount = dec(r, "properties.amount", problems, value=props.get("amount"))
         else:
-            tiers = _ranges(r, props, entry.ranges, model, "per_unit_amount", problems)
+            tiers = ranges(r, props, entry.ranges, model, "per_unit_amount", problems)
             adjacent = len(tiers) >= 2 and all(tiers[i].from_value == tiers[i - 1].to_value
                                                for i in range(1, len(tiers)))
             for t in tiers:
