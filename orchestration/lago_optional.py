@@ -22,6 +22,9 @@ OPTIONAL_CELLS: dict[str, frozenset[str]] = {name: frozenset(cols) for name, col
     "taxes.csv": ["applied_by_default"],
     "wallets.csv": ["priority", "expiration_at"],
     "coupons.csv": ["amount", "percentage_rate", "frequency_duration"],
+    "add_ons.csv": ["invoice_display_name", "tax_codes"],
+    "fixed_charges.csv": ["units", "pay_in_advance", "prorated", "invoice_display_name", "tax_codes"],
+    "one_off_invoices.csv": ["units", "unit_amount", "invoice_display_name"],
 }.items()}
 
 

@@ -15,12 +15,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.catalog import (
+    add_ons,
     applied_coupons,
     charges,
     coupons,
     customers,
+    fixed_charges,
     fx_rates,
     metrics,
+    one_off_invoices,
     plans,
     subscriptions,
     taxes,
@@ -40,7 +43,8 @@ ROW_TYPES: tuple[type, ...] = (
     charges.ChargeBucket, charges.ChargeTier, charges.ChargeFilterValue, subscriptions.Subscription,
     usage_thresholds.UsageThreshold, taxes.Tax, customers.CustomerTax, plans.PlanTax, charges.ChargeTax,
     wallets.Wallet, wallet_transactions.WalletTransaction, coupons.Coupon, applied_coupons.AppliedCoupon,
-    fx_rates.FxRate,
+    fx_rates.FxRate, add_ons.AddOn, add_ons.AddOnTax, fixed_charges.FixedCharge, fixed_charges.FixedChargeTier,
+    fixed_charges.FixedChargeTax, fixed_charges.FixedChargeUnits, one_off_invoices.OneOffInvoice,
 )
 # table name -> [(column, SQL type)], derived from the typed rows
 SCHEMAS: dict[str, list[tuple[str, str]]] = {t.table: columns(t) for t in ROW_TYPES}
@@ -65,6 +69,10 @@ def validate(folder: Path) -> Catalog:
     coupon_codes = coupons.check(c)
     applied_coupons.check(c, coupon_codes, customer_ids)
     fx_rates.check(c)
+    add_on_codes = add_ons.check(c, tax_codes)
+    fixed_charge_ids = fixed_charges.check(c, plan_codes, add_on_codes, tax_codes)
+    fixed_charges.check_units(c, fixed_charge_ids, plan_codes)
+    one_off_invoices.check(c, customer_ids, add_on_codes)
     if problems:
         raise CatalogError(problems)
     return Catalog({name: (SCHEMAS[name], rows) for name, rows in c.tables.items()}, warnings)

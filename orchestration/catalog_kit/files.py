@@ -28,12 +28,22 @@ OPTIONAL_FILES = {
     "coupons.csv": ["code", "coupon_type", "amount", "percentage_rate", "frequency", "frequency_duration"],
     "applied_coupons.csv": ["coupon_code", "external_customer_id", "applied_at"],
     "fx_rates.csv": ["date", "currency", "rate"],
+    # Lago's add-ons, fixed charges (contracted units billed every period) and one-off invoices
+    # (docs/decisions.md 24)
+    "add_ons.csv": ["code", "name", "amount", "currency", "invoice_display_name"],
+    "fixed_charges.csv": ["id", "plan_code", "add_on_code", "charge_model", "properties", "units", "pay_in_advance",
+                          "prorated"],
+    "fixed_charge_units.csv": ["external_subscription_id", "fixed_charge_id", "units", "effective_on"],
+    "one_off_invoices.csv": ["external_customer_id", "add_on_code", "units", "unit_amount", "issuing_date"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "plans.csv": ["tax_codes", "bill_charges_monthly", "bill_fixed_charges_monthly"],
     "charges.csv": ["tax_codes", "prorated", "invoiceable", "regroup_paid_fees", "instant_invoice_grouping"],
     "billable_metrics.csv": ["expression", "weighted_interval"],
+    "add_ons.csv": ["tax_codes"],
+    "fixed_charges.csv": ["invoice_display_name", "tax_codes"],
+    "one_off_invoices.csv": ["invoice_display_name"],
 }
 # Lago options Tally knows but cannot bill yet, each an optional column: unset (empty, `null`)
 # or its Lago default loads; any other value is refused as not supported yet (README "Every
@@ -67,14 +77,15 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {name: frozenset(cols) | {"descript
     "coupons.csv": ["name"],
     "applied_coupons.csv": [],
     "fx_rates.csv": [],
+    "add_ons.csv": [],
+    "fixed_charges.csv": [],
+    "fixed_charge_units.csv": [],
+    "one_off_invoices.csv": [],
 }.items()}
 # Lago files Tally knows but cannot bill yet: refused when they hold rows (they would bill
-# nothing), a warning when empty.
-UNSUPPORTED_FILES = {
-    "fixed_charges.csv": "fixed charges (Lago fixed_charges: seats-like units per subscription)",
-    "add_ons.csv": "add-ons (Lago add_ons: one-off fees)",
-    "one_off_invoices.csv": "one-off invoices (Lago invoices of type one_off)",
-}
+# nothing), a warning when empty. (fixed_charges.csv, add_ons.csv and one_off_invoices.csv were
+# here until they were billed: docs/decisions.md 24.)
+UNSUPPORTED_FILES: dict[str, str] = {}
 
 
 @dataclass

@@ -138,6 +138,9 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "coupons": len(optional_csv(folder, "coupons.csv")),
         "applied_coupons": len(optional_csv(folder, "applied_coupons.csv")),
         "fx_rates": len(optional_csv(folder, "fx_rates.csv")),
+        # fixed charges, add-ons and one-off invoices (tests/unit/test_catalog_fixed.py): none in the demo
+        "add_ons": 0, "add_on_taxes": 0, "fixed_charges": 0, "fixed_charge_tiers": 0, "fixed_charge_taxes": 0,
+        "fixed_charge_units": 0, "one_off_invoices": 0,
     }
 
 

@@ -53,23 +53,8 @@ def test_an_unknown_folder_is_refused_and_hidden_files_are_left_alone(tmp_path):
 
 
 # ---------------------------------------------------------------- Lago files Tally cannot bill yet
-
-@pytest.mark.parametrize(("name", "what"), [
-    ("fixed_charges.csv", "fixed charges"), ("add_ons.csv", "add-ons"), ("one_off_invoices.csv", "one-off invoices")])
-def test_a_lago_file_tally_cannot_bill_yet_is_refused(tmp_path, name, what):
-    folder = copy_catalog(tmp_path)
-    (folder / name).write_text("code,amount\nseat,10\n\nsupport,50\n", encoding="utf-8")
-    [problem] = problems(folder)
-    assert problem.startswith(f"{name} rows 2-4: {what} (Lago ")
-    assert "are not supported yet (rule: Tally would bill nothing for them; remove the file or its rows)" in problem
-
-
-def test_an_empty_lago_file_loads_with_a_warning(tmp_path):
-    folder = copy_catalog(tmp_path)
-    (folder / "fixed_charges.csv").write_text("code,amount\n", encoding="utf-8")
-    assert validate(folder).warnings == [("fixed_charges.csv: has no rows and is ignored (fixed charges (Lago "
-                                          "fixed_charges: seats-like units per subscription) are not supported yet)")]
-
+# (fixed_charges.csv, add_ons.csv and one_off_invoices.csv were refused here until they were billed:
+# their rules are in tests/unit/test_catalog_fixed.py)
 
 # ---------------------------------------------------------------- Lago options Tally cannot bill yet
 
@@ -138,7 +123,8 @@ def test_problems_and_warnings_come_together(tmp_path):
     folder = copy_catalog(tmp_path)
     add_column(folder, "plans.csv", "description", {})
     add_column(folder, "charges.csv", "invoiceable", {"ch_pro_seats": "false", "ch_pro_gpus": "false"})
-    (folder / "add_ons.csv").write_text("code,amount\nsetup,100\n", encoding="utf-8")
+    (folder / "add_ons.csv").write_text("code,name,amount,currency,invoice_display_name\nsetup,Setup,-1,USD,\n",
+                                        encoding="utf-8")
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
     assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 2"] + [f"charges.csv row {row}" for row in rows]

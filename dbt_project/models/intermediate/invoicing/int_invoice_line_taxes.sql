@@ -1,7 +1,7 @@
 -- Taxes per fee, after the progressive-billing credit and coupons (Lago
 -- fees/apply_taxes_service). The credit is spread over the invoice's charge fees and the
 -- coupons over all its fees, pro rata to their amounts; the tax of each fee is its net
--- amount × the rates of the first level that has taxes: the charge's, else the plan's, else
+-- amount × the rates of the first level that has taxes: the charge's (fixed charge's, add-on's), else the plan's, else
 -- the customer's, else the default taxes. Credit purchases are not taxed.
 -- Exact: each share is rounded half-up to 5 decimals of the minor unit, as Lago stores it
 -- (fees.precise_coupons_amount_cents, decimal(30, 5) of cents), then the net amount and its
@@ -46,11 +46,22 @@ invoice_sums as (
     group by 1
 ),
 
+-- a fee's own taxes: its charge's, fixed charge's or (one-off fee) add-on's
 charge_rates as (
-    select charge_taxes.charge_id, sum(taxes.rate) as rate
+    select 'charge' as fee_type, charge_taxes.charge_id, sum(taxes.rate) as rate
     from {{ ref('stg_charge_taxes') }} as charge_taxes
     inner join taxes on charge_taxes.tax_code = taxes.tax_code
-    group by 1
+    group by charge_taxes.charge_id
+    union all
+    select 'fixed_charge', fixed_charge_taxes.fixed_charge_id, sum(taxes.rate)
+    from {{ ref('stg_fixed_charge_taxes') }} as fixed_charge_taxes
+    inner join taxes on fixed_charge_taxes.tax_code = taxes.tax_code
+    group by fixed_charge_taxes.fixed_charge_id
+    union all
+    select 'add_on', add_on_taxes.add_on_code, sum(taxes.rate)
+    from {{ ref('stg_add_on_taxes') }} as add_on_taxes
+    inner join taxes on add_on_taxes.tax_code = taxes.tax_code
+    group by add_on_taxes.add_on_code
 ),
 
 plan_rates as (
@@ -117,12 +128,13 @@ rated as (
         case
             when netted.fee_type = 'credit' then {{ tally.to_num('0') }}
             else {{ tally.to_num(
-                'coalesce(case when netted.fee_type = \'charge\' then charge_rates.rate end, '
+                'coalesce(charge_rates.rate, '
                 ~ 'plan_rates.rate, customer_rates.rate, default_rate.rate, 0)') }}
         end as tax_rate
     from netted
     left join charge_rates
-        on netted.charge_id = charge_rates.charge_id
+        on netted.fee_type = charge_rates.fee_type
+        and netted.charge_id = charge_rates.charge_id
     left join plan_rates
         on netted.plan_code = plan_rates.plan_code
     left join customer_rates

@@ -6,6 +6,7 @@
 --   commitment    the shortfall under the plan's minimum commitment
 --   credit        prepaid credits bought
 --   charge        (instant invoices) each invoiceable instant fee (int_instant_invoice_lines)
+--   fixed_charge, add_on  fixed charges and one-off fees (int_add_on_lines)
 with invoices as (
     select * from {{ ref('int_invoices') }}
 ),
@@ -180,6 +181,8 @@ final as (
         invoice_id, invoice_id || ':' || line_key, fee_type, charge_id, billable_metric_code, display_name, units,
         events_count, unit_amount, precise_amount, amount, currency
     from {{ ref('int_instant_invoice_lines') }}
+    union all
+    select * from {{ ref('int_add_on_lines') }}
 )
 
 select * from final

@@ -7,6 +7,7 @@
 --   progressive_billing  a usage threshold crossed inside a period (`_pb1`, `_pb2`, ...)
 --   credit               a purchase of prepaid credits
 --   subscription/instant pay-in-advance charges' instant fees (int_instant_invoices, `_adv`)
+--   one_off              an add-on billed once (int_one_off_invoices)
 with periods as (
     select * from {{ ref('int_billing_periods') }}
     where is_billable
@@ -19,6 +20,13 @@ progressive as (
 purchases as (
     select * from {{ ref('int_wallet_transactions') }}
     where kind = 'purchased'
+),
+
+-- subscriptions whose first period bills an in-advance fixed charge: an opening invoice too
+fixed_charge_openings as (
+    select distinct external_subscription_id
+    from {{ ref('int_fixed_charge_fees') }}
+    where invoice_kind = 'opening'
 ),
 
 subscription_invoices as (
@@ -55,7 +63,8 @@ subscription_invoices as (
         cast(null as integer),
         is_in_window
     from periods
-    where pay_in_advance and period_index = 0
+    where period_index = 0
+        and (pay_in_advance or external_subscription_id in (select external_subscription_id from fixed_charge_openings))
 ),
 
 progressive_invoices as (
@@ -110,6 +119,8 @@ final as (
     select * from credit_invoices
     union all
     select * from {{ ref('int_instant_invoices') }}
+    union all
+    select * from {{ ref('int_one_off_invoices') }}
 )
 
 select * from final

@@ -1,0 +1,240 @@
+-- Fixed charges (Lago fees/fixed_charge_service.rb): every period of a subscription bills each
+-- fixed charge of its plan, without events, also during a trial (Lago's invoices/
+-- calculate_fees_service.rb checks the trial for the subscription fee only), priced by the
+-- charge model registry (standard, graduated, volume) and rounded once.
+--   units        the plan's units from the subscription's start, then each override of
+--                fixed_charge_units.csv from its local day (one dated on or before the start
+--                replaces the plan's); in arrears those of the period's last day, in advance
+--                those of its first
+--   prorated     in arrears, each level weighs the days it holds in the period over the full
+--                period's days (fixed_charge_events/aggregations/prorated_aggregation_service.rb:
+--                from its day, or the period's first, to the day before the next change, or the
+--                period's last); in advance, the units × the period's days / full days
+--   pricing      the model prices the (prorated) units as any units: graduated and volume pick
+--                their ranges by them (Lago's spec fees/fixed_charge_service_spec.rb)
+--   invoice      in arrears the invoice closing the period; in advance the one opening it: the
+--                previous period's closing invoice, or for the first period an opening
+--                invoice on the start day (`_open`), as the plan's in-advance fee
+with periods as (
+    select * from {{ ref('int_billing_periods') }}
+),
+
+subscriptions as (
+    select * from {{ ref('stg_subscriptions') }}
+),
+
+fixed_charges as (
+    select * from {{ ref('stg_fixed_charges') }}
+),
+
+currencies as (
+    select * from {{ ref('currencies') }}
+),
+
+changes as (
+    select
+        subscriptions.external_subscription_id,
+        fixed_charges.fixed_charge_id,
+        subscriptions.started_on as effective_on,
+        fixed_charges.units,
+        0 as source_rank,
+        cast('1900-01-01' as date) as written_on
+    from subscriptions
+    inner join fixed_charges
+        on subscriptions.plan_code = fixed_charges.plan_code
+    union all
+    select
+        overrides.external_subscription_id,
+        overrides.fixed_charge_id,
+        case when overrides.effective_on < subscriptions.started_on then subscriptions.started_on
+            else overrides.effective_on end,
+        overrides.units,
+        1,
+        overrides.effective_on
+    from {{ ref('stg_fixed_charge_units') }} as overrides
+    inner join subscriptions
+        on overrides.external_subscription_id = subscriptions.external_subscription_id
+),
+
+-- one level per day a value starts: an override over the plan's units, the latest dated wins
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by external_subscription_id, fixed_charge_id, effective_on
+            order by source_rank desc, written_on desc
+        ) as day_rank
+    from changes
+),
+
+levels as (
+    select
+        external_subscription_id,
+        fixed_charge_id,
+        effective_on,
+        units,
+        lead(effective_on) over (
+            partition by external_subscription_id, fixed_charge_id order by effective_on
+        ) as next_on
+    from ranked
+    where day_rank = 1
+),
+
+charged as (
+    select
+        periods.external_subscription_id,
+        periods.external_customer_id,
+        periods.currency,
+        periods.period_index,
+        periods.period_start,
+        periods.period_end,
+        periods.full_period_days,
+        {{ dbt.datediff('periods.period_start', 'periods.period_end', 'day') }} + 1 as period_days,
+        fixed_charges.fixed_charge_id,
+        fixed_charges.charge_model,
+        fixed_charges.pay_in_advance,
+        fixed_charges.prorated,
+        fixed_charges.display_name,
+        case when fixed_charges.pay_in_advance then periods.period_start else periods.period_end end as priced_on
+    from periods
+    inner join fixed_charges
+        on periods.plan_code = fixed_charges.plan_code
+),
+
+-- the units on the day the fee is priced
+full_units as (
+    select
+        charged.*,
+        levels.units as full_units
+    from charged
+    inner join levels
+        on charged.external_subscription_id = levels.external_subscription_id
+        and charged.fixed_charge_id = levels.fixed_charge_id
+        and charged.priced_on >= levels.effective_on
+        and (levels.next_on is null or charged.priced_on < levels.next_on)
+),
+
+-- in arrears, prorated: Σ units × days held in the period, over the full period's days
+weighted as (
+    select
+        charged.external_subscription_id,
+        charged.period_index,
+        charged.fixed_charge_id,
+        sum(levels.units * (
+            {{ dbt.datediff(
+                'case when levels.effective_on > charged.period_start then levels.effective_on else charged.period_start end',
+                'case when levels.next_on is null or levels.next_on > charged.period_end then charged.period_end '
+                ~ 'else cast(' ~ dbt.dateadd('day', -1, 'levels.next_on') ~ ' as date) end', 'day') }} + 1
+        )) as unit_days
+    from charged
+    inner join levels
+        on charged.external_subscription_id = levels.external_subscription_id
+        and charged.fixed_charge_id = levels.fixed_charge_id
+        and charged.period_end >= levels.effective_on
+        and (levels.next_on is null or charged.period_start < levels.next_on)
+    where charged.prorated and not charged.pay_in_advance
+    group by 1, 2, 3
+),
+
+priced_units as (
+    select
+        full_units.*,
+        {{ tally.to_num("""case
+            when not full_units.prorated then full_units.full_units
+            when full_units.pay_in_advance then """ ~ tally.prorate('full_units.full_units', 'full_units.period_days',
+                'full_units.full_period_days') ~ """
+            else """ ~ tally.divide('weighted.unit_days', 'full_units.full_period_days') ~ """
+        end""") }} as units
+    from full_units
+    left join weighted
+        on full_units.external_subscription_id = weighted.external_subscription_id
+        and full_units.period_index = weighted.period_index
+        and full_units.fixed_charge_id = weighted.fixed_charge_id
+),
+
+-- the charge model registry's relations, at the fee grain (one bucket, no filters or groups)
+usage as (
+    select
+        external_subscription_id,
+        period_index,
+        fixed_charge_id as charge_id,
+        0 as filter_index,
+        '' as group_key,
+        charge_model,
+        units,
+        full_units
+    from priced_units
+),
+
+tiers as (
+    select
+        fixed_charge_id as charge_id,
+        0 as filter_index,
+        tier_index,
+        from_value,
+        to_value,
+        per_unit_amount,
+        flat_amount,
+        {{ tally.to_num('0') }} as rate,
+        lag(to_value) over (partition by fixed_charge_id order by tier_index) as previous_to_value
+    from {{ ref('stg_fixed_charge_tiers') }}
+),
+
+buckets as (
+    select
+        fixed_charges.fixed_charge_id as charge_id,
+        0 as filter_index,
+        fixed_charges.amount,
+        cast(null as bigint) as package_size,
+        {{ tally.to_num('0') }} as free_units,
+        coalesce(max(tiers.is_adjacent), false) as is_adjacent
+    from fixed_charges
+    left join {{ ref('stg_fixed_charge_tiers') }} as tiers
+        on fixed_charges.fixed_charge_id = tiers.fixed_charge_id
+    group by 1, 2, 3, 4, 5
+),
+
+amounts as (
+    select external_subscription_id, period_index, charge_id, sum(amount) as amount
+    from (
+        {{ tally.price_fees('units', 'usage', 'buckets') }}
+        union all
+        select external_subscription_id, period_index, charge_id, filter_index, group_key, amount
+        from ({{ tally.price_tiers('usage', 'buckets', 'tiers') }}) as tiered
+    ) as priced
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        priced_units.external_subscription_id,
+        priced_units.external_customer_id,
+        priced_units.currency,
+        priced_units.fixed_charge_id,
+        priced_units.charge_model,
+        priced_units.display_name,
+        priced_units.pay_in_advance,
+        priced_units.prorated,
+        priced_units.period_index as service_period_index,
+        case
+            when not priced_units.pay_in_advance then priced_units.period_index
+            when priced_units.period_index = 0 then 0
+            else priced_units.period_index - 1
+        end as invoice_period_index,
+        case when priced_units.pay_in_advance and priced_units.period_index = 0 then 'opening' else 'closing' end
+            as invoice_kind,
+        priced_units.units,
+        {{ tally.to_num('priced_units.full_units') }} as full_units,
+        {{ tally.to_num('case when amounts.amount > 0 then amounts.amount else 0 end') }} as precise_amount,
+        {{ tally.round_money('case when amounts.amount > 0 then amounts.amount else 0 end', 'currencies.minor_unit') }}
+            as amount
+    from priced_units
+    inner join currencies
+        on priced_units.currency = currencies.currency
+    left join amounts
+        on priced_units.external_subscription_id = amounts.external_subscription_id
+        and priced_units.period_index = amounts.period_index
+        and priced_units.fixed_charge_id = amounts.charge_id
+)
+
+select * from final
