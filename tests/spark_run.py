@@ -36,7 +36,9 @@ def main() -> None:
         started = time.monotonic()
         months = months_between(date.fromisoformat(world["from"] + "-01"), date.fromisoformat(world["to"] + "-01"))
         billed = runner.run(Path(world["catalog"]), Path(world["landing"]), Path(world["warehouse"]), months,
-                            Path(world["publish"]), pages=world.get("pages", True))
+                            Path(world["publish"]), pages=world.get("pages", True),
+                            progress=lambda msg, t0=started: print(f"[{time.monotonic() - t0:6.1f} s] {msg}",
+                                                                   file=sys.stderr))
         from pyspark.sql import SparkSession
         spark = SparkSession.builder.getOrCreate()
         if world.get("finalize"):  # `tally finalize --engine spark --force` of that month
@@ -44,6 +46,7 @@ def main() -> None:
             spark_finalizer.finalize(spark, date.fromisoformat(world["finalize"] + "-01"), date.today(),
                                      Path(world["publish"]), force=True)
         billed_at = time.monotonic()
+        print(f"[{billed_at - started:6.1f} s] billed", file=sys.stderr)
         out = args.out / world["name"]
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(asdict(billed), default=str))

@@ -124,8 +124,11 @@ def run_on_spark(base: Path, runs: list[dict], unit_tests: bool = False) -> tupl
         [sys.executable, "-m", "tests.spark_run", "--spark-dir", str(base / "spark"), "--out", str(base / "out"),
          *(["--unit-tests"] if unit_tests else []), *[arg for spec in runs for arg in ("--world", json.dumps(spec))]],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True,
-        # small worlds: one shuffle partition per stage instead of four (tasks cost more than rows here)
-        env={"TALLY_SPARK_THREADS": "2", "TALLY_SPARK_SHUFFLE_PARTITIONS": "1", **os.environ,
+        # small worlds: one shuffle partition per stage instead of four (tasks cost more than rows
+        # here); the whole run is this one process, so Spark's in-memory catalog, not a Derby
+        # metastore on disk, holds the tables (a fifth less time: every model writes the catalog)
+        env={"TALLY_SPARK_THREADS": "2", "TALLY_SPARK_SHUFFLE_PARTITIONS": "1", "TALLY_SPARK_CATALOG": "in-memory",
+             **os.environ,
              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     try:
         stdout, stderr = proc.communicate(timeout=2400)

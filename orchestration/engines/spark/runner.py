@@ -67,11 +67,13 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         if not result.success:
             raise RunError(f"billing run failed in dbt build: {dbt_failures(result)}")
         state.build_finished(spark, window, fingerprint)
+        progress("Checking the window with Great Expectations")
         gate(spark, window, publish_dir)
         try:
             state.require_publishable(spark, window, fingerprint)
         except NotBuilt as exc:
             raise RunError(str(exc)) from None
+        progress(f"Publishing to {publish_dir}")
         spark_publish.publish(spark, first, next_month(last), publish_dir, pages=pages)
         return summarize(sql, first, last)
 
