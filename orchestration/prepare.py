@@ -16,6 +16,11 @@ from orchestration.paths import DBT_PROJECT_DIR
 
 
 def dbt_executable() -> str:
+    """`tally-dbt` beside this Python (dbt's command line without the interpreter's teardown:
+    orchestration/lib/dbt_entry.py), else `dbt`."""
+    ours = Path(sys.executable).with_name("tally-dbt")
+    if ours.exists():
+        return str(ours)
     return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 
