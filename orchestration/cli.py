@@ -200,6 +200,7 @@ def entry() -> None:
         print(code, file=sys.stderr)
         code = 1
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # a reader that went away (`| head`) is no error here
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code or 0)

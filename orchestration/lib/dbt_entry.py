@@ -5,6 +5,7 @@ every build had written its results; the output is flushed and the exit handlers
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 
@@ -20,8 +21,9 @@ def main() -> None:
         print(code, file=sys.stderr)
         code = 1
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # a reader that went away (`| head`) is no error here
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code or 0)
 
 
