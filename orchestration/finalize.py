@@ -60,6 +60,34 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
                        [schema, table]).fetchone()[0] > 0
 
 
+# finalized.adjustment_lines: the per-line differences of the frozen adjustments (full_units last:
+# added after the first warehouses froze rows, add_new_columns)
+ADJUSTMENT_LINE_COLUMNS = ("adjusted_invoice_id", "adjustment_round", "line_id", "fee_type", "charge_id",
+                           "billable_metric_code", "units", "events_count", "amount", "taxes_amount", "currency",
+                           "full_units")
+ADJUSTMENT_LINE_ADDED = {"full_units": "decimal(38, 10)"}
+
+
+def add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Upgrade the frozen tables of a warehouse finalized by an earlier version: a column the
+    published table has gained since (full_units on invoice lines) is added at the end, null in the
+    rows already frozen (dbt's int_finalized_invoice_lines says what such a row shows); frozen
+    values are never rewritten."""
+    def columns(schema: str, table: str) -> dict[str, str]:
+        return dict(con.execute("select column_name, data_type from information_schema.columns "
+                                "where table_schema = ? and table_name = ? order by ordinal_position",
+                                [schema, table]).fetchall())
+    for table in FROZEN:
+        frozen, published = columns("finalized", table), columns("billing", table)
+        for name, data_type in published.items():
+            if frozen and name not in frozen:
+                con.execute(f'alter table finalized.{table} add column "{name}" {data_type}')
+    frozen = columns("finalized", "adjustment_lines")
+    for name, data_type in ADJUSTMENT_LINE_ADDED.items():
+        if frozen and name not in frozen:
+            con.execute(f'alter table finalized.adjustment_lines add column "{name}" {data_type}')
+
+
 ADJUSTMENT_DELTAS = ("fees_amount_delta", "coupons_amount_delta", "sub_total_excluding_taxes_delta",
                      "taxes_amount_delta", "sub_total_including_taxes_delta",
                      "progressive_billing_credit_amount_delta")
@@ -76,7 +104,8 @@ def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None
     con.execute("create table if not exists finalized.adjustment_lines (adjusted_invoice_id varchar, "
                 "adjustment_round integer, line_id varchar, fee_type varchar, charge_id varchar, "
                 f"billable_metric_code varchar, units decimal(38, 10), events_count bigint, amount {money}, "
-                f"taxes_amount {money}, currency varchar)")
+                f"taxes_amount {money}, currency varchar, full_units decimal(38, 10))")
+    add_new_columns(con)
     if _exists(con, "billing", "credit_notes"):
         con.execute("create table if not exists finalized.credit_notes as select * from billing.credit_notes limit 0")
     if not _exists(con, "intermediate", "int_invoice_adjustment_lines"):
@@ -84,8 +113,8 @@ def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None
     con.execute(f"insert into finalized.adjustments select invoice_id, adjustment_round, adjustment_kind, ?, "
                 f"{', '.join(ADJUSTMENT_DELTAS)}, events_delta from intermediate.int_invoice_adjustments "
                 "order by invoice_id", [frozen_on])
-    con.execute("insert into finalized.adjustment_lines select adjusted_invoice_id, adjustment_round, line_id, "
-                "fee_type, charge_id, billable_metric_code, units, events_count, amount, taxes_amount, currency "
+    names = ", ".join(ADJUSTMENT_LINE_COLUMNS)
+    con.execute(f"insert into finalized.adjustment_lines ({names}) select {names} "
                 "from intermediate.int_invoice_adjustment_lines order by adjusted_invoice_id, line_id")
     con.execute("create or replace temp table newly_frozen as select invoice_id from billing.invoices "
                 "where invoice_type = 'adjustment' and status = 'draft'")
@@ -130,6 +159,7 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         con.execute(f"update billing.invoices set status = 'finalized' where {in_month}", [start, end])
         crash_point("finalize", "invoices marked finalized, not committed")
         month_invoices = f"select invoice_id from billing.invoices where {in_month}"
+        add_new_columns(con)
         for table in FROZEN:
             con.execute(f"create table if not exists finalized.{table} as select * from billing.{table} limit 0")
             con.execute(f"insert into finalized.{table} by name select * from billing.{table} "

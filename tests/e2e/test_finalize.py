@@ -101,6 +101,9 @@ def test_under_billing_becomes_an_adjustment_invoice(world):
         select invoice_id, line_id, fee_type, units, events_count, amount from billing.invoice_lines
         where invoice_id = 'inv_sub_a_20261001_adj'""")
     assert lines == [("inv_sub_a_20261001_adj", "inv_sub_a_20261001:c_tokens:1:adj", "charge", D(1000), 1, D("3.00"))]
+    # full_units (decision 25): the difference of the full units, here the units' own (not prorated)
+    assert rows(world["warehouse"], "select full_units from billing.invoice_lines "
+                                    "where invoice_id = 'inv_sub_a_20261001_adj'") == [(D(1000),)]
 
 
 def test_over_billing_becomes_a_credit_note(world):

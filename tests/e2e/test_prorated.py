@@ -5,6 +5,7 @@ and their Lago files are in docs/decisions.md (21)."""
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def billed(tmp_path_factory) -> Path:
     (landing / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     warehouse = root / "warehouse.duckdb"
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-          "--from", "2026-09", "--to", "2026-10")
+          "--from", "2026-09", "--to", "2026-10", "--publish", str(root / "published"))
     return warehouse
 
 
@@ -154,3 +155,89 @@ def test_a_unique_count_seat_plan_counts_each_ids_active_days(billed):
         # 17/31 = 0.548387… → 0.54839 × 31 = 17.00009 → 17.00
         ("2026-10", D("0.54839"), D("17.00")),
     ]
+
+
+def test_the_line_shows_the_prorated_units_and_the_full_units(billed, tmp_path):
+    """billing.invoice_lines.full_units (decision 25): a prorated line's units before proration, the
+    metered units at the period's end (Lago's full_units_number); the subscription line's 1 of 1."""
+    with duckdb.connect(str(billed), read_only=True) as con:
+        got = con.execute("""select i.external_subscription_id, strftime(i.period_start, '%Y-%m'), l.fee_type,
+                                    l.units, l.full_units
+                             from billing.invoice_lines as l
+                             inner join billing.invoices as i on l.invoice_id = i.invoice_id
+                             where i.external_subscription_id in ('s_std', 's_grad', 's_vol', 's_uc', 's_zero')
+                             order by 1, 2, 3""").fetchall()
+    assert got == [
+        # 1 seat held at September's end; none at October's (removed on the 22nd)
+        ("s_grad", "2026-09", "charge", D("1.50000"), D("2")),
+        ("s_grad", "2026-09", "subscription", D("1"), D("1")),
+        ("s_grad", "2026-10", "charge", D("2.00000"), D("2")),
+        ("s_grad", "2026-10", "subscription", D("1"), D("1")),
+        ("s_std", "2026-09", "charge", D("0.53334"), D("1")),
+        ("s_std", "2026-09", "subscription", D("1"), D("1")),
+        ("s_std", "2026-10", "charge", D("0.67742"), D("0")),
+        ("s_std", "2026-10", "subscription", D("1"), D("1")),
+        # ann added Sep 20: 1 id at September's end; October: ann removed, bob added: 1
+        ("s_uc", "2026-09", "charge", D("0.36667"), D("1")),
+        ("s_uc", "2026-09", "subscription", D("1"), D("1")),
+        ("s_uc", "2026-10", "charge", D("0.54839"), D("1")),
+        ("s_uc", "2026-10", "subscription", D("1"), D("1")),
+        # 3 seats from Sep 11: 2 prorated units of 3 (the range is picked by the 3)
+        ("s_vol", "2026-09", "charge", D("2.00000"), D("3")),
+        ("s_vol", "2026-09", "subscription", D("1"), D("1")),
+        ("s_vol", "2026-10", "charge", D("3.00000"), D("3")),
+        ("s_vol", "2026-10", "subscription", D("1"), D("1")),
+        ("s_zero", "2026-09", "charge", D("0"), D("0")),
+        ("s_zero", "2026-09", "subscription", D("1"), D("1")),
+        ("s_zero", "2026-10", "charge", D("0"), D("0")),
+        ("s_zero", "2026-10", "subscription", D("1"), D("1")),
+    ]
+    # the invoice page shows "prorated units of full units" where they differ, the units alone otherwise
+    from orchestration.invoice_pages import render_pages
+    with duckdb.connect(str(billed), read_only=True) as con:
+        render_pages(con, tmp_path)
+    page = (tmp_path / "pages" / "invoices" / "inv_s_std_20260901.html").read_text()
+    assert '<td class="num">0.53334 <span class="full-units">of 1 (prorated)</span></td>' in page
+    page = (tmp_path / "pages" / "invoices" / "inv_s_vol_20261001.html").read_text()
+    assert '<td class="num">3</td>' in page and 'class="full-units"' not in page
+
+
+def test_a_warehouse_finalized_before_full_units_upgrades_in_place(billed, tmp_path):
+    """A warehouse whose September was finalized by a version without full_units (simulated: the
+    column dropped from finalized.invoice_lines, finalized.adjustment_lines and billing.invoice_lines).
+    The new version's run reads the old frozen lines (decision 25): a frozen line that cannot be
+    prorated shows its units as full units; a frozen line of a prorated charge shows null, its full
+    units were never recorded. The next `tally finalize` adds the column to the frozen tables
+    (null in the rows frozen before) and freezes October's lines with their full units."""
+    root = billed.parent
+    warehouse = shutil.copy(billed, tmp_path / "w.duckdb")
+    tally("finalize", "--period", "2026-09", "--warehouse", str(warehouse))
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("finalized.invoice_lines", "finalized.adjustment_lines", "billing.invoice_lines"):
+            con.execute(f"alter table {table} drop column full_units")
+    tally("run", "--catalog", str(root / "catalog"), "--landing", str(root / "landing"), "--warehouse",
+          str(warehouse), "--from", "2026-09", "--to", "2026-10", "--publish", str(tmp_path / "published"),
+          "--no-pages")
+    query = """select l.invoice_id, l.fee_type, l.units, l.full_units from billing.invoice_lines as l
+               where l.invoice_id like 'inv_s_std_%' or l.invoice_id like 'inv_s_vol_%' order by 1, 2"""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(query).fetchall() == [
+            ("inv_s_std_20260901", "charge", D("0.53334"), None),      # frozen, prorated: not recorded
+            ("inv_s_std_20260901", "subscription", D("1"), D("1")),    # frozen: its units
+            ("inv_s_std_20261001", "charge", D("0.67742"), D("0")),    # rated by this version
+            ("inv_s_std_20261001", "subscription", D("1"), D("1")),
+            ("inv_s_vol_20260901", "charge", D("2.00000"), None),
+            ("inv_s_vol_20260901", "subscription", D("1"), D("1")),
+            ("inv_s_vol_20261001", "charge", D("3.00000"), D("3")),
+            ("inv_s_vol_20261001", "subscription", D("1"), D("1")),
+        ]
+    tally("finalize", "--period", "2026-10", "--warehouse", str(warehouse))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frozen = con.execute("""select invoice_id, fee_type, full_units from finalized.invoice_lines
+                                where invoice_id like 'inv_s_std_%' order by 1, 2""").fetchall()
+        adjustment_columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'finalized' "
+            "and table_name = 'adjustment_lines' order by ordinal_position").fetchall()]
+    assert frozen == [("inv_s_std_20260901", "charge", None), ("inv_s_std_20260901", "subscription", None),
+                      ("inv_s_std_20261001", "charge", D("0")), ("inv_s_std_20261001", "subscription", D("1"))]
+    assert adjustment_columns[-1] == "full_units"

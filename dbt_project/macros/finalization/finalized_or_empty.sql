@@ -2,11 +2,20 @@
     `tally finalize` (orchestration/finalize.py), not by dbt. Before the first finalization it
     does not exist: read the rated model's shape with no rows instead, so the models and their
     unit tests work on any warehouse. `like` is always ref()'d, which keeps the DAG right. -#}
+{#- A column added to `columns` after a warehouse froze its first rows (full_units on invoice
+    lines) is not in its table: `tally finalize` adds it before it freezes more rows
+    (orchestration/finalize.py add_new_columns), and until then it reads null; the model says what
+    a frozen row without the value shows. -#}
 {% macro finalized_or_empty(identifier, like, columns) %}
     {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
         if execute else none -%}
     {%- if relation is not none -%}
-        select {{ columns | join(', ') }} from {{ relation }}
+        {%- set present = tally.column_names(relation) %}
+        select
+        {%- for name in columns %}
+            {{ name if name in present else 'null as ' ~ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        from {{ relation }}
     {%- else -%}
         select {{ columns | join(', ') }} from {{ like }} where 1 = 0
     {%- endif -%}
@@ -24,7 +33,7 @@
 
 {% macro invoice_line_columns() %}
     {{ return(['invoice_id', 'line_id', 'fee_type', 'charge_id', 'billable_metric_code', 'units', 'events_count',
-               'unit_amount', 'amount', 'taxes_amount', 'currency']) }}
+               'unit_amount', 'amount', 'taxes_amount', 'currency', 'full_units']) }}
 {% endmacro %}
 
 {% macro fee_tier_columns() %}
@@ -47,9 +56,11 @@
 {% macro finalized_table(identifier, columns) %}
     {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
         if execute else none -%}
+    {%- set present = tally.column_names(relation) if relation is not none else [] %}
     select
     {%- for name, type in columns %}
-        cast({{ name if relation is not none else 'null' }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {#- a column added after the table was first written (finalized_or_empty) reads null #}
+        cast({{ name if name in present else 'null' }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
     {% if relation is not none -%}
     from {{ relation }}
@@ -63,3 +74,12 @@
 {% macro adjustment_suffix(round_column) -%}
 '_adj' || case when {{ round_column }} > 1 then cast({{ round_column }} as {{ dbt.type_string() }}) else '' end
 {%- endmacro %}
+
+{#- The lower-case column names of `relation`. -#}
+{% macro column_names(relation) %}
+    {%- set names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do names.append(column.name | lower) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}

@@ -12,7 +12,16 @@ from pathlib import Path
 
 from orchestration.engines.spark import publish as spark_publish
 from orchestration.engines.spark.session import rewrite
-from orchestration.finalize import ADJUSTMENT_DELTAS, FROZEN, Finalized, FinalizeError, check_grace, grace_days
+from orchestration.finalize import (
+    ADJUSTMENT_DELTAS,
+    ADJUSTMENT_LINE_ADDED,
+    ADJUSTMENT_LINE_COLUMNS,
+    FROZEN,
+    Finalized,
+    FinalizeError,
+    check_grace,
+    grace_days,
+)
 from orchestration.lib.months import next_month
 
 
@@ -24,6 +33,26 @@ def _insert(spark, table: str, select_from: str) -> None:
     """Append the rows of `select_from` (a FROM clause and filter) by column name."""
     names = ", ".join(f"`{c}`" for c in _cols(spark, table))
     spark.sql(f"insert into {table} ({names}) select {names} {select_from}")
+
+
+def add_new_columns(spark) -> None:
+    """orchestration/finalize.py add_new_columns: the columns a published table gained since a
+    warehouse first froze rows, added at the end of the frozen table (null in the rows frozen)."""
+    exists = spark.catalog.tableExists
+    for table in FROZEN:
+        if exists(f"finalized.{table}") and exists(f"billing.{table}"):
+            frozen = set(_cols(spark, f"finalized.{table}"))
+            added = [(f.name, f.dataType.simpleString()) for f in spark.table(f"billing.{table}").schema.fields
+                     if f.name not in frozen]
+            if added:
+                spark.sql(f"alter table finalized.{table} add columns ("
+                          + ", ".join(f"`{n}` {t}" for n, t in added) + ")")
+    if exists("finalized.adjustment_lines"):
+        frozen = set(_cols(spark, "finalized.adjustment_lines"))
+        added = [(n, t) for n, t in ADJUSTMENT_LINE_ADDED.items() if n not in frozen]
+        if added:
+            spark.sql("alter table finalized.adjustment_lines add columns ("
+                      + ", ".join(f"`{n}` {t}" for n, t in added) + ")")
 
 
 def _set_status(spark, ids_sql: str) -> None:
@@ -58,6 +87,7 @@ def finalize(spark, month: date, finalized_on: date, publish_dir: Path | None = 
     spark.sql("create table if not exists finalized.periods (billing_month date, finalized_on date) using parquet")
     spark.sql("create table if not exists finalized.wallet_allocations "
               "(wallet_id string, invoice_id string, amount decimal(20, 4)) using parquet")
+    add_new_columns(spark)
     for table in FROZEN:
         spark.sql(f"create table if not exists finalized.{table} using parquet as select * from billing.{table} "
                   "limit 0")
@@ -90,7 +120,8 @@ def _freeze_adjustments(spark, frozen_on: date) -> None:
     spark.sql("create table if not exists finalized.adjustment_lines (adjusted_invoice_id string, "
               "adjustment_round int, line_id string, fee_type string, charge_id string, "
               f"billable_metric_code string, units decimal(38, 10), events_count bigint, amount {money}, "
-              f"taxes_amount {money}, currency string) using parquet")
+              f"taxes_amount {money}, currency string, full_units decimal(38, 10)) using parquet")
+    add_new_columns(spark)
     if spark.catalog.tableExists("billing.credit_notes"):
         spark.sql("create table if not exists finalized.credit_notes using parquet as "
                   "select * from billing.credit_notes limit 0")
@@ -99,8 +130,8 @@ def _freeze_adjustments(spark, frozen_on: date) -> None:
     spark.sql(f"insert into finalized.adjustments select invoice_id, adjustment_round, adjustment_kind, "
               f"date '{frozen_on}', {', '.join(ADJUSTMENT_DELTAS)}, events_delta "
               "from intermediate.int_invoice_adjustments")
-    spark.sql("insert into finalized.adjustment_lines select adjusted_invoice_id, adjustment_round, line_id, "
-              "fee_type, charge_id, billable_metric_code, units, events_count, amount, taxes_amount, currency "
+    names = ", ".join(ADJUSTMENT_LINE_COLUMNS)
+    spark.sql(f"insert into finalized.adjustment_lines ({names}) select {names} "
               "from intermediate.int_invoice_adjustment_lines")
     ids = [r[0] for r in spark.sql("select invoice_id from billing.invoices "
                                    "where invoice_type = 'adjustment' and status = 'draft'").collect()]

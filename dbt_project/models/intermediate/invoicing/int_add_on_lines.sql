@@ -30,6 +30,7 @@ fixed_charge_lines as (
         cast(null as {{ dbt.type_string() }}) as billable_metric_code,
         fixed_fees.display_name,
         fixed_fees.units,
+        fixed_fees.full_units,
         0 as events_count,
         case when fixed_fees.units = 0 then {{ tally.to_num('0') }}
             else {{ tally.divide('fixed_fees.precise_amount', 'fixed_fees.units') }} end as unit_amount,
@@ -52,6 +53,7 @@ one_off_lines as (
         cast(null as {{ dbt.type_string() }}) as billable_metric_code,
         one_offs.display_name,
         one_offs.units,
+        one_offs.units as full_units,
         0 as events_count,
         one_offs.unit_amount,
         {{ tally.to_num('one_offs.units * one_offs.unit_amount') }} as precise_amount,

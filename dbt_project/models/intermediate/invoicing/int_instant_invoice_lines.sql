@@ -32,6 +32,8 @@ final as (
         keyed.billable_metric_code,
         keyed.display_name,
         keyed.units,
+        -- an instant charge is never prorated (refused in advance, decision 23)
+        keyed.units as full_units,
         1 as events_count,
         case when keyed.units = 0 then {{ tally.to_num('0') }}
             else {{ tally.divide('keyed.precise_amount', 'keyed.units') }} end as unit_amount,

@@ -7,6 +7,8 @@
 --   credit        prepaid credits bought
 --   charge        (instant invoices) each invoiceable instant fee (int_instant_invoice_lines)
 --   fixed_charge, add_on  fixed charges and one-off fees (int_add_on_lines)
+-- full_units: a prorated charge's or fixed charge's units before proration (the line's units are
+-- prorated); on every other line the units themselves (decision 25)
 with invoices as (
     select * from {{ ref('int_invoices') }}
 ),
@@ -49,6 +51,7 @@ subscription_lines as (
         cast(null as {{ dbt.type_string() }}) as billable_metric_code,
         cast(null as {{ dbt.type_string() }}) as display_name,
         {{ tally.to_num('1') }} as units,
+        {{ tally.to_num('1') }} as full_units,
         0 as events_count,
         subscription_fees.precise_amount as unit_amount,
         subscription_fees.precise_amount,
@@ -68,13 +71,14 @@ subscription_lines as (
 usage_fees as (
     select
         external_subscription_id, period_index, 'closing' as invoice_kind, 0 as progressive_seq,
-        charge_id, filter_index, group_key, billable_metric_code, display_name, units, events_count,
+        charge_id, filter_index, group_key, billable_metric_code, display_name, units, full_units, events_count,
         precise_amount, amount
     from charge_fees
     union all
     select
         external_subscription_id, period_index, 'progressive', progressive_seq,
-        charge_id, filter_index, group_key, billable_metric_code, display_name, units, events_count,
+        -- a prorated charge is refused on a plan with usage thresholds (decision 21): never prorated
+        charge_id, filter_index, group_key, billable_metric_code, display_name, units, units, events_count,
         precise_amount, amount
     from progressive_fees
 ),
@@ -89,6 +93,7 @@ charge_lines as (
         usage_fees.billable_metric_code,
         usage_fees.display_name,
         usage_fees.units,
+        usage_fees.full_units,
         usage_fees.events_count,
         case when usage_fees.units = 0 then {{ tally.to_num('0') }}
             else {{ tally.divide('usage_fees.precise_amount', 'usage_fees.units') }} end as unit_amount,
@@ -112,6 +117,7 @@ true_up_lines as (
         true_ups.billable_metric_code,
         true_ups.display_name || ' (minimum spend)' as display_name,
         {{ tally.to_num('1') }} as units,
+        {{ tally.to_num('1') }} as full_units,
         0 as events_count,
         true_ups.precise_amount as unit_amount,
         true_ups.precise_amount,
@@ -133,6 +139,7 @@ commitment_lines as (
         cast(null as {{ dbt.type_string() }}) as billable_metric_code,
         'Minimum commitment' as display_name,
         {{ tally.to_num('1') }} as units,
+        {{ tally.to_num('1') }} as full_units,
         0 as events_count,
         commitments.precise_amount as unit_amount,
         commitments.precise_amount,
@@ -154,6 +161,7 @@ credit_lines as (
         cast(null as {{ dbt.type_string() }}) as billable_metric_code,
         'Prepaid credits (' || purchases.wallet_id || ')' as display_name,
         {{ tally.to_num('purchases.credits') }} as units,
+        {{ tally.to_num('purchases.credits') }} as full_units,
         0 as events_count,
         purchases.rate_amount as unit_amount,
         {{ tally.to_num('purchases.credits * purchases.rate_amount') }} as precise_amount,
@@ -179,7 +187,7 @@ final as (
     union all
     select
         invoice_id, invoice_id || ':' || line_key, fee_type, charge_id, billable_metric_code, display_name, units,
-        events_count, unit_amount, precise_amount, amount, currency
+        full_units, events_count, unit_amount, precise_amount, amount, currency
     from {{ ref('int_instant_invoice_lines') }}
     union all
     select * from {{ ref('int_add_on_lines') }}

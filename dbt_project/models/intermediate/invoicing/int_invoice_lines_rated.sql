@@ -24,7 +24,9 @@ final as (
         cast(lines.unit_amount as decimal(38, 12)) as unit_amount,
         cast(lines.amount as {{ tally.money_type() }}) as amount,
         {{ tally.round_money('taxes.precise_taxes_amount', 'currencies.minor_unit') }} as taxes_amount,
-        lines.currency
+        lines.currency,
+        -- last: a published column added at the end is an upgrade in place (orchestration/publish.py)
+        cast(lines.full_units as {{ tally.num_type() }}) as full_units
     from lines
     inner join taxes
         on lines.line_id = taxes.line_id

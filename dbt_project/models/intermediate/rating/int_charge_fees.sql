@@ -71,6 +71,8 @@ final as (
         coalesce(buckets.invoice_display_name, charges.invoice_display_name, usage.billable_metric_code)
             as display_name,
         usage.units,
+        -- the unprorated units (Lago's full_units_number): the invoice line shows both
+        usage.full_units,
         usage.events_count,
         {{ tally.to_num('case when amounts.amount > 0 then amounts.amount else 0 end') }} as precise_amount,
         {{ tally.round_money('case when amounts.amount > 0 then amounts.amount else 0 end', 'currencies.minor_unit') }}

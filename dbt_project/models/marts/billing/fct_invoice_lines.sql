@@ -33,7 +33,8 @@ adjustment_lines as (
         cast(case when units <> 0 then {{ tally.divide('amount', 'units') }} end as decimal(38, 12)) as unit_amount,
         amount,
         taxes_amount,
-        currency
+        currency,
+        full_units
     from {{ ref('int_invoice_adjustment_lines') }}
     where adjustment_kind = 'adjustment_invoice'
 ),
