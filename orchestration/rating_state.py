@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 # bump when the state models change shape or meaning: existing warehouses then rebuild them
-STATE_VERSION = "9"
+STATE_VERSION = "10"
 # catalog tables that decide how an event is rated (not prices: those are applied per period)
 RATING_TABLES = ["customers", "subscriptions", "billable_metrics", "charges", "charge_buckets",
                  "charge_filter_values"]

@@ -13,6 +13,9 @@ import pytest
 
 from tests.helpers import tally
 
+GRADUATED = ('{""graduated_ranges"": [{""from_value"": 0, ""to_value"": 5, ""per_unit_amount"": ""0.1"", '
+             '""flat_amount"": ""10""}, {""from_value"": 6, ""to_value"": null, ""per_unit_amount"": ""2"", '
+             '""flat_amount"": ""20""}]}')
 CATALOG = {
     "customers.csv": """external_id,name,currency,timezone,tax_codes
 c_usd,USD customer,USD,UTC,
@@ -32,6 +35,7 @@ p_adv,In-advance seats,monthly,0,USD,false,0,
 p_advp,Prorated in-advance seats,monthly,0,USD,true,0,
 p_pr,Prorated seats,monthly,0,USD,false,0,
 p_tax,Taxed plan,monthly,50,USD,false,0,
+p_grad,Graduated seats,monthly,0,USD,false,0,
 """,
     "charges.csv": ("id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,"
                     "min_amount,invoice_display_name,filters") + """
@@ -46,6 +50,7 @@ fc_trial,p_trial,seat,standard,"{""amount"": ""12""}",2,false,false
 fc_adv,p_adv,seat,standard,"{""amount"": ""50""}",1,true,false
 fc_advp,p_advp,seat,standard,"{""amount"": ""31""}",2,true,true
 fc_pr,p_pr,seat,standard,"{""amount"": ""30""}",1,false,true
+""" + f"""fc_grad,p_grad,seat,graduated,"{GRADUATED}",7,false,false
 """,
     "fixed_charge_units.csv": """external_subscription_id,fixed_charge_id,units,effective_on
 s_adv,fc_adv,3,2026-10-01
@@ -58,6 +63,7 @@ s_adv,c_usd,p_adv,2026-09-10,,calendar
 s_advp,c_usd,p_advp,2026-10-11,,calendar
 s_pr,c_usd,p_pr,2026-09-01,,calendar
 s_tax,c_tax,p_tax,2026-09-01,,calendar
+s_grad,c_usd,p_grad,2026-09-01,,calendar
 """,
     "coupons.csv": """code,coupon_type,amount,percentage_rate,frequency,frequency_duration
 ten_off,fixed_amount,10,,once,
@@ -89,7 +95,7 @@ def billed(tmp_path_factory) -> Path:
     (landing / "events.jsonl").write_text("")
     warehouse = root / "warehouse.duckdb"
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-          "--from", "2026-09", "--to", "2026-10")
+          "--from", "2026-09", "--to", "2026-10", "--publish", str(root / "published"))
     return warehouse
 
 
@@ -192,10 +198,44 @@ def test_a_one_off_invoice_is_taxed_and_leaves_coupons_and_wallets_to_the_subscr
 
 def test_the_month_files_carry_the_one_off_invoices_and_the_run_adds_up(billed):
     assert rows(billed, "select invoice_type, count(*) from billing.invoices group by 1 order by 1") == [
-        ("one_off", 2), ("subscription", 11)]
+        ("one_off", 2), ("subscription", 13)]
     # fees: 40 + 54 (trial) + 50 + 150 + 150 (adv) + 42 + 62 (advp) + 50 + 60.97 (pr) + 50 + 50 (tax)
-    # + 200 + 30 (one-off) = 988.97; coupons 10; taxes 4 + 5 + 40 + 3 = 52; prepaid 5
-    # total = 988.97 − 10 + 52 − 5 = 1,025.97
+    # + 34.50 + 34.50 (grad) + 200 + 30 (one-off) = 1,057.97; coupons 10; taxes 4 + 5 + 40 + 3 = 52;
+    # prepaid 5; total = 1,057.97 − 10 + 52 − 5 = 1,094.97
     assert rows(billed, """select sum(fees_amount), sum(coupons_amount), sum(taxes_amount),
                                   sum(prepaid_credit_amount), sum(total_amount) from billing.invoices""") == [
-        (D("988.97"), D("10.00"), D("52.00"), D("5.00"), D("1025.97"))]
+        (D("1057.97"), D("10.00"), D("52.00"), D("5.00"), D("1094.97"))]
+
+
+def test_a_fixed_charge_line_shows_its_full_units_and_its_tiers(billed):
+    """billing.invoice_lines.full_units (decision 25): a prorated fixed charge's units on the day it is
+    priced, before proration; every other line's own units. billing.fee_tiers: a graduated fixed
+    charge's tiers, whose amounts add up to the line's."""
+    got = rows(billed, """select l.line_id, l.units, l.full_units from billing.invoice_lines as l
+                          where l.line_id like '%fixed_charge:fc_pr' or l.line_id like '%fixed_charge:fc_advp'
+                             or l.line_id like '%add_on%' or l.line_id like 'inv_s_trial_20260901:%'
+                          order by 1""")
+    assert got == [
+        ("inv_one_off_c_tax_2:add_on:setup", D("2"), D("2")),
+        ("inv_one_off_c_tax_3:add_on:seat", D("3"), D("3")),
+        # s_advp closing October: November in advance, whole: 2 of 2
+        ("inv_s_advp_20261011:fixed_charge:fc_advp", D("2"), D("2")),
+        # opening Oct 11: 21 of 31 days of the 2 seats
+        ("inv_s_advp_20261011_open:fixed_charge:fc_advp", D("1.3548387097"), D("2")),
+        # September: 50 seat-days / 30 of the 3 seats held on Sep 30; October: 63/31 of the 0 held on Oct 31
+        ("inv_s_pr_20260901:fixed_charge:fc_pr", D("1.6666666667"), D("3")),
+        ("inv_s_pr_20261001:fixed_charge:fc_pr", D("2.0322580645"), D("0")),
+        ("inv_s_trial_20260901:fixed_charge:fc_trial", D("2"), D("2")),
+        ("inv_s_trial_20260901:subscription:20260901", D("1"), D("1")),
+    ]
+    # fc_grad, 7 seats, graduated [0, 5] 0.1 + flat 10, [6, ∞) 2 + flat 20: tier 1 5 × 0.1 + 10 = 10.5;
+    # tier 2 7 − 6 + 1 = 2 units, 2 × 2 + 20 = 24; the line 34.50, each month
+    assert rows(billed, """select l.invoice_id, l.units, l.amount, t.tier_index, t.units, t.flat_amount, t.amount
+                           from billing.invoice_lines as l
+                           inner join billing.fee_tiers as t on l.line_id = t.line_id
+                           where l.charge_id = 'fc_grad' order by 1, 4""") == [
+        ("inv_s_grad_20260901", D("7"), D("34.50"), 1, D("5"), D("10"), D("10.5")),
+        ("inv_s_grad_20260901", D("7"), D("34.50"), 2, D("2"), D("20"), D("24")),
+        ("inv_s_grad_20261001", D("7"), D("34.50"), 1, D("5"), D("10"), D("10.5")),
+        ("inv_s_grad_20261001", D("7"), D("34.50"), 2, D("2"), D("20"), D("24")),
+    ]

@@ -77,6 +77,28 @@ def test_graduated_events_crossing_a_tier(world):
                                      (D(30), D("0.30"))]
 
 
+def test_instant_graduated_fees_have_the_tier_rows_of_their_difference(world):
+    """billing.fee_tiers of s_grad's instant lines (decision 25): price(after) − price(before) tier by
+    tier, tiers [0, 100] 0.02 and [100, ∞) 0.01 + flat 3 (adjacent: tier 2 holds the units above 100).
+    0 → 60: tier 1, 60 units, 1.20. 60 → 130: tier 1, 100 − 60 = 40 units, 0.80; tier 2 entered,
+    30 units, 0.30 + flat 3 = 3.30; Σ 4.10 = the fee. 130 → 180: tier 2, 50 units, 0.50. 180 → 210:
+    tier 2, 30 units, 0.30. Each line's tier amounts add up to its amount; its full units are its
+    units (an instant charge is never prorated)."""
+    rows = query(world, """select l.amount, l.units, l.full_units, t.tier_index, t.units, t.flat_amount, t.amount
+                           from billing.invoice_lines as l
+                           inner join billing.invoices as i on l.invoice_id = i.invoice_id
+                           inner join billing.fee_tiers as t on l.line_id = t.line_id
+                           where i.external_subscription_id = 's_grad'
+                           order by i.issuing_date, t.tier_index""")
+    assert rows == [
+        (D("1.20"), D(60), D(60), 1, D(60), D(0), D("1.2")),
+        (D("4.10"), D(70), D(70), 1, D(40), D(0), D("0.8")),
+        (D("4.10"), D(70), D(70), 2, D(30), D(3), D("3.3")),
+        (D("0.50"), D(50), D(50), 2, D(50), D(0), D("0.5")),
+        (D("0.30"), D(30), D(30), 2, D(30), D(0), D("0.3")),
+    ]
+
+
 def test_instant_invoices_get_coupons_and_taxes_in_lagos_order(world):
     """s_grad's customer pays VAT 10 % and has a 1.00 fixed coupon (once), applied 2026-09-01.
     Sep 5 invoice: fees 1.20 − coupon 1.00 = 0.20, tax 0.02, total 0.22 (the first invoice

@@ -213,6 +213,9 @@ final as (
         priced.line_number,
         priced.file_checksum,
         priced.units,
+        -- the billed levels the fee is priced between (int_instant_fee_tiers: its tier rows)
+        {{ tally.to_num('priced.level_before') }} as level_before,
+        {{ tally.to_num('priced.level_after') }} as level_after,
         {{ tally.to_num('case when priced.raw_amount > 0 then priced.raw_amount else 0 end') }} as precise_amount,
         {{ tally.round_money('case when priced.raw_amount > 0 then priced.raw_amount else 0 end', 'currencies.minor_unit') }}
             as amount

@@ -1,0 +1,85 @@
+-- The tier rows of each graduated or volume fixed-charge fee (int_fixed_charge_fees), as a
+-- usage charge's (int_fee_tiers): the same registry macro (price_tiers) on the same units,
+-- ranges and buckets as the fee, so the tier amounts add up to its unrounded amount, which the
+-- fee rounds once (Lago fees/fixed_charge_service.rb prices fixed charges with the charge
+-- models' own services, whose amount_details these are).
+with fees as (
+    select * from {{ ref('int_fixed_charge_fees') }}
+),
+
+fixed_charges as (
+    select * from {{ ref('stg_fixed_charges') }}
+),
+
+-- the charge model registry's relations at the fee grain (one bucket, no filters or groups),
+-- as int_fixed_charge_fees builds them
+usage as (
+    select
+        external_subscription_id,
+        service_period_index as period_index,
+        fixed_charge_id as charge_id,
+        0 as filter_index,
+        '' as group_key,
+        charge_model,
+        units,
+        full_units
+    from fees
+),
+
+tiers as (
+    select
+        fixed_charge_id as charge_id,
+        0 as filter_index,
+        tier_index,
+        from_value,
+        to_value,
+        per_unit_amount,
+        flat_amount,
+        -- no rate: graduated and volume (a usage charge's graduated tiers have none either)
+        {{ tally.to_num('null') }} as rate,
+        lag(to_value) over (partition by fixed_charge_id order by tier_index) as previous_to_value
+    from {{ ref('stg_fixed_charge_tiers') }}
+),
+
+buckets as (
+    select
+        fixed_charges.fixed_charge_id as charge_id,
+        0 as filter_index,
+        fixed_charges.amount,
+        cast(null as bigint) as package_size,
+        {{ tally.to_num('0') }} as free_units,
+        coalesce(max(tiers.is_adjacent), false) as is_adjacent
+    from fixed_charges
+    left join {{ ref('stg_fixed_charge_tiers') }} as tiers
+        on fixed_charges.fixed_charge_id = tiers.fixed_charge_id
+    group by 1, 2, 3, 4, 5
+),
+
+tiered as (
+    {{ tally.price_tiers('usage', 'buckets', 'tiers') }}
+),
+
+final as (
+    select
+        fees.external_subscription_id,
+        fees.service_period_index,
+        fees.invoice_period_index,
+        fees.invoice_kind,
+        fees.fixed_charge_id,
+        cast(tiered.tier_index as integer) as tier_index,
+        {{ tally.to_num('tiered.from_value') }} as from_value,
+        {{ tally.to_num('tiered.to_value') }} as to_value,
+        {{ tally.to_num('tiered.per_unit_amount') }} as per_unit_amount,
+        {{ tally.to_num('tiered.rate') }} as rate,
+        {{ tally.to_num('tiered.flat_amount') }} as flat_amount,
+        {{ tally.to_num('tiered.tier_units') }} as tier_units,
+        cast(tiered.amount as decimal(38, 12)) as amount,
+        fees.currency
+    from tiered
+    inner join fees
+        on tiered.external_subscription_id = fees.external_subscription_id
+        and tiered.period_index = fees.service_period_index
+        and tiered.charge_id = fees.fixed_charge_id
+)
+
+select * from final
