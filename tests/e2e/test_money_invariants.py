@@ -150,6 +150,12 @@ INVARIANTS = {
           using (invoice_id)
         where abs(i.taxes_amount - l.t) > l.n * case i.currency when 'JPY' then 0.5 when 'KWD' then 0.0005
                                                                   else 0.005 end""",
+    # no charge is prorated here: every line (subscription, charge, true-up, commitment, credit,
+    # progressive) shows its units as its full units (decision 25)
+    "full units are the units of a line that is not prorated": """
+        select i.external_customer_id, l.line_id from billing.invoice_lines l
+        join billing.invoices i using (invoice_id)
+        where l.full_units is distinct from l.units""",
 }
 
 
