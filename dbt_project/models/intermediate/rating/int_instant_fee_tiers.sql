@@ -55,7 +55,18 @@ price_usage as (
 ),
 
 point_tiers as (
-    select points.charge_id, points.filter_index, points.units, tiered.*
+    select
+        points.charge_id,
+        points.filter_index,
+        points.units,
+        tiered.tier_index,
+        tiered.from_value,
+        tiered.to_value,
+        tiered.per_unit_amount,
+        tiered.flat_amount,
+        tiered.rate,
+        tiered.tier_units,
+        tiered.amount
     from ({{ tally.price_tiers('price_usage', 'buckets', 'price_tiers') }}) as tiered
     inner join price_points as points
         on tiered.period_index = points.price_key
