@@ -123,11 +123,11 @@ def test_problems_and_warnings_come_together(tmp_path):
     folder = copy_catalog(tmp_path)
     add_column(folder, "plans.csv", "description", {})
     add_column(folder, "charges.csv", "invoiceable", {"ch_pro_seats": "false", "ch_pro_gpus": "false"})
-    (folder / "add_ons.csv").write_text("code,name,amount,currency,invoice_display_name\nsetup,Setup,-1,USD,\n",
-                                        encoding="utf-8")
+    with (folder / "add_ons.csv").open("a", encoding="utf-8") as fh:  # the demo's 3 add-ons, then a 4th
+        fh.write("setup,Setup,-1,USD,,\n")
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
-    assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 2"] + [f"charges.csv row {row}" for row in rows]
+    assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 5"] + [f"charges.csv row {row}" for row in rows]
     assert sum("invoiceable=false needs pay_in_advance=true" in p for p in found) == 2
 
 
