@@ -21,6 +21,7 @@ import re
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -35,14 +36,21 @@ EVENTS = 30_000
 FIRST_DAY, DAYS = date(2026, 10, 2), 58
 
 
+def write_world(root: Path, customers: int = CUSTOMERS, events: int = EVENTS) -> tuple[Path, Path]:
+    """The bench's catalog for `customers` and `events` events over Oct 2 - Nov 29 (UTC): the
+    catalog and landing folders (also billed on both engines by test_spark_unit_tests.py)."""
+    catalog, landing = root / "catalog", root / "landing"
+    generate.catalog(catalog, customers)
+    landing.mkdir(parents=True)
+    generate.events(landing / "events.parquet", FIRST_DAY, DAYS, events, customers, seed=17)
+    return catalog, landing
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("conservation")
-    catalog, landing = root / "catalog", root / "landing"
-    generate.catalog(catalog, CUSTOMERS)
-    landing.mkdir()
+    catalog, landing = write_world(root)
     events = landing / "events.parquet"
-    generate.events(events, FIRST_DAY, DAYS, EVENTS, CUSTOMERS, seed=17)
     warehouse = root / "w.duckdb"
     run = tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
                 "--from", "2026-10", "--to", "2026-11", "--no-pages", "--publish", str(root / "published"))
