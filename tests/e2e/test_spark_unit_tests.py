@@ -1,8 +1,11 @@
-"""`make test-spark` (CI runs it after `make test`): the pay-in-advance world on Apache Spark, and
-the dbt unit tests on Spark.
+"""`make test-spark` (CI runs it after `make test`): two more worlds on Apache Spark, and the dbt
+unit tests on Spark.
 
-The pay-in-advance world (tests/e2e/pay_in_advance_world.py: instant fees and their invoices) is
-billed on DuckDB and with `tally run --engine spark`, and publishes the same (as
+The pay-in-advance world (tests/e2e/pay_in_advance_world.py: instant fees and their invoices)
+and the conservation world of tests/e2e/test_conservation.py, smaller (the bench's catalog:
+prorated seats, instant fees on daily invoices, dynamic amounts, fixed charges beside every
+aggregation, filters, groups and thresholds; a Parquet file with re-sends and bad rows) are
+billed on DuckDB and with `tally run --engine spark`, and publish the same (as
 test_spark_parity.py's worlds, which `make test` bills). Then every dbt unit test but those of
 the models Spark builds in steps (tests/spark_build.py: unit_tests_left_out) passes on the
 `spark` target too: on DuckDB they run in `make test` (test_dbt_unit_tests.py); here they prove
