@@ -96,8 +96,8 @@ events as (
         on charge_events.charge_id = charges.charge_id
 ),
 
--- a recurring metric's daily meters and ids before each period's first local day: what the
--- period opens with (local days and periods share the customer's timezone)
+-- a recurring in-advance charge's daily meters and ids before each period's first local day:
+-- what the period opens with (local days and periods share the customer's timezone)
 carried_days as (
     select
         periods.period_index,
@@ -110,13 +110,13 @@ carried_days as (
         daily.events_count,
         daily.sum_value,
         daily.latest_event_at
-    from periods
-    inner join {{ ref('int_usage_daily') }} as daily
-        on periods.external_subscription_id = daily.external_subscription_id
-        and periods.period_start > daily.usage_date
+    from {{ ref('int_usage_daily') }} as daily
     inner join charges
         on daily.charge_id = charges.charge_id
-    where charges.is_recurring
+        and charges.is_recurring
+    inner join periods
+        on daily.external_subscription_id = periods.external_subscription_id
+        and daily.usage_date < periods.period_start
 ),
 
 carried_ids as (
@@ -133,13 +133,13 @@ carried_ids as (
         ids.last_event_at,
         ids.last_source_file,
         ids.last_line_number
-    from periods
-    inner join {{ ref('int_unique_ids_daily') }} as ids
-        on periods.external_subscription_id = ids.external_subscription_id
-        and periods.period_start > ids.usage_date
+    from {{ ref('int_unique_ids_daily') }} as ids
     inner join charges
         on ids.charge_id = charges.charge_id
-    where charges.is_recurring
+        and charges.is_recurring
+    inner join periods
+        on ids.external_subscription_id = periods.external_subscription_id
+        and ids.usage_date < periods.period_start
 ),
 
 -- what each period opens with, as rows of the running form placed before its own events (each
