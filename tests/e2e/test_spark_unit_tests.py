@@ -53,7 +53,7 @@ def advance_on_both(tmp_path_factory) -> dict:
 
 def test_pay_in_advance_world_publishes_the_same_on_spark(advance_on_both):
     compared = check_world(advance_on_both, "advance")
-    assert compared["billing"]["instant_fees"] == 47 and compared["billing"]["invoices"] > 14
+    assert compared["billing"]["instant_fees"] == 56 and compared["billing"]["invoices"] > 14
 
 
 def test_every_kind_of_charge_publishes_the_same_on_spark(advance_on_both):
