@@ -150,6 +150,12 @@ def check_units(c: Check, fixed: dict[str, Row]) -> None:
             problems.append(f"{r.where()}: units of {d['fixed_charge_id']!r} for {d['external_subscription_id']!r} "
                             f"are already set from {effective} (row {seen[key].line}; rule: one value per day)")
         seen.setdefault(key, r)
+        ending = (sub.data.get("ending_at") or "").strip()[:10] if sub is not None else ""
+        if effective and len(ending) == 10 and str(effective)[:10] > ending:
+            problems.append(f"{r.where()}: units of {d['fixed_charge_id']!r} for {d['external_subscription_id']!r} "
+                            f"from {effective}, after the subscription ends ({ending}), would never be billed "
+                            f"(rule: a units change takes effect while the subscription is active, as Lago refuses "
+                            f"to update a terminated subscription)")
         c.add(FixedChargeUnits(d["external_subscription_id"], d["fixed_charge_id"], units, effective, r.line))
 
 

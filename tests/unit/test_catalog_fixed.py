@@ -164,3 +164,14 @@ def test_add_ons_are_checked(tmp_path):
         "add_ons.csv row 4: amount='-1' is negative (rule: prices and amounts are >= 0)",
         "add_ons.csv row 4: tax_codes code 'nope' does not exist in taxes.csv",
     ]
+
+
+def test_a_units_change_after_the_subscription_ends_is_refused(tmp_path):
+    # sub_020 (starter_usd) ends on 2026-10-16: a change on its last day loads, one after would
+    # never be billed (it was silently never applied)
+    folder = catalog(tmp_path, fixed=[f"fc_seats,starter_usd,seat,standard,{STANDARD},2,false,true"],
+                     units=["sub_020,fc_seats,3,2026-10-16", "sub_020,fc_seats,5,2026-10-17"])
+    assert problems(folder) == [
+        ("fixed_charge_units.csv row 3: units of 'fc_seats' for 'sub_020' from 2026-10-17, after the subscription "
+         "ends (2026-10-16), would never be billed (rule: a units change takes effect while the subscription is "
+         "active, as Lago refuses to update a terminated subscription)")]
