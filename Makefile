@@ -67,8 +67,8 @@ test-fast: venv
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -m "not e2e" tests/unit $(PYTEST_ARGS)
 
-# the rest of the Spark proof (CI runs it after make test): the pay-in-advance world billed on both
-# engines and the dbt unit tests on Spark (tests/e2e/test_spark_unit_tests.py)
+# the rest of the Spark proof (CI runs it after make test): the pay-in-advance and conservation
+# worlds billed on both engines and the dbt unit tests on Spark (tests/e2e/test_spark_unit_tests.py)
 test-spark: venv-spark
 	$(BIN)/python -m orchestration.prepare
 	$(BIN)/python -m pytest -q -rP -m "spark_unit" tests/e2e/test_spark_unit_tests.py $(PYTEST_ARGS)

@@ -1,9 +1,12 @@
 """Lago-shaped synthetic usage for `make bench`, written by DuckDB SQL (no per-event Python).
 
 `catalog(out, customers)` writes a catalog folder: the demo's metrics, plans, charges, taxes and
-fx rates, with `customers` customers, one subscription each, spread over four plans that between
-them price every aggregation the bench sends (count, sum with a charge filter, max, latest,
-unique count with add/remove, weighted sum, percentage, a pricing group key, usage thresholds).
+fx rates, add-ons and fixed charges, with `customers` customers, one subscription each, spread
+over six plans that between them price every aggregation the bench sends (count, sum with a
+charge filter, max, latest, unique count with add/remove, weighted sum, percentage, a pricing
+group key, usage thresholds) and every kind of issue 17: seats prorated by active days, images
+paid in advance (one invoice per subscription and day), an LLM cost passed through (`dynamic`),
+fixed charges (a platform fee in advance, contracted seats in arrears).
 
 `events(path, first_day, days, n, seed)` writes n events over `days` days as one Parquet file
 (seeds/bulk_events.py: `properties` as JSON text, as Lago exports it, ~0.5 % identical re-sends
@@ -21,10 +24,10 @@ from orchestration.paths import DEFAULT_CATALOG
 from seeds import bulk_events
 
 # plan of customer k = PLANS[k % len(PLANS)]
-PLANS = ["pro_usd", "growth_eur", "starter_usd", "scale_usd"]
+PLANS = ["pro_usd", "growth_eur", "starter_usd", "scale_usd", "team_seats_usd", "enterprise_seats_usd"]
 TIMEZONES = ["UTC", "America/New_York", "Europe/Paris", "Asia/Tokyo"]
 COPIED = ["billable_metrics.csv", "plans.csv", "charges.csv", "taxes.csv", "fx_rates.csv",
-          "usage_thresholds.csv"]
+          "usage_thresholds.csv", "add_ons.csv", "fixed_charges.csv"]
 EMPTY = {"wallets.csv": "id,external_customer_id,currency,rate_amount,priority,expiration_at\n",
          "wallet_transactions.csv": "wallet_id,credits,kind,created_at\n",
          "coupons.csv": "code,coupon_type,amount,percentage_rate,frequency,frequency_duration\n",
@@ -62,6 +65,9 @@ MIX = {
     "growth_eur": {"api_calls": 45, "tokens": 40, "seats": 8, "storage_gb": 7},
     "starter_usd": {"api_calls": 60, "tokens": 40},
     "scale_usd": {"api_calls": 100},
+    # issue 17: prorated seats, images paid in advance (one invoice a day), LLM cost passed through
+    "team_seats_usd": {"active_users": 10, "images": 40, "llm_requests": 50},
+    "enterprise_seats_usd": {"api_calls": 70, "llm_requests": 30},
 }
 
 

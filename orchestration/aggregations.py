@@ -22,6 +22,7 @@ class Aggregation:
     recurring: bool       # a metric with it may be recurring
     prorated: bool = False  # a prorated charge may price it (recurring metrics only)
     in_advance: bool = False  # a pay_in_advance charge may price it (Lago AGGREGATION_TYPES_PAYABLE_IN_ADVANCE)
+    carried: bool = False  # in advance on a recurring metric: its `_carried` form (what a period opens with)
 
 
 def parse(entries: dict) -> dict[str, Aggregation]:
@@ -31,7 +32,7 @@ def parse(entries: dict) -> dict[str, Aggregation]:
         if field not in FIELDS:
             raise ValueError(f"aggregation {name}: field must be one of {sorted(FIELDS)}")
         out[name] = Aggregation(name, field, bool(entry.get("recurring", False)), bool(entry.get("prorated", False)),
-                                bool(entry.get("in_advance", False)))
+                                bool(entry.get("in_advance", False)), bool(entry.get("carried", False)))
     return out
 
 

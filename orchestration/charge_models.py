@@ -38,6 +38,7 @@ class ChargeModel:
     recurring: bool = True         # False: a recurring metric is refused
     prorated: str | None = None    # units / form: a prorated charge may use it (None: refused)
     in_advance: str | None = None  # pay_in_advance: units (price after - before), events, refused (Lago); None: not yet
+    prorated_in_advance: bool = False  # a prorated pay_in_advance charge may use it (Lago: standard only)
 
 
 def _property(model: str, name: str, spec: str) -> Property:
@@ -65,7 +66,8 @@ def parse(entries: dict) -> dict[str, ChargeModel]:
             entry.get("ranges"), entry.get("tier_price", "per_unit_amount"),
             frozenset(entry.get("refuses") or ()), tuple(entry.get("ordered") or ()),
             bool(entry.get("monotone", False)), frozenset(entry.get("only") or ()),
-            bool(entry.get("recurring", True)), entry.get("prorated"), entry.get("in_advance"))
+            bool(entry.get("recurring", True)), entry.get("prorated"), entry.get("in_advance"),
+            bool(entry.get("prorated_in_advance", False)))
     return models
 
 

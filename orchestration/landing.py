@@ -500,9 +500,12 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str
         plain = f"read_parquet({_sql_str(str(path))})"
         if "file_row_number" in _column_types(con, plain):
             stage = _tabular_select(con, plain, "row_number() over () + 1")
+            payload = "cast(to_json(payload_row) as varchar)"
         else:
             stage = _tabular_select(con, _reader(path, fmt), "file_row_number + 2")
-        con.execute(_typed_insert(stage, "cast(to_json(payload_row) as varchar)", seq, path.name, digest))
+            # the payload is the row as sent: the reader's row number is not one of its columns
+            payload = "cast(json_remove(to_json(payload_row), '$.file_row_number') as varchar)"
+        con.execute(_typed_insert(stage, payload, seq, path.name, digest))
     else:
         _load_csv(con, path, digest, seq)
     return con.execute("select count(*) from raw.events").fetchone()[0] - before

@@ -42,7 +42,9 @@ ORDER = {
     "credit_notes": "credit_note_id",
     "wallet_ledger": "wallet_id, entry_at, entry_type, invoice_id",
     "revenue_by_month": "billing_month, currency",
-    "instant_fees": "external_subscription_id, charge_id, event_at, source_file, line_number",
+    # an opening fee has no event: its period's first day and bucket order it
+    "instant_fees": "external_subscription_id, charge_id, event_at, source_file, line_number, usage_date, "
+                    "filter_index, group_key",
 }
 
 

@@ -29,11 +29,19 @@ PROPERTIES = """case code
                                    'region', ['eu', 'us'][h % 2 + 1])
     when 'seats' then json_object('user_id', 'u' || (h % 40),
                                   'operation_type', case when h % 5 = 0 then 'remove' else 'add' end)
+    when 'active_users' then json_object('user_id', 'u' || (h % 40),
+                                  'operation_type', case when h % 5 = 0 then 'remove' else 'add' end)
     when 'storage_gb' then json_object('gb', cast((h % 200000) / 100.0 as decimal(10, 2)))
     when 'gpus' then json_object('gpus', 1)
+    when 'images' then json_object('images', (h % 12) + 1, 'size', '1024x1024')
+    when 'llm_requests' then json_object('output_tokens', (h % 3800) + 200, 'model', 'partner-xl')
     when 'partner_model_spend' then json_object('amount', cast((h % 10000) / 100.0 as decimal(10, 2)))
     else json_object('models', h % 6)
 end"""
+# Lago's precise_total_amount_cents, the price a `dynamic` charge bills, on the pass-through
+# metric's events only: its output tokens at 0.0015 cents each (as the demo's, seeds/generate_demo.py)
+PRECISE_AMOUNT = """case when code = 'llm_requests'
+    then cast(cast(((h % 3800) + 200) * 0.0015 as decimal(18, 4)) as varchar) end"""
 
 
 def write(con: duckdb.DuckDBPyConnection, path: Path, subscriptions: str, n: int, seed: int,
@@ -64,17 +72,20 @@ def write(con: duckdb.DuckDBPyConnection, path: Path, subscriptions: str, n: int
                    cast(null as varchar) as external_customer_id,
                    subscription as external_subscription_id,
                    code, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') as timestamp,
-                   cast({PROPERTIES} as varchar) as properties, i
+                   cast({PROPERTIES} as varchar) as properties,
+                   {PRECISE_AMOUNT} as precise_total_amount_cents, i
             from shaped
         )
         select transaction_id, external_customer_id, external_subscription_id,
                case when {broken.format(7)} then null else code end as code,
                case when {broken.format(1507)} then 'yesterday' else timestamp end as timestamp,
                case when {broken.format(2999)} and code = 'tokens' then '{{"tokens": "many"}}'
-                    else properties end as properties
+                    else properties end as properties,
+               precise_total_amount_cents
         from good
         union all
-        select transaction_id, external_customer_id, external_subscription_id, code, timestamp, properties
+        select transaction_id, external_customer_id, external_subscription_id, code, timestamp, properties,
+               precise_total_amount_cents
         from good where {'i % 200 = 3' if anomalies else 'false'}
     ) to '{path}' (format parquet, compression zstd, row_group_size 1000000)
     """)

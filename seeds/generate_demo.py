@@ -32,6 +32,7 @@ import random
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,8 @@ EVENT_COLUMNS = (
     "timestamp",
     "properties",
 )
+# Lago's event field for the `dynamic` charge model: the event's own price, in cents (a decimal)
+PRECISE_AMOUNT = "precise_total_amount_cents"
 
 # Monthly API-call volumes (Sep, Oct, Nov) for named customers; everyone else is drawn at random.
 # Starter and Team include 10,000 calls a month: cus_003 and cus_017 are always above, cus_022 only
@@ -91,6 +94,9 @@ PLAN_METRICS = {
     "credits_usd": ("api_calls",),
     "annual_commit_usd": ("api_calls",),
     "scale_usd": ("api_calls",),
+    # issue 17: seats prorated by active days, images paid as generated, LLM cost passed through
+    "team_seats_usd": ("active_users", "images", "llm_requests"),
+    "enterprise_seats_usd": ("api_calls", "llm_requests"),
 }
 # Median monthly API calls per plan for customers without a target.
 PLAN_API_MEDIAN = {
@@ -100,6 +106,7 @@ PLAN_API_MEDIAN = {
     "enterprise_usd_quarterly": 500,
     "growth_eur": 110,
     "team_jpy": 70,
+    "enterprise_seats_usd": 2500,
 }
 MODELS = ("small", "large", "embedding")  # "embedding" is outside the metric filter values
 MODEL_CUM_WEIGHTS = (0.55, 0.88)  # small 55 %, large 33 %, embedding 12 %
@@ -221,6 +228,7 @@ class Event:
     tz_name: str = "UTC"
     plan_code: str = ""
     local_month: tuple[int, int] = (0, 0)
+    precise: str | None = None  # precise_total_amount_cents, for a dynamic charge's metric
 
     def sort_key(self) -> tuple:
         return (self.ts, self.transaction_id or "", self.subscription_id or "", self.code or "")
@@ -276,7 +284,7 @@ class SubscriptionSimulator:
             return None, self.sub.external_id
         return self.sub.customer_id, self.sub.external_id
 
-    def emit(self, code: str, day: date, second: int, properties: dict) -> None:
+    def emit(self, code: str, day: date, second: int, properties: dict, precise: str | None = None) -> None:
         customer_id, subscription_id = self._ids()
         self.events.append(
             Event(
@@ -289,6 +297,7 @@ class SubscriptionSimulator:
                 tz_name=self.sub.tz_name,
                 plan_code=self.sub.plan_code,
                 local_month=(day.year, day.month),
+                precise=precise,
             )
         )
 
@@ -373,7 +382,11 @@ class SubscriptionSimulator:
             self.emit("gpus", day, _random_second(rng), {"gpus": delta})
             start = day
 
-    def _seats(self) -> None:
+    def _active_users(self) -> None:
+        """The team plan's seats: the same adds and removes as _seats, billed prorated by days."""
+        self._seats("active_users")
+
+    def _seats(self, code: str = "seats") -> None:
         rng = self.rng
         slug = self.sub.customer_id.removeprefix("cus_")
         next_user = 1
@@ -383,21 +396,40 @@ class SubscriptionSimulator:
             user = f"usr_{slug}_{next_user:03d}"
             next_user += 1
             active.append(user)
-            self.emit("seats", self.first, _random_second(rng), {"user_id": user, "operation_type": "add"})
+            self.emit(code, self.first, _random_second(rng), {"user_id": user, "operation_type": "add"})
         for d in _days(self.first + timedelta(1), self.last):
             r = rng.random()
             if r < 0.07:
                 user = f"usr_{slug}_{next_user:03d}"
                 next_user += 1
                 active.append(user)
-                self.emit("seats", d, _random_second(rng), {"user_id": user, "operation_type": "add"})
+                self.emit(code, d, _random_second(rng), {"user_id": user, "operation_type": "add"})
             elif r < 0.10 and len(active) > 1:
                 user = active.pop(rng.randrange(len(active)))
-                self.emit("seats", d, _random_second(rng), {"user_id": user, "operation_type": "remove"})
+                self.emit(code, d, _random_second(rng), {"user_id": user, "operation_type": "remove"})
             elif r < 0.105 and active:
                 # A repeated "add" for a seat that is already active (counts once).
-                self.emit("seats", d, _random_second(rng), {"user_id": rng.choice(active),
+                self.emit(code, d, _random_second(rng), {"user_id": rng.choice(active),
                                                            "operation_type": "add"})
+
+    def _images(self) -> None:
+        """Image generations, paid in advance (one invoice per local day, grouping `day`): on about a
+        third of the days, a few requests of 1-12 images each."""
+        rng = self.rng
+        for d in _days(self.first, self.last):
+            if rng.random() < 0.35:
+                for _ in range(rng.randint(1, 3)):
+                    self.emit("images", d, _random_second(rng), {"images": rng.randint(1, 12), "size": "1024x1024"})
+
+    def _llm_requests(self) -> None:
+        """Requests to a partner model billed at its cost: each event carries its price in cents
+        (precise_total_amount_cents: output tokens at $15 per million, 0.0015 cents a token)."""
+        rng = self.rng
+        for d in _days(self.first, self.last):
+            for _ in range(rng.choice((1, 2, 3, 4))):
+                tokens = rng.randint(200, 4000)
+                self.emit("llm_requests", d, _random_second(rng), {"output_tokens": tokens, "model": "partner-xl"},
+                          precise=str(Decimal(tokens) * Decimal("0.0015")))
 
     def _storage_gb(self) -> None:
         rng = self.rng
@@ -595,6 +627,7 @@ def _event_record(e: Event, fmt: str) -> dict:
         "properties": e.properties,
         "ts_format": fmt,
         "tz": e.tz_name,
+        PRECISE_AMOUNT: e.precise,
     }
 
 
@@ -611,6 +644,7 @@ def write_parquet(path: Path, events: list[Event]) -> None:
             ("code", pa.string()),
             ("timestamp", TIMESTAMP_TYPE),
             ("properties", pa.string()),
+            (PRECISE_AMOUNT, pa.string()),
         ]
     )
     table = pa.table(
@@ -621,6 +655,7 @@ def write_parquet(path: Path, events: list[Event]) -> None:
             "code": [e.code for e in events],
             "timestamp": pa.array([(e.ts - EPOCH) // ONE_MICROSECOND for e in events], TIMESTAMP_TYPE),
             "properties": [_dumps(e.properties) for e in events],
+            PRECISE_AMOUNT: [e.precise for e in events],
         },
         schema=schema,
     )
@@ -650,6 +685,8 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
                     value = _format_ts(value, r["ts_format"], r["tz"])
                 if value is not None:
                     obj[col] = value
+            if r.get(PRECISE_AMOUNT) is not None:
+                obj[PRECISE_AMOUNT] = r[PRECISE_AMOUNT]
             f.write(_dumps(obj) + "\n")
 
 

@@ -71,7 +71,7 @@ def validate(folder: Path) -> Catalog:
     fx_rates.check(c)
     add_on_codes = add_ons.check(c, tax_codes)
     fixed_charge_ids = fixed_charges.check(c, plan_codes, add_on_codes, tax_codes)
-    fixed_charges.check_units(c, fixed_charge_ids, plan_codes)
+    fixed_charges.check_units(c, fixed_charge_ids)
     one_off_invoices.check(c, customer_ids, add_on_codes)
     if problems:
         raise CatalogError(problems)

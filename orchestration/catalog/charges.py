@@ -121,7 +121,7 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
         invoiceable = boolean(r, "invoiceable", problems, default=True)
         grouping = d.get("instant_invoice_grouping", "").strip().lower()
         if pay_in_advance:
-            _check_in_advance(c, r, model, metric, min_amount, prorated)
+            _check_in_advance(c, r, model, metric, min_amount)
         elif not invoiceable:
             problems.append(f"{r.where()}: invoiceable=false needs pay_in_advance=true (rule: Lago charge "
                             f"invoiceable must_be_true_unless_pay_in_advance)")
@@ -131,7 +131,7 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
             problems.append(f"{r.where()}: instant_invoice_grouping needs pay_in_advance=true (rule: it groups the "
                             f"invoices of instant fees)")
         if prorated:
-            _check_prorated(c, r, model, metric)
+            _check_prorated(c, r, model, metric, pay_in_advance)
         props = json_cell(r, "properties", problems, dict)
         keys = _group_keys(r, props, problems)
         _bucket(c, r, model, props, 0, d["invoice_display_name"])
@@ -142,11 +142,13 @@ def check(c: Check, plans: dict[str, Row], metrics: dict[str, Row],
 
 
 def _check_in_advance(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None,
-                      min_amount: Decimal | None, prorated: bool) -> None:
+                      min_amount: Decimal | None) -> None:
     """A pay_in_advance charge (decision 23): what Lago refuses (charge.rb validate_pay_in_advance,
     validate_min_amount_cents; billable_metric.rb AGGREGATION_TYPES_PAYABLE_IN_ADVANCE) and what
-    Tally does not bill in advance yet."""
-    problems, d = c.problems, r.data
+    Tally does not bill in advance yet. On a recurring metric (sum, unique count) each period
+    also opens with an in-advance fee for the units it carries; prorated is checked by
+    _check_prorated (Lago: in advance, standard only)."""
+    problems = c.problems
     lago = "Lago charge.rb validate_pay_in_advance"
     if model.in_advance == "refused":
         problems.append(f"{r.where()}: a pay_in_advance {model.name} charge is refused (rule: {lago}: "
@@ -161,27 +163,51 @@ def _check_in_advance(c: Check, r: Row, model: charge_models.ChargeModel, metric
             allowed = sorted(n for n, a in aggregations.registry().items() if a.in_advance)
             problems.append(f"{r.where()}: a pay_in_advance charge cannot price a {agg.name} metric (rule: {lago}, "
                             f"billable_metric.rb AGGREGATION_TYPES_PAYABLE_IN_ADVANCE: one of {allowed})")
-        if boolean(metric, "recurring", []):
-            problems.append(f"{r.where()}: pay_in_advance on a recurring metric ({d['billable_metric_code']!r}) is "
-                            f"not supported yet (rule: its metric must not be recurring)")
+        elif boolean(metric, "recurring", []):
+            _check_in_advance_recurring(c, r, model, agg)
     if min_amount:
         problems.append(f"{r.where()}: min_amount on a pay_in_advance charge is refused (rule: Lago charge.rb "
                         f"validate_min_amount_cents: not_compatible_with_pay_in_advance)")
-    if prorated:
-        problems.append(f"{r.where()}: prorated pay_in_advance charges are not supported yet (rule: prorated "
-                        f"charges are billed in arrears)")
 
 
-def _check_prorated(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None) -> None:
+def _check_in_advance_recurring(c: Check, r: Row, model: charge_models.ChargeModel,
+                                agg: aggregations.Aggregation | None) -> None:
+    """pay_in_advance on a recurring metric: Lago allows it for every in-advance model; Tally bills
+    the aggregations with a `_carried` form and the models priced by units (the period's opening
+    fee prices the carried units with the model's own macro), and refuses the rest as not
+    supported yet."""
+    problems, d = c.problems, r.data
+    metric_code = d["billable_metric_code"]
+    if agg is not None and not agg.carried:
+        problems.append(f"{r.where()}: pay_in_advance on a recurring {agg.name} metric ({metric_code!r}) is not "
+                        f"supported yet (rule: a recurring metric in advance needs one of "
+                        f"{sorted(n for n, a in aggregations.registry().items() if a.carried)})")
+    if model.in_advance == "events":
+        problems.append(f"{r.where()}: pay_in_advance {model.name} charges on a recurring metric ({metric_code!r}) "
+                        f"are not supported yet (rule: a recurring metric in advance needs a model priced by "
+                        f"units: each period's opening fee prices the units it carries)")
+    thresholds = [t for t in c.rows.get("usage_thresholds.csv", []) if t.data.get("plan_code") == d["plan_code"]]
+    if thresholds:
+        problems.append(f"{r.where()}: pay_in_advance charges on a recurring metric ({metric_code!r}) on a plan with "
+                        f"usage thresholds ({d['plan_code']!r}, usage_thresholds.csv row {thresholds[0].line}) are "
+                        f"not supported yet (rule: the closing invoice's progressive-billing credit is capped by its "
+                        f"charge lines, which would count the next period's in-advance fee)")
+
+
+def _check_prorated(c: Check, r: Row, model: charge_models.ChargeModel, metric: Row | None,
+                    pay_in_advance: bool) -> None:
     """Lago's charge.rb validate_prorated: a prorated charge needs a recurring metric that is not a
-    weighted sum, and in arrears standard, graduated or volume (in advance: standard only, and Tally
-    refuses every in-advance charge). Tally also needs the aggregation's prorated form (the registry's
-    `prorated`: sum_agg, unique_count_agg) and refuses a plan with usage thresholds (not built)."""
+    weighted sum, and in arrears standard, graduated or volume, in advance standard only (the
+    registry's `prorated_in_advance`). Tally also needs the aggregation's prorated form (the
+    registry's `prorated`: sum_agg, unique_count_agg) and refuses a plan with usage thresholds (not
+    built)."""
     problems, d = c.problems, r.data
     rule = ("rule: prorated needs a recurring sum_agg or unique_count_agg metric and the standard, graduated "
-            "or volume model, in arrears, as Lago's charge.rb validate_prorated")
+            "or volume model in arrears, standard in advance, as Lago's charge.rb validate_prorated")
     if model.prorated is None:
         problems.append(f"{r.where()}: prorated {model.name} charges are refused ({rule})")
+    elif pay_in_advance and not model.prorated_in_advance:
+        problems.append(f"{r.where()}: prorated pay_in_advance {model.name} charges are refused ({rule})")
     if metric is not None:
         agg = aggregations.registry().get(metric.data["aggregation_type"])
         if not boolean(metric, "recurring", []):

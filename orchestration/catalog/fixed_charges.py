@@ -4,9 +4,7 @@ each subscription's units over time (Lago's fixed charge events: the plan's unit
 then an override from its effective day). Rules and Lago files: docs/decisions.md 24."""
 from __future__ import annotations
 
-import calendar
 import json
-from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -122,8 +120,10 @@ def _units(r: Row, problems: list[str], col: str = "units") -> Decimal | None:
     return dec(r, col, problems)  # a negative value is refused (Lago: units >= 0)
 
 
-def check_units(c: Check, fixed: dict[str, Row], plans: dict[str, Row]) -> None:
-    """fixed_charge_units.csv: a subscription's units of one of its plan's fixed charges from a day on."""
+def check_units(c: Check, fixed: dict[str, Row]) -> None:
+    """fixed_charge_units.csv: a subscription's units of one of its plan's fixed charges from a day on. In
+    advance, a day after a period's first is a unit change inside the period, billed at once on an
+    invoice of its own (int_fixed_charge_fees; Lago fees/build_pay_in_advance_fixed_charge_service.rb)."""
     problems = c.problems
     subscriptions: dict[str, Row] = {}
     for s in c.rows["subscriptions.csv"]:
@@ -150,44 +150,13 @@ def check_units(c: Check, fixed: dict[str, Row], plans: dict[str, Row]) -> None:
             problems.append(f"{r.where()}: units of {d['fixed_charge_id']!r} for {d['external_subscription_id']!r} "
                             f"are already set from {effective} (row {seen[key].line}; rule: one value per day)")
         seen.setdefault(key, r)
-        if (effective and sub is not None and charge is not None and boolean(charge, "pay_in_advance", [])
-                and d["fixed_charge_id"] and sub.data["plan_code"] in plans):
-            _check_in_advance_change(r, effective, sub, plans[sub.data["plan_code"]], problems)
+        ending = (sub.data.get("ending_at") or "").strip()[:10] if sub is not None else ""
+        if effective and len(ending) == 10 and str(effective)[:10] > ending:
+            problems.append(f"{r.where()}: units of {d['fixed_charge_id']!r} for {d['external_subscription_id']!r} "
+                            f"from {effective}, after the subscription ends ({ending}), would never be billed "
+                            f"(rule: a units change takes effect while the subscription is active, as Lago refuses "
+                            f"to update a terminated subscription)")
         c.add(FixedChargeUnits(d["external_subscription_id"], d["fixed_charge_id"], units, effective, r.line))
 
 
-def _check_in_advance_change(r: Row, effective: str, sub: Row, plan: Row, problems: list[str]) -> None:
-    """An in-advance fixed charge is billed when its period opens, with the units of that day: a change
-    from a later day of the period is billed at once in Lago, on an invoice of its own, for the units
-    added (fees/build_pay_in_advance_fixed_charge_service.rb). Not built: such a row is refused."""
-    started = sub.data["started_at"][:10]
-    try:
-        start, day = date.fromisoformat(started), date.fromisoformat(effective)
-    except ValueError:
-        return  # the subscription's own row reports its date
-    anniversary = (sub.data["billing_time"] or "calendar") == "anniversary"
-    if day <= start or is_period_start(day, plan.data["interval"], anniversary, start):
-        return
-    problems.append(f"{r.where()}: units of an in-advance fixed charge changed on {effective}, inside a billing "
-                    f"period, are not supported yet (rule: in advance, units change on a period's first day or at "
-                    f"the start; Lago bills a change inside the period at once, on its own invoice: "
-                    f"fees/build_pay_in_advance_fixed_charge_service.rb)")
-
-
-def is_period_start(day: date, interval: str, anniversary: bool, start: date) -> bool:
-    """Is `day` the first day of a billing period (int_billing_periods' rule: calendar periods on
-    Monday / the 1st of month, quarter, year; anniversary ones on the start day, the month's last day
-    when shorter)?"""
-    if interval == "weekly":
-        return day.weekday() == (start.weekday() if anniversary else 0)
-    months = {"monthly": 1, "quarterly": 3, "yearly": 12}.get(interval)
-    if months is None:
-        return False
-    anchor_month, anchor_day = (start.month, start.day) if anniversary else (1, 1)
-    if (day.month - anchor_month) % months:
-        return False
-    return day.day == min(anchor_day, calendar.monthrange(day.year, day.month)[1])
-
-
-__all__ = ["FixedCharge", "FixedChargeTax", "FixedChargeTier", "FixedChargeUnits", "check", "check_units",
-           "is_period_start"]
+__all__ = ["FixedCharge", "FixedChargeTax", "FixedChargeTier", "FixedChargeUnits", "check", "check_units"]

@@ -40,7 +40,11 @@ CHARGES = [
     ("ch_pkg", "calls", "package", {"amount": "10", "package_size": 3, "free_units": 1}, "", ""),
     ("ch_day", "calls", "standard", {"amount": "1"}, "", "day"),
     ("ch_commit", "calls", "standard", {"amount": "10"}, "true", "event"),
+    # recurring metrics in advance: a prorated seat, and a sum carried into October
+    ("ch_seat", "seats", "standard", {"amount": "10"}, "", ""),
+    ("ch_rsum", "storage", "standard", {"amount": "1"}, "false", ""),
 ]
+PRORATED = {"ch_seat": "true"}
 SUBSCRIBER = {"ch_grad": "c_tax"}
 COMMITMENT = {"ch_commit": "50"}
 
@@ -54,12 +58,14 @@ CATALOG = {
     "applied_coupons.csv": "coupon_code,external_customer_id,applied_at\nwelcome,c_tax,2026-09-01\n",
     "billable_metrics.csv": ("code,name,aggregation_type,field_name,recurring,rounding_function,rounding_precision,"
                              "filters\ncalls,Calls,count_agg,,false,,,\namount,Amount,sum_agg,amount,false,,,\n"
-                             "uids,Ids,unique_count_agg,unique_id,false,,,\ntokens,Tokens,sum_agg,tokens,false,,,\n"),
+                             "uids,Ids,unique_count_agg,unique_id,false,,,\ntokens,Tokens,sum_agg,tokens,false,,,\n"
+                             "seats,Seats,unique_count_agg,user_id,true,,,\nstorage,Storage,sum_agg,gb,true,,,\n"),
     "plans.csv": "code,name,interval,amount,currency,pay_in_advance,trial_period,minimum_commitment\n" + "".join(
         f"p_{c[0][3:]},{c[0]},monthly,0,USD,false,0,{COMMITMENT.get(c[0], '')}\n" for c in CHARGES),
     "charges.csv": ("id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
-                    "invoice_display_name,filters,invoiceable,instant_invoice_grouping\n") + "".join(
-        f"{c[0]},p_{c[0][3:]},{c[1]},{c[2]},{q(c[3])},true,,,,{c[4]},{c[5]}\n" for c in CHARGES),
+                    "invoice_display_name,filters,invoiceable,instant_invoice_grouping,prorated\n") + "".join(
+        f"{c[0]},p_{c[0][3:]},{c[1]},{c[2]},{q(c[3])},true,,,,{c[4]},{c[5]},{PRORATED.get(c[0], '')}\n"
+        for c in CHARGES),
     "subscriptions.csv": "external_id,external_customer_id,plan_code,started_at,ending_at,billing_time\n" + "".join(
         f"s_{c[0][3:]},{SUBSCRIBER.get(c[0], 'c1')},p_{c[0][3:]},2026-09-01,,calendar\n" for c in CHARGES),
 }
@@ -93,7 +99,13 @@ EVENTS = [
     ("s_pct", "amount", "10T05", {"amount": "30"}),
 ] + [("s_pkg", "calls", f"12T0{i}", {}) for i in range(1, 6)] + [
     ("s_day", "calls", "10T08", {}), ("s_day", "calls", "10T09", {}), ("s_day", "calls", "11T08", {}),
-] + [("s_commit", "calls", f"20T0{i}", {}) for i in range(1, 4)]
+] + [("s_commit", "calls", f"20T0{i}", {}) for i in range(1, 4)] + [
+    ("s_seat", "seats", "15T10", {"user_id": "u1"}), ("s_seat", "seats", "22T10", {"user_id": "u2"}),
+    ("s_seat", "seats", "25T10", {"user_id": "u1", "operation_type": "remove"}),
+    ("s_seat", "seats", "28T10", {"user_id": "u3"}),
+    ("s_rsum", "storage", "10T10", {"gb": "5"}), ("s_rsum", "storage", "12T10", {"gb": "-2"}),
+    ("s_rsum", "storage", "14T10", {"gb": "3"}),
+]
 
 
 def write_world(root: Path) -> tuple[Path, Path]:

@@ -1,8 +1,8 @@
 """Fixed charges, add-ons and one-off invoices end to end (issue 17 item 3; Lago fixed_charges,
-add_ons, invoices of type one_off), through `tally run` over September (30 days) and October 2026
-(31 days). Every figure is worked by hand next to its assertion; the rules and their Lago files
-are in docs/decisions.md (24). The Lago spec cases are dbt unit tests beside the models
-(_unit_tests_fixed_charges.yml)."""
+add_ons, invoices of type one_off, in-advance unit changes on invoices of their own), through
+`tally run` over September (30 days) and October 2026 (31 days). Every figure is worked by hand next
+to its assertion; the rules and their Lago files are in docs/decisions.md (24). The Lago spec cases
+are dbt unit tests beside the models (_unit_tests_fixed_charges.yml)."""
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -20,6 +20,7 @@ CATALOG = {
     "customers.csv": """external_id,name,currency,timezone,tax_codes
 c_usd,USD customer,USD,UTC,
 c_tax,Taxed customer,USD,UTC,vat10
+c_seat,Seat customer,USD,UTC,vat10
 """,
     "taxes.csv": """code,name,rate,applied_by_default
 vat10,VAT 10,10,false
@@ -36,6 +37,7 @@ p_advp,Prorated in-advance seats,monthly,0,USD,true,0,
 p_pr,Prorated seats,monthly,0,USD,false,0,
 p_tax,Taxed plan,monthly,50,USD,false,0,
 p_grad,Graduated seats,monthly,0,USD,false,0,
+p_seat,Seats bought in advance,monthly,0,USD,false,0,
 """,
     "charges.csv": ("id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,"
                     "min_amount,invoice_display_name,filters") + """
@@ -50,12 +52,18 @@ fc_trial,p_trial,seat,standard,"{""amount"": ""12""}",2,false,false
 fc_adv,p_adv,seat,standard,"{""amount"": ""50""}",1,true,false
 fc_advp,p_advp,seat,standard,"{""amount"": ""31""}",2,true,true
 fc_pr,p_pr,seat,standard,"{""amount"": ""30""}",1,false,true
+fc_seat,p_seat,seat,standard,"{""amount"": ""20""}",10,true,false
+fc_seat_pr,p_seat,seat,standard,"{""amount"": ""20""}",10,true,true
 """ + f"""fc_grad,p_grad,seat,graduated,"{GRADUATED}",7,false,false
 """,
     "fixed_charge_units.csv": """external_subscription_id,fixed_charge_id,units,effective_on
 s_adv,fc_adv,3,2026-10-01
 s_pr,fc_pr,3,2026-09-21
 s_pr,fc_pr,0,2026-10-22
+s_seat,fc_seat,15,2026-09-11
+s_seat,fc_seat_pr,15,2026-09-11
+s_seat,fc_seat,12,2026-09-21
+s_seat,fc_seat_pr,12,2026-09-21
 """,
     "subscriptions.csv": """external_id,external_customer_id,plan_code,started_at,ending_at,billing_time
 s_trial,c_usd,p_trial,2026-09-01,,calendar
@@ -64,18 +72,23 @@ s_advp,c_usd,p_advp,2026-10-11,,calendar
 s_pr,c_usd,p_pr,2026-09-01,,calendar
 s_tax,c_tax,p_tax,2026-09-01,,calendar
 s_grad,c_usd,p_grad,2026-09-01,,calendar
+s_seat,c_seat,p_seat,2026-09-01,,calendar
 """,
     "coupons.csv": """code,coupon_type,amount,percentage_rate,frequency,frequency_duration
 ten_off,fixed_amount,10,,once,
+five_off,fixed_amount,5,,once,
 """,
     "applied_coupons.csv": """coupon_code,external_customer_id,applied_at
 ten_off,c_tax,2026-09-01
+five_off,c_seat,2026-09-05
 """,
     "wallets.csv": """id,external_customer_id,currency,rate_amount,priority,expiration_at
 w_tax,c_tax,USD,1,1,
+w_seat,c_seat,USD,1,1,
 """,
     "wallet_transactions.csv": """wallet_id,credits,kind,created_at
 w_tax,5,granted,2026-09-01
+w_seat,20,granted,2026-09-05
 """,
     "one_off_invoices.csv": """external_customer_id,add_on_code,units,unit_amount,issuing_date
 c_tax,setup,2,,2026-09-15
@@ -173,6 +186,52 @@ def test_a_prorated_fixed_charge_weighs_a_mid_period_unit_change_by_days(billed)
     ]
 
 
+def test_an_in_advance_unit_change_inside_a_period_is_billed_at_once_on_its_own_invoice(billed):
+    # p_seat (monthly, in arrears, 0 USD) has two in-advance fixed charges of 10 units × 20 USD: fc_seat
+    # not prorated, fc_seat_pr prorated; s_seat starts Sep 1 (September: 30 days); both go to 15 units
+    # on Sep 11 and to 12 on Sep 21 (Lago fees/build_pay_in_advance_fixed_charge_service.rb, one invoice
+    # per subscription and change: invoices/create_pay_in_advance_fixed_charges_service.rb).
+    assert rows(billed, """select l.invoice_id, l.charge_id, l.units, l.amount from billing.invoice_lines as l
+                           inner join billing.invoices as i on l.invoice_id = i.invoice_id
+                           where i.external_subscription_id = 's_seat' and l.fee_type = 'fixed_charge'
+                           order by 1, 2""") == [
+        # closing September on Oct 1: October in advance, the units of Oct 1 (the lowered 12):
+        # 12 × 20 = 240.00 each (fc_seat_pr: 31 of 31 days)
+        ("inv_s_seat_20260901", "fc_seat", D("12"), D("240.00")),
+        ("inv_s_seat_20260901", "fc_seat_pr", D("12"), D("240.00")),
+        # opening Sep 1: 10 × 20 = 200.00 each
+        ("inv_s_seat_20260901_open", "fc_seat", D("10"), D("200.00")),
+        ("inv_s_seat_20260901_open", "fc_seat_pr", D("10"), D("200.00")),
+        # Sep 11, 10 → 15: the 5 units above the 10 billed, at once. Not prorated: 5 × 20 = 100.00;
+        # prorated by the days left, Sep 11-30 = 20 of 30: 5 × 20/30 = 3.3333333333 units × 20 = 66.67
+        ("inv_s_seat_20260911_units", "fc_seat", D("5"), D("100.00")),
+        ("inv_s_seat_20260911_units", "fc_seat_pr", D("3.3333333333"), D("66.67")),
+        # Sep 21, 15 → 12: nothing back; the invoice documents the change at 0.00
+        ("inv_s_seat_20260921_units", "fc_seat", D("0"), D("0.00")),
+        ("inv_s_seat_20260921_units", "fc_seat_pr", D("0"), D("0.00")),
+        # closing October on Nov 1: November's 12 × 20 = 240.00 each
+        ("inv_s_seat_20261001", "fc_seat", D("12"), D("240.00")),
+        ("inv_s_seat_20261001", "fc_seat_pr", D("12"), D("240.00")),
+    ]
+    # c_seat: customer tax vat10, a 5 USD `once` coupon applied Sep 5, 20 credits (1 USD each) granted
+    # Sep 5. The opening invoice comes before both: 400.00, vat10 40.00, 440.00.
+    assert invoice(billed, "inv_s_seat_20260901_open") == (
+        "subscription", "2026-09-01", D("400.00"), D("0.00"), D("40.00"), D("0.00"), D("440.00"))
+    # Sep 11 is a subscription invoice like Lago's, issued that day: fees 100 + 66.67 = 166.67; the
+    # coupon first, 5.00 → 161.67; then taxes on what the coupon left, 10 % = 16.167 → 16.17;
+    # 177.84, then the wallet's 20 credits → 157.84
+    assert invoice(billed, "inv_s_seat_20260911_units") == (
+        "subscription", "2026-09-11", D("166.67"), D("5.00"), D("16.17"), D("20.00"), D("157.84"))
+    assert rows(billed, """select period_start::varchar, period_end::varchar from billing.invoices
+                           where invoice_id = 'inv_s_seat_20260911_units'""") == [("2026-09-01", "2026-09-30")]
+    # the decrease: a zero invoice (no coupon left, no wallet for a zero total)
+    assert invoice(billed, "inv_s_seat_20260921_units") == (
+        "subscription", "2026-09-21", D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("0.00"))
+    # closing September: 480.00, vat10 48.00, the coupon and the wallet spent: 528.00
+    assert invoice(billed, "inv_s_seat_20260901") == (
+        "subscription", "2026-10-01", D("480.00"), D("0.00"), D("48.00"), D("0.00"), D("528.00"))
+
+
 def test_a_one_off_invoice_is_taxed_and_leaves_coupons_and_wallets_to_the_subscription(billed):
     # c_tax (customer tax vat10) has a 10 USD `once` coupon applied on Sep 1, a wallet with 5 granted
     # credits at 1 USD, the 50 USD plan p_tax, and two one-off rows.
@@ -198,13 +257,14 @@ def test_a_one_off_invoice_is_taxed_and_leaves_coupons_and_wallets_to_the_subscr
 
 def test_the_month_files_carry_the_one_off_invoices_and_the_run_adds_up(billed):
     assert rows(billed, "select invoice_type, count(*) from billing.invoices group by 1 order by 1") == [
-        ("one_off", 2), ("subscription", 13)]
+        ("one_off", 2), ("subscription", 18)]
     # fees: 40 + 54 (trial) + 50 + 150 + 150 (adv) + 42 + 62 (advp) + 50 + 60.97 (pr) + 50 + 50 (tax)
-    # + 34.50 + 34.50 (grad) + 200 + 30 (one-off) = 1,057.97; coupons 10; taxes 4 + 5 + 40 + 3 = 52;
-    # prepaid 5; total = 1,057.97 − 10 + 52 − 5 = 1,094.97
+    # + 200 + 30 (one-off) + 400 + 166.67 + 0 + 480 + 480 (seat) + 34.50 + 34.50 (grad) = 2,584.64;
+    # coupons 10 + 5 = 15; taxes 4 + 5 + 40 + 3 + 40 + 16.17 + 48 + 48 = 204.17; prepaid 5 + 20 = 25
+    # total = 2,584.64 − 15 + 204.17 − 25 = 2,748.81
     assert rows(billed, """select sum(fees_amount), sum(coupons_amount), sum(taxes_amount),
                                   sum(prepaid_credit_amount), sum(total_amount) from billing.invoices""") == [
-        (D("1057.97"), D("10.00"), D("52.00"), D("5.00"), D("1094.97"))]
+        (D("2584.64"), D("15.00"), D("204.17"), D("25.00"), D("2748.81"))]
 
 
 def test_a_fixed_charge_line_shows_its_full_units_and_its_tiers(billed):

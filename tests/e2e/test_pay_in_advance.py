@@ -9,6 +9,7 @@ September 2026; every figure is worked by hand next to its assertion."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -28,10 +29,13 @@ def world(tmp_path_factory) -> dict:
             "--period", "2026-09", "--publish", str(root / "published"))
     tally(*args)
     first = snapshot(warehouse)
-    # a second batch: one more event for s_grad on Sep 8, then a run that lands nothing
-    (landing / "late.jsonl").write_text(json.dumps({
-        "transaction_id": "late1", "external_subscription_id": "s_grad", "code": "tokens",
-        "timestamp": "2026-09-08T10:00:00Z", "properties": {"tokens": 30}}) + "\n")
+    # a second batch: one more event for s_grad on Sep 8 and a fourth seat for s_seat on Sep 29
+    # (which changes September's opening fee for October), then a run that lands nothing
+    (landing / "late.jsonl").write_text("".join(json.dumps(e) + "\n" for e in (
+        {"transaction_id": "late1", "external_subscription_id": "s_grad", "code": "tokens",
+         "timestamp": "2026-09-08T10:00:00Z", "properties": {"tokens": 30}},
+        {"transaction_id": "late2", "external_subscription_id": "s_seat", "code": "seats",
+         "timestamp": "2026-09-29T10:00:00Z", "properties": {"user_id": "u4"}})))
     tally(*args)
     second = snapshot(warehouse)
     tally(*args)
@@ -130,19 +134,20 @@ def test_a_wallet_pays_instant_invoices_in_the_order_they_are_issued(world):
 
 
 def test_nothing_is_billed_twice(world):
-    """No closing (period-end) invoice has a line of a pay-in-advance charge: every charge of
-    the world is one, so the closing invoices hold their subscription line (0.00) and, for
-    s_commit, the commitment true-up only. The instant fees are on their own invoices once."""
+    """No closing (period-end) invoice bills a pay-in-advance charge's usage of the period: every
+    charge of the world is one, so the closing invoices hold their subscription line (0.00), for
+    s_commit the commitment true-up, and for s_seat (a recurring metric) only October's opening
+    fee, the units carried into the next period. The instant fees are on their own invoices once."""
     closing_charge_lines = query(world, """
-        select count(*) from billing.invoice_lines as l
+        select l.line_id from billing.invoice_lines as l
         inner join billing.invoices as i on l.invoice_id = i.invoice_id
         where i.issuing_date = date '2026-10-01' and l.fee_type = 'charge'""")
-    assert closing_charge_lines == [(0,)]
+    assert closing_charge_lines == [("inv_s_seat_20260901:ch_seat:0:20261001",)]
     # each invoiceable fee is one line, on the invoice billing.instant_fees names
     assert query(world, """
         select count(*), count(distinct f.line_id), sum(f.amount) = sum(l.amount)
         from billing.instant_fees as f inner join billing.invoice_lines as l on f.line_id = l.line_id""") == [
-        (23, 23, True)]  # s_l_sum 3 + s_grad 4 + s_pct 5 + s_pkg 5 + s_day 3 + s_commit 3
+        (29, 29, True)]  # s_l_sum 3 + s_grad 4 + s_pct 5 + s_pkg 5 + s_day 3 + s_commit 3 + s_seat 5 + its opening
 
 
 def test_percentage_with_free_events_and_a_per_transaction_minimum(world):
@@ -181,22 +186,78 @@ def test_the_minimum_commitment_counts_instant_fees(world):
 
 
 def test_not_invoiceable_fees_are_recorded_without_an_invoice(world):
-    """The LAGO cases' charges (but s_l_sum) are invoiceable = false: 2 + 7 + 3 + 3 + 3 + 2 + 3 + 2 = 25
-    fees, recorded in billing.instant_fees, none on an invoice; their subscriptions get only
-    their closing invoice."""
+    """The LAGO cases' charges (but s_l_sum) and s_rsum are invoiceable = false: 2 + 7 + 3 + 3 + 3 + 2 + 3
+    + 2 = 25 fees, and s_rsum's 3 and its October opening fee: 29, recorded in billing.instant_fees,
+    none on an invoice; their subscriptions get only their closing invoice."""
     assert query(world, "select count(*), count(invoice_id) from billing.instant_fees where not invoiceable") == [
-        (25, 0)]
+        (29, 0)]
     assert query(world, "select count(*) from billing.invoices where external_subscription_id = 's_l_count' "
                         "and issuing_date < date '2026-10-01'") == [(0,)]
 
 
 def test_incremental_a_new_batch_adds_its_fees_and_a_rerun_changes_nothing(world):
+    """The second batch adds two event fees (s_grad, s_seat) and changes one fee in place:
+    s_seat's opening fee for October (no event: event_at is None), rated again with September."""
     first, second = world["first"], world["second"]
-    assert set(first["instant_fees"]) <= set(second["instant_fees"])
-    assert len(second["instant_fees"]) == len(first["instant_fees"]) + 1
+    changed = set(first["instant_fees"]) - set(second["instant_fees"])
+    assert [(f[1], f[6]) for f in changed] == [("s_seat", None)]
+    assert len(second["instant_fees"]) == len(first["instant_fees"]) + 2
     assert world["third"] == second
     # the incremental runs give what one run from scratch over the same files gives
     assert world["scratch"] == second
+
+
+# ---------------------------------------------------------------- recurring metrics in advance (decision 23)
+
+def opening_fees(world: dict, sub: str) -> list[tuple]:
+    """The opening fees of `sub` (a recurring charge's units carried into the next period)."""
+    return query(world, """select usage_date, units, events_count_on_line, amount, invoice_id, line_id
+                           from (select f.*, l.events_count as events_count_on_line from billing.instant_fees as f
+                                 left join billing.invoice_lines as l on f.line_id = l.line_id)
+                           where external_subscription_id = ? and event_at is null""", sub)
+
+
+def test_a_prorated_seat_in_advance_bills_the_days_left_and_never_refunds(world):
+    """s_seat: a recurring unique count, prorated, standard 10.00 a month, in advance; September
+    has 30 days. u1 added Sep 15 10:00: the days left from the event to the period's end, the
+    event's day included (Lago: ceil((Sep 30 23:59:59.999 − Sep 15 10:00) / 1 day) = ceil(15.58)
+    = 16), 1 × 16/30 = 0.533333… → ceil to 5 decimals 0.53334 × 10 = 5.3334 → 5.33, shown as 1 unit;
+    u2 added Sep 22: 9 days, 9/30 × 10 = 3.00; u1 removed Sep 25: nothing refunded, 0.00 for 0
+    units; u3 added Sep 28: 2 seats, the highest level so far (2) is not passed: 0.00 for 1 unit;
+    u4 (the second batch) added Sep 29 10:00: 3 seats, 1 above the highest: ceil(1 d 14 h) = 2 days,
+    2/30 = 0.066666… → 0.06667 × 10 = 0.6667 → 0.67."""
+    assert [(D(u).normalize(), D(a)) for u, a in query(world, """
+        select units, amount from billing.instant_fees
+        where external_subscription_id = 's_seat' and event_at is not null order by event_at""")] == [
+        (D(1), D("5.33")), (D(1), D("3.00")), (D(0), D("0.00")), (D(1), D("0.00")), (D(1), D("0.67"))]
+
+
+def test_the_carried_seats_are_billed_in_advance_on_the_invoice_closing_the_period(world):
+    """The seats active at the end of September (u2, u3, u4) are October's, billed in full (not
+    prorated) in advance by the invoice closing September, issued Oct 1, as Lago's period-end
+    run bills a recurring metric's in-advance charge for the next period (invoices/
+    calculate_fees_service.rb; spec/scenarios/fees/recurring_fees_spec.rb: the renewal invoice's
+    charge fee): 3 × 10.00 = 30.00, a `charge` line that counts the 5 events since the start.
+    In billing.instant_fees it has no event; its day is October's first. The first run, before
+    u4 landed, billed 2 × 10.00 = 20.00: the second batch rated September again."""
+    assert [(str(d), D(u).normalize(), n, a, i, line) for d, u, n, a, i, line in opening_fees(world, "s_seat")] == [
+        ("2026-10-01", D(3), 5, D("30.00"), "inv_s_seat_20260901", "inv_s_seat_20260901:ch_seat:0:20261001")]
+    assert query(world, """select issuing_date, fees_amount, total_amount from billing.invoices
+                           where invoice_id = 'inv_s_seat_20260901'""") == [
+        (date(2026, 10, 1), D("30.00"), D("30.00"))]
+    [first_opening] = [f for f in world["first"]["instant_fees"] if f[1] == "s_seat" and f[6] is None]
+    assert (D(first_opening[10]), D(first_opening[12])) == (D(2), D("20.00"))
+
+
+def test_a_recurring_sum_in_advance_bills_the_rise_and_opens_october_with_its_units(world):
+    """s_rsum: a recurring sum, standard 1.00, in advance, invoiceable = false. +5 → 5.00;
+    −2 → 0.00 (no refund); +3 → the sum is 6, 1 above the highest 5: 1.00 for 1 unit. October's
+    opening fee: the 6 units carried, 6.00, recorded without an invoice (Lago: a non-invoiceable
+    recurring fee, invoice_id nil, spec/scenarios/fees/recurring_fees_spec.rb 'with invoiceable =
+    false')."""
+    assert fees(world, "s_rsum")[:3] == [(D(5), D("5.00")), (D(0), D("0.00")), (D(1), D("1.00"))]
+    assert [(str(d), D(u).normalize(), a, i) for d, u, _, a, i, _ in opening_fees(world, "s_rsum")] == [
+        ("2026-10-01", D(6), D("6.00"), None)]
 
 
 # ---------------------------------------------------------------- LAGO spec/scenarios/pay_in_advance_charges_spec.rb

@@ -1,8 +1,11 @@
-"""`make test-spark` (CI runs it after `make test`): the pay-in-advance world on Apache Spark, and
-the dbt unit tests on Spark.
+"""`make test-spark` (CI runs it after `make test`): two more worlds on Apache Spark, and the dbt
+unit tests on Spark.
 
-The pay-in-advance world (tests/e2e/pay_in_advance_world.py: instant fees and their invoices) is
-billed on DuckDB and with `tally run --engine spark`, and publishes the same (as
+The pay-in-advance world (tests/e2e/pay_in_advance_world.py: instant fees and their invoices)
+and the conservation world of tests/e2e/test_conservation.py, smaller (the bench's catalog:
+prorated seats, instant fees on daily invoices, dynamic amounts, fixed charges beside every
+aggregation, filters, groups and thresholds; a Parquet file with re-sends and bad rows) are
+billed on DuckDB and with `tally run --engine spark`, and publish the same (as
 test_spark_parity.py's worlds, which `make test` bills). Then every dbt unit test but those of
 the models Spark builds in steps (tests/spark_build.py: unit_tests_left_out) passes on the
 `spark` target too: on DuckDB they run in `make test` (test_dbt_unit_tests.py); here they prove
@@ -10,11 +13,27 @@ each model's SQL means the same on Spark (a unit test reads its parents' column 
 world billed first)."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
 
+from tests.e2e.test_conservation import write_world as write_kinds_world
 from tests.e2e.test_spark_parity import bill_advance, check_world, run_on_spark, spark_missing
+from tests.helpers import tally
 
 pytestmark = pytest.mark.spark_unit
+
+# the conservation test's world (the bench catalog: every kind of issue 17 beside the rest), small
+KINDS_CUSTOMERS, KINDS_EVENTS = 24, 6_000
+
+
+def bill_kinds(base: Path) -> dict:
+    catalog, landing = write_kinds_world(base, KINDS_CUSTOMERS, KINDS_EVENTS)
+    tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(base / "w.duckdb"),
+          "--from", "2026-10", "--to", "2026-11", "--no-pages", "--publish", str(base / "published"))
+    return {"catalog": str(catalog), "landing": str(landing), "warehouse": str(base / "w.duckdb"),
+            "publish": str(base / "published"), "from": "2026-10", "to": "2026-11"}
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +42,33 @@ def advance_on_both(tmp_path_factory) -> dict:
     if reason:
         pytest.skip(reason)
     base = tmp_path_factory.mktemp("spark_advance")
-    run = {"name": "advance", **bill_advance(base / "advance"), "from": "2026-09", "to": "2026-09", "pages": False}
-    run["publish_duckdb"], run["publish"] = run["publish"], str(base / "advance" / "published_spark")
-    run["warehouse_duckdb"], run["warehouse"] = run["warehouse"], str(base / "advance" / "spark.duckdb")
-    summary, _ = run_on_spark(base, [run], unit_tests=True)
-    return {"runs": {"advance": run}, "out": base / "out", "summary": summary}
+    runs = [{"name": "advance", **bill_advance(base / "advance"), "from": "2026-09", "to": "2026-09", "pages": False},
+            {"name": "kinds", **bill_kinds(base / "kinds"), "pages": False}]
+    for run in runs:
+        run["publish_duckdb"], run["publish"] = run["publish"], str(base / run["name"] / "published_spark")
+        run["warehouse_duckdb"], run["warehouse"] = run["warehouse"], str(base / run["name"] / "spark.duckdb")
+    summary, _ = run_on_spark(base, runs, unit_tests=True)
+    return {"runs": {run["name"]: run for run in runs}, "out": base / "out", "summary": summary}
 
 
 def test_pay_in_advance_world_publishes_the_same_on_spark(advance_on_both):
     compared = check_world(advance_on_both, "advance")
-    assert compared["billing"]["instant_fees"] == 47 and compared["billing"]["invoices"] > 14
+    assert compared["billing"]["instant_fees"] == 56 and compared["billing"]["invoices"] > 14
+
+
+def test_every_kind_of_charge_publishes_the_same_on_spark(advance_on_both):
+    """Prorated seats, instant fees on daily invoices, dynamic amounts, fixed charges, with every
+    aggregation, filters, groups and thresholds (the conservation world, smaller)."""
+    compared = check_world(advance_on_both, "kinds")
+    assert compared["billing"]["instant_fees"] > 100
+    with duckdb.connect(advance_on_both["runs"]["kinds"]["warehouse_duckdb"], read_only=True) as con:
+        kinds = dict(con.execute("""select fee_type, count(*) from billing.invoice_lines group by 1""").fetchall())
+        prorated, dynamic = con.execute("""select count(*) filter (where charge_id = 'ch_teamseat_users'),
+                                                  count(*) filter (where charge_id like '%_llm')
+                                           from billing.invoice_lines where amount > 0""").fetchone()
+    # 4 enterprise-seat subscriptions (customers 5, 11, 17, 23): a platform fee and contracted
+    # seats on each of two closing invoices
+    assert kinds["fixed_charge"] == 16 and prorated >= 6 and dynamic >= 12
 
 
 def test_dbt_unit_tests_pass_on_spark(advance_on_both):

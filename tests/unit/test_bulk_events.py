@@ -29,7 +29,8 @@ def test_events_follow_their_subscriptions_with_the_stated_anomalies(tmp_path: P
     assert sum(r[4] == "yesterday" for r in rows) == 2                # i = 1507, 4507
     windows = {"sub_a": (datetime(2026, 11, 2), timedelta(days=1), {"api_calls"}),
                "sub_b": (datetime(2026, 11, 5, 12), timedelta(hours=1), {"tokens", "seats"})}
-    for tx, customer, sub, code, ts, props in rows:
+    for tx, customer, sub, code, ts, props, precise in rows:
+        assert precise is None  # only the pass-through metric's events carry a price
         start, span, codes = windows[sub]
         assert customer is None and (code is None or code in codes)
         if ts != "yesterday":

@@ -70,10 +70,15 @@ def write_csv(folder: Path, name: str, *lines: str) -> None:
 
 
 def add_column(folder: Path, name: str, column: str, values: dict[str, str]) -> None:
-    """Append `column` to a file; a row gets values[its first column], or empty."""
+    """Append `column` to a file (or set it, when the file has it): a row gets values[its first
+    column], else the value it had, or empty."""
     with (folder / name).open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    rows = [rows[0] + [column]] + [r + [values.get(r[0], "")] for r in rows[1:]]
+    if column in rows[0]:
+        at = rows[0].index(column)
+        rows = [rows[0]] + [r[:at] + [values.get(r[0], r[at])] + r[at + 1:] for r in rows[1:]]
+    else:
+        rows = [rows[0] + [column]] + [r + [values.get(r[0], "")] for r in rows[1:]]
     with (folder / name).open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
 
@@ -108,6 +113,7 @@ def expected_counts(folder: Path) -> dict[str, int]:
     """Row counts of every flattened table, computed from the CSVs independently of catalog.py."""
     metrics = read_csv(folder, "billable_metrics.csv")
     charges = read_csv(folder, "charges.csv")
+    fixed = optional_csv(folder, "fixed_charges.csv")
     buckets = tiers = filter_values = 0
     for c in charges:
         props = json.loads(c["properties"])
@@ -138,9 +144,15 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "coupons": len(optional_csv(folder, "coupons.csv")),
         "applied_coupons": len(optional_csv(folder, "applied_coupons.csv")),
         "fx_rates": len(optional_csv(folder, "fx_rates.csv")),
-        # fixed charges, add-ons and one-off invoices (tests/unit/test_catalog_fixed.py): none in the demo
-        "add_ons": 0, "add_on_taxes": 0, "fixed_charges": 0, "fixed_charge_tiers": 0, "fixed_charge_taxes": 0,
-        "fixed_charge_units": 0, "one_off_invoices": 0,
+        # fixed charges, add-ons and one-off invoices (tests/unit/test_catalog_fixed.py)
+        "add_ons": len(optional_csv(folder, "add_ons.csv")),
+        "add_on_taxes": sum(len(codes(a.get("tax_codes"))) for a in optional_csv(folder, "add_ons.csv")),
+        "fixed_charges": len(fixed),
+        "fixed_charge_tiers": sum(len(json.loads(f["properties"]).get(f"{f['charge_model']}_ranges", []))
+                                  for f in fixed),
+        "fixed_charge_taxes": sum(len(codes(f.get("tax_codes"))) for f in fixed),
+        "fixed_charge_units": len(optional_csv(folder, "fixed_charge_units.csv")),
+        "one_off_invoices": len(optional_csv(folder, "one_off_invoices.csv")),
     }
 
 
@@ -321,6 +333,7 @@ def test_charge_filter_value_not_declared_by_metric(tmp_path):
 def test_missing_file(tmp_path):
     folder = copy_catalog(tmp_path)
     (folder / "subscriptions.csv").unlink()
+    (folder / "fixed_charge_units.csv").unlink()  # it names subscriptions too
     assert problems(folder) == [(f"subscriptions.csv: file is missing from {folder} (rule: the catalog needs "
                                 f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)")]
 
@@ -328,7 +341,8 @@ def test_missing_file(tmp_path):
 def test_missing_customers_file_also_orphans_subscriptions(tmp_path):
     folder = copy_catalog(tmp_path)
     (folder / "customers.csv").unlink()
-    for optional in ("wallets.csv", "wallet_transactions.csv", "applied_coupons.csv"):  # they name customers too
+    for optional in ("wallets.csv", "wallet_transactions.csv", "applied_coupons.csv",  # they name customers too
+                     "one_off_invoices.csv"):
         (folder / optional).unlink()
     subs = read_csv(folder, "subscriptions.csv")
     assert problems(folder) == (

@@ -3,13 +3,11 @@ every row Lago refuses (app/models/fixed_charge.rb, app/models/add_on.rb,
 invoices/create_one_off_service.rb) or Tally cannot bill yet, refused with its file, row and rule."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal as D
 
 import pytest
 
 from orchestration.catalog import validate
-from orchestration.catalog.fixed_charges import is_period_start
 from tests.unit.test_catalog import add_column, copy_catalog, problems, write_csv
 
 ADD_ONS = ("code,name,amount,currency,invoice_display_name,tax_codes",
@@ -122,35 +120,19 @@ def test_a_units_row_names_its_subscription_and_one_of_its_plan_s_fixed_charges(
     ]
 
 
-def test_an_in_advance_unit_change_inside_a_period_is_refused_as_not_supported_yet(tmp_path):
-    # sub_001: starter_usd (monthly, calendar) from 2025-11-28; sub_008: starter_usd anniversary from 2026-05-31
+def test_an_in_advance_unit_change_inside_a_period_loads(tmp_path):
+    # Lago bills a change inside an in-advance fixed charge's period at once, on an invoice of its own
+    # (fees/build_pay_in_advance_fixed_charge_service.rb): no longer refused (int_fixed_charge_fees).
+    # sub_001: starter_usd (monthly, calendar) from 2025-11-28.
     folder = catalog(
         tmp_path, fixed=[f"fc_adv,starter_usd,seat,standard,{STANDARD},2,true,false"],
         units=["sub_001,fc_adv,3,2026-10-01",   # a period's first day: billed with October's fee
                "sub_001,fc_adv,4,2025-11-01",   # before the start: replaces the plan's units
-               "sub_008,fc_adv,5,2026-06-30",   # the anniversary day of a 30-day month (31st start)
-               "sub_001,fc_adv,6,2026-10-15"])  # inside October
-    [problem] = problems(folder)
-    assert problem == (
-        "fixed_charge_units.csv row 5: units of an in-advance fixed charge changed on 2026-10-15, inside a "
-        "billing period, are not supported yet (rule: in advance, units change on a period's first day or at "
-        "the start; Lago bills a change inside the period at once, on its own invoice: "
-        "fees/build_pay_in_advance_fixed_charge_service.rb)")
-
-
-@pytest.mark.parametrize(("day", "interval", "anniversary", "start", "expected"), [
-    ("2026-10-01", "monthly", False, "2026-09-15", True),
-    ("2026-10-15", "monthly", False, "2026-09-15", False),
-    ("2026-10-15", "monthly", True, "2026-09-15", True),
-    ("2026-02-28", "monthly", True, "2026-01-31", True),   # a 31st start bills on the last day of February
-    ("2026-04-01", "quarterly", False, "2026-01-01", True),
-    ("2026-05-01", "quarterly", False, "2026-01-01", False),
-    ("2027-01-01", "yearly", False, "2026-03-01", True),
-    ("2026-10-05", "weekly", False, "2026-10-01", True),   # a Monday
-    ("2026-10-08", "weekly", True, "2026-10-01", True),    # the start's weekday (Thursday)
-])
-def test_is_period_start_follows_int_billing_periods(day, interval, anniversary, start, expected):
-    assert is_period_start(date.fromisoformat(day), interval, anniversary, date.fromisoformat(start)) is expected
+               "sub_001,fc_adv,6,2026-10-15",   # inside October: a delta invoice on Oct 15
+               "sub_001,fc_adv,1,2026-10-20"])  # a decrease: nothing back
+    units = validate(folder).tables["fixed_charge_units"][1]
+    assert [(u.units, u.effective_on) for u in units] == [
+        (D("3"), "2026-10-01"), (D("4"), "2025-11-01"), (D("6"), "2026-10-15"), (D("1"), "2026-10-20")]
 
 
 def test_a_one_off_row_lago_refuses_is_refused(tmp_path):
@@ -182,3 +164,14 @@ def test_add_ons_are_checked(tmp_path):
         "add_ons.csv row 4: amount='-1' is negative (rule: prices and amounts are >= 0)",
         "add_ons.csv row 4: tax_codes code 'nope' does not exist in taxes.csv",
     ]
+
+
+def test_a_units_change_after_the_subscription_ends_is_refused(tmp_path):
+    # sub_020 (starter_usd) ends on 2026-10-16: a change on its last day loads, one after would
+    # never be billed (it was silently never applied)
+    folder = catalog(tmp_path, fixed=[f"fc_seats,starter_usd,seat,standard,{STANDARD},2,false,true"],
+                     units=["sub_020,fc_seats,3,2026-10-16", "sub_020,fc_seats,5,2026-10-17"])
+    assert problems(folder) == [
+        ("fixed_charge_units.csv row 3: units of 'fc_seats' for 'sub_020' from 2026-10-17, after the subscription "
+         "ends (2026-10-16), would never be billed (rule: a units change takes effect while the subscription is "
+         "active, as Lago refuses to update a terminated subscription)")]

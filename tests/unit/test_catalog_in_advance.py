@@ -2,7 +2,8 @@
 with Lago's rule — app/models/charge.rb validate_pay_in_advance (max/latest/weighted-sum metrics,
 the volume model: invalid_aggregation_type_or_charge_model) and validate_min_amount_cents
 (not_compatible_with_pay_in_advance); invoiceable must be true unless pay_in_advance
-(must_be_true_unless_pay_in_advance) — and what Tally does not bill in advance yet."""
+(must_be_true_unless_pay_in_advance) — and what Tally does not bill in advance yet: on a recurring
+metric, a model priced per event (percentage) and a plan with usage thresholds."""
 from __future__ import annotations
 
 import pytest
@@ -95,3 +96,38 @@ def test_instant_invoice_grouping(tmp_path, advance, value, problem):
     add_column(folder, "charges.csv", "instant_invoice_grouping", {"ch_pro_tokens": value})
     row = row_of(folder, "charges.csv", "ch_pro_tokens")
     assert problems(folder) == [f"charges.csv row {row}: {problem}"]
+
+
+@pytest.mark.parametrize("charge", ["ch_pro_seats", "ch_pro_storage"])
+def test_pay_in_advance_on_a_recurring_sum_or_unique_count_loads(tmp_path, charge):
+    """Lago's period-end run bills the next period's units in advance (invoices/
+    calculate_fees_service.rb); Tally too (decision 23)."""
+    folder = copy_catalog(tmp_path)
+    if charge == "ch_pro_storage":  # a recurring sum: the demo's seats metric made a sum
+        set_cell(folder, "billable_metrics.csv", "seats", "aggregation_type", "sum_agg")
+        charge = "ch_pro_seats"
+    set_cell(folder, "charges.csv", charge, "pay_in_advance", "true")
+    assert charges(folder)[charge][4] is True
+
+
+def test_percentage_in_advance_on_a_recurring_metric_is_not_supported_yet(tmp_path):
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
+    set_cell(folder, "charges.csv", "ch_pro_seats", "charge_model", "percentage")
+    set_cell(folder, "charges.csv", "ch_pro_seats", "properties", '{"rate": "1"}')
+    assert problems(folder) == [
+        (f"charges.csv row {row}: pay_in_advance percentage charges on a recurring metric ('seats') are not supported "
+         f"yet (rule: a recurring metric in advance needs a model priced by units: each period's opening fee prices "
+         f"the units it carries)")]
+
+
+def test_a_recurring_metric_in_advance_on_a_plan_with_usage_thresholds_is_not_supported_yet(tmp_path):
+    folder = copy_catalog(tmp_path)
+    row = set_cell(folder, "charges.csv", "ch_scale_api_calls", "billable_metric_code", "seats")
+    set_cell(folder, "charges.csv", "ch_scale_api_calls", "pay_in_advance", "true")
+    set_cell(folder, "charges.csv", "ch_scale_api_calls", "min_amount", "")
+    assert problems(folder) == [
+        (f"charges.csv row {row}: pay_in_advance charges on a recurring metric ('seats') on a plan with usage "
+         f"thresholds ('scale_usd', usage_thresholds.csv row 2) are not supported yet (rule: the closing invoice's "
+         f"progressive-billing credit is capped by its charge lines, which would count the next period's in-advance "
+         f"fee)")]

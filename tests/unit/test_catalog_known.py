@@ -74,13 +74,14 @@ def test_a_lago_option_tally_cannot_bill_yet_is_refused_on_its_row(tmp_path, nam
     assert f"rule: {column} must be empty" in problem
 
 
-def test_pay_in_advance_on_a_recurring_metric_is_not_supported_yet(tmp_path):
-    """Lago allows it (the next period's fee at period end); Tally does not bill it yet (decision 23)."""
+def test_pay_in_advance_on_a_recurring_metric_loads(tmp_path):
+    """Lago bills it (the next period's fee at each period end); so does Tally (decision 23,
+    tests/unit/test_catalog_in_advance.py for what stays refused)."""
     folder = copy_catalog(tmp_path)
     from tests.unit.test_catalog import set_cell
-    row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
-    assert problems(folder) == [(f"charges.csv row {row}: pay_in_advance on a recurring metric ('seats') is not "
-                                f"supported yet (rule: its metric must not be recurring)")]
+    set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
+    charges = {r[0]: r for r in validate(folder).tables["charges"][1]}
+    assert charges["ch_pro_seats"][4] is True
 
 
 def test_lago_options_unset_or_at_their_default_load_without_a_word(tmp_path):
@@ -123,11 +124,11 @@ def test_problems_and_warnings_come_together(tmp_path):
     folder = copy_catalog(tmp_path)
     add_column(folder, "plans.csv", "description", {})
     add_column(folder, "charges.csv", "invoiceable", {"ch_pro_seats": "false", "ch_pro_gpus": "false"})
-    (folder / "add_ons.csv").write_text("code,name,amount,currency,invoice_display_name\nsetup,Setup,-1,USD,\n",
-                                        encoding="utf-8")
+    with (folder / "add_ons.csv").open("a", encoding="utf-8") as fh:  # the demo's 3 add-ons, then a 4th
+        fh.write("setup,Setup,-1,USD,,\n")
     found = problems(folder)
     rows = sorted(row_of(folder, "charges.csv", key) for key in ("ch_pro_seats", "ch_pro_gpus"))
-    assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 2"] + [f"charges.csv row {row}" for row in rows]
+    assert sorted(p.split(":")[0] for p in found) == ["add_ons.csv row 5"] + [f"charges.csv row {row}" for row in rows]
     assert sum("invoiceable=false needs pay_in_advance=true" in p for p in found) == 2
 
 
@@ -192,7 +193,7 @@ def test_a_property_the_model_does_not_read_loads_with_a_warning(tmp_path):
 # ---------------------------------------------------------------- prorated charges (Lago charge.rb#validate_prorated)
 
 PRORATED_RULE = ("rule: prorated needs a recurring sum_agg or unique_count_agg metric and the standard, graduated "
-                 "or volume model, in arrears, as Lago's charge.rb validate_prorated")
+                 "or volume model in arrears, standard in advance, as Lago's charge.rb validate_prorated")
 
 
 def test_a_prorated_charge_on_a_recurring_unique_count_loads(tmp_path):
@@ -222,14 +223,20 @@ def test_a_prorated_charge_lago_refuses_is_refused_on_its_row(tmp_path, charge, 
     assert any(p.startswith(f"charges.csv row {row}: {problem}") and PRORATED_RULE in p for p in found), found
 
 
-def test_prorated_and_pay_in_advance_is_refused(tmp_path):
+def test_prorated_and_pay_in_advance_loads_for_standard_only(tmp_path):
+    """Lago's charge.rb validate_prorated: in advance, standard only (a seat billed as it is added,
+    prorated by the days left: decision 23); prorated graduated in advance is refused."""
     from tests.unit.test_catalog import set_cell
     folder = copy_catalog(tmp_path)
-    row = set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
+    set_cell(folder, "charges.csv", "ch_pro_seats", "pay_in_advance", "true")
     add_column(folder, "charges.csv", "prorated", {"ch_pro_seats": "true"})
-    found = problems(folder)
-    assert (f"charges.csv row {row}: prorated pay_in_advance charges are not supported yet (rule: prorated charges "
-            f"are billed in arrears)") in found
+    charges = {r[0]: r for r in validate(folder).tables["charges"][1]}
+    assert (charges["ch_pro_seats"][4], charges["ch_pro_seats"][-3]) == (True, True)
+    row = set_cell(folder, "charges.csv", "ch_pro_seats", "charge_model", "graduated")
+    set_cell(folder, "charges.csv", "ch_pro_seats", "properties", ('{"graduated_ranges": [{"from_value": 0, '
+             '"to_value": null, "per_unit_amount": "1", "flat_amount": "0"}]}'))
+    assert problems(folder) == [(f"charges.csv row {row}: prorated pay_in_advance graduated charges are refused "
+                                f"({PRORATED_RULE})")]
 
 
 def test_prorated_on_a_plan_with_usage_thresholds_is_refused(tmp_path):

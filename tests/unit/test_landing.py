@@ -295,6 +295,23 @@ def test_a_parquet_file_with_its_own_file_row_number_column_lands(tmp_path: Path
                        "order by 1").fetchall() == [(2, "t1", None, "accepted"), (3, "t2", None, "accepted")]
 
 
+def test_a_rejected_parquet_row_keeps_its_own_columns_only(tmp_path: Path):
+    # the payload is the row as sent: DuckDB's reader column file_row_number was in it (Spark's
+    # landing never had it; found by the parity of a Parquet world with bad rows)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    duckdb.sql(f"""copy (select 'tx_1' as transaction_id, 'sub_a' as external_subscription_id, 'llm' as code,
+                                'yesterday' as timestamp, '{{"t": 1}}' as properties,
+                                '0.6465' as precise_total_amount_cents)
+                   to '{folder / "a.parquet"}'""")
+    con = duckdb.connect()
+    landing.load(con, folder)
+    assert con.execute("select line_number, rejection_reason, payload from raw.events").fetchall() == [
+        (2, "bad_timestamp", ('{"transaction_id":"tx_1","external_subscription_id":"sub_a","code":"llm",'
+                              '"timestamp":"yesterday","properties":"{\\"t\\": 1}",'
+                              '"precise_total_amount_cents":"0.6465"}'))]
+
+
 # ---------------------------------------------------------------- precise_total_amount_cents (dynamic charges)
 
 def amounts(con: duckdb.DuckDBPyConnection) -> list[tuple]:

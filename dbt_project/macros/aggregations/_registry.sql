@@ -93,3 +93,19 @@ case aggregation_type
         "(select * from " ~ ids ~ " where aggregation_type = '" ~ name ~ "')") }}) as {{ name }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Pay-in-advance charges on recurring metrics (int_instant_fees): what each period opens with,
+    as rows of the running form (the events' columns), from `days` and `ids`
+    (the daily meters and unique ids before each period, with period_index and
+    aggregation_type) of every aggregation whose registry entry has `carried`. -#}
+{% macro aggregate_carried(days, ids) -%}
+    {%- for name in tally.aggregations('carried') %}
+    {% if not loop.first %}union all{% endif %}
+    select external_subscription_id, period_index, charge_id, filter_index, group_key, event_at, usage_date,
+        source_file, cast(line_number as bigint) as line_number, file_checksum,
+        {{ tally.to_num('event_value') }} as event_value, field_value_text, is_remove
+    from ({{ tally.aggregation_macro(name, '_carried')(
+        "(select * from " ~ days ~ " where aggregation_type = '" ~ name ~ "')",
+        "(select * from " ~ ids ~ " where aggregation_type = '" ~ name ~ "')") }}) as {{ name }}
+    {%- endfor %}
+{%- endmacro %}

@@ -56,3 +56,21 @@ select external_subscription_id, period_index, charge_id, filter_index, group_ke
 from {{ days }} as days
 where is_in_period and sum_value <> 0
 {%- endmacro %}
+
+{#- Carried into a period (a recurring sum in advance, int_instant_fees): every earlier day's sum
+    as one row of the running form, placed after the last carried event and before the period's
+    own (Lago's recurring store drops the lower bound: the level the period opens at). `days`:
+    int_usage_daily rows before the period's first local day, with period_index. -#}
+{% macro default__aggregation_sum_agg_carried(days, ids) -%}
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    max(latest_event_at) as event_at,
+    max(usage_date) as usage_date,
+    '' as source_file,
+    cast(0 as bigint) as line_number,
+    '' as file_checksum,
+    {{ tally.to_num('coalesce(sum(sum_value), 0)') }} as event_value,
+    cast(null as {{ dbt.type_string() }}) as field_value_text,
+    false as is_remove
+from {{ days }} as days
+group by 1, 2, 3, 4, 5
+{%- endmacro %}

@@ -90,3 +90,28 @@ from (
     where not is_add and usage_date >= period_start and added_on is not null
 ) as steps
 {%- endmacro %}
+
+{#- Carried into a period (a recurring unique count in advance, int_instant_fees): one `add` row
+    per id whose last operation before the period is not a removal, at that operation's order
+    key, so the running form starts the period at the ids then active and knows each one (a
+    removal of a carried id is −1, an add of it again 0; Lago's active_unique_property?).
+    `ids`: int_unique_ids_daily rows before the period's first local day, with period_index. -#}
+{% macro default__aggregation_unique_count_agg_carried(days, ids) -%}
+{%- set latest = ['last_event_at', 'last_source_file', 'last_line_number'] -%}
+select external_subscription_id, period_index, charge_id, filter_index, group_key,
+    event_at, usage_date, source_file, line_number, '' as file_checksum,
+    cast(null as {{ tally.num_type() }}) as event_value,
+    field_value_text,
+    false as is_remove
+from (
+    select external_subscription_id, period_index, charge_id, filter_index, group_key, field_value_text,
+        {{ tally.value_at_max('last_operation', latest) }} as last_operation,
+        max(last_event_at) as event_at,
+        max(usage_date) as usage_date,
+        {{ tally.value_at_max('last_source_file', latest) }} as source_file,
+        {{ tally.value_at_max('last_line_number', latest) }} as line_number
+    from {{ ids }} as ids
+    group by 1, 2, 3, 4, 5, 6
+) as last_operations
+where coalesce(last_operation, 'add') <> 'remove'
+{%- endmacro %}

@@ -1,7 +1,8 @@
 -- The add-on fees of every invoice of int_invoices, in the shape of int_invoice_lines (which
 -- unions them in):
 --   fixed_charge  each fixed charge of a subscription's plan, every period (int_fixed_charge_fees),
---                 on the invoice closing the period (in arrears) or opening it (in advance);
+--                 on the invoice closing the period (in arrears) or opening it (in advance),
+--                 and an in-advance unit change inside a period on the invoice of its day;
 --                 charge_id is the fixed charge's id
 --   add_on        the fee of a one-off invoice: units × unit_amount (the add-on's amount unless
 --                 overridden), rounded once (Lago fees/one_off_service.rb); charge_id is the add-on's code
@@ -42,6 +43,8 @@ fixed_charge_lines as (
         on invoices.external_subscription_id = fixed_fees.external_subscription_id
         and invoices.period_index = fixed_fees.invoice_period_index
         and invoices.invoice_kind = fixed_fees.invoice_kind
+        -- a unit change's fee goes on the invoice of its day
+        and (fixed_fees.changed_on is null or invoices.issuing_date = fixed_fees.changed_on)
 ),
 
 one_off_lines as (

@@ -1,7 +1,8 @@
 -- The tiers behind each graduated, volume and graduated-percentage line of every billable
 -- invoice: a closing invoice's usage charges (int_fee_tiers), the fixed charges of the invoice
--- that bills them (int_fixed_charge_tiers: closing or opening) and each instant fee's tiers on
--- its own invoice (int_instant_fee_tiers, through int_instant_invoice_lines: the fee's line).
+-- that bills them (int_fixed_charge_tiers: closing, opening or a unit change's) and each instant
+-- fee's tiers on its line (int_instant_fee_tiers, through int_instant_invoice_lines: an event's
+-- invoice, or the closing one for a recurring charge's opening fee).
 -- Tier amounts are unrounded (Lago's amount_details); the line carries the rounded fee: Σ a
 -- line's tier amounts, rounded once half away from zero (0 when negative), is its amount.
 with tiers as (
@@ -69,6 +70,8 @@ fixed_charge_tiers as (
         on fixed_tiers.external_subscription_id = invoices.external_subscription_id
         and fixed_tiers.invoice_period_index = invoices.period_index
         and fixed_tiers.invoice_kind = invoices.invoice_kind
+        -- a unit change's fee is on the invoice of its day (int_add_on_lines)
+        and (fixed_tiers.changed_on is null or fixed_tiers.changed_on = invoices.issuing_date)
 ),
 
 instant_fee_tiers as (

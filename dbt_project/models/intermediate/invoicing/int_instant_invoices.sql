@@ -5,6 +5,8 @@
 -- notes and wallets with the other invoices; the period is the billing period the events fall in.
 with lines as (
     select * from {{ ref('int_instant_invoice_lines') }}
+    -- a recurring charge's opening fee is on the closing invoice (int_invoices)
+    where invoice_kind = 'instant'
 ),
 
 periods as (

@@ -5,7 +5,9 @@
 --                 (Lago's true-up fee: that charge_id, 0 events)
 --   commitment    the shortfall under the plan's minimum commitment
 --   credit        prepaid credits bought
---   charge        (instant invoices) each invoiceable instant fee (int_instant_invoice_lines)
+--   charge        (instant invoices) each invoiceable instant fee (int_instant_invoice_lines);
+--                 (closing invoices) a recurring pay-in-advance charge's opening fee for the
+--                 next period (int_instant_invoice_lines, invoice_kind closing)
 --   fixed_charge, add_on  fixed charges and one-off fees (int_add_on_lines)
 -- full_units: a prorated charge's or fixed charge's units before proration (the line's units are
 -- prorated); on every other line the units themselves (decision 25)

@@ -8,6 +8,8 @@
 --   credit               a purchase of prepaid credits
 --   subscription/instant pay-in-advance charges' instant fees (int_instant_invoices, `_adv`)
 --   one_off              an add-on billed once (int_one_off_invoices)
+--   subscription/unit_change  an in-advance fixed charge's units changed inside a period
+--                        (int_fixed_charge_invoices, `_units`)
 with periods as (
     select * from {{ ref('int_billing_periods') }}
     where is_billable
@@ -121,6 +123,8 @@ final as (
     select * from {{ ref('int_instant_invoices') }}
     union all
     select * from {{ ref('int_one_off_invoices') }}
+    union all
+    select * from {{ ref('int_fixed_charge_invoices') }}
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- Plan minimum commitments (Lago commitments/minimum/calculate_true_up_fee_service): at the
 -- end of each plan period, the pre-coupon, pre-tax fees of that period — its subscription
--- fee (billed in advance or in arrears), its charge fees and charge true-ups, its fixed-charge
--- fees (Lago's calculate_amount_service counts them, by the period they cover) — are compared
+-- fee (billed in advance or in arrears), its charge fees and charge true-ups, its instant fees
+-- (a recurring charge's opening fee included), its fixed-charge fees (Lago's
+-- calculate_amount_service counts them, by the period they cover) — are compared
 -- with the commitment prorated by the period's days (rounded half-up to the minor unit);
 -- a shortfall is a `commitment` fee on the invoice closing the period. A yearly plan has
 -- yearly periods, so its commitment is checked once, at the end of its year.
@@ -29,8 +30,11 @@ period_fees as (
     select external_subscription_id, period_index, amount
     from {{ ref('int_charge_true_ups') }}
     union all
-    -- pay-in-advance fees, invoiced or not (Lago counts them: decision 23)
-    select external_subscription_id, period_index, amount
+    -- pay-in-advance fees, invoiced or not (Lago counts them: decision 23), by the period they
+    -- cover: a recurring charge's opening fee, billed when the previous period closes, counts in
+    -- its own period (Lago minimum/in_arrears/calculate_true_up_fee_service.rb
+    -- charge_in_advance_recurring_fees)
+    select external_subscription_id, service_period_index, amount
     from {{ ref('int_instant_fees') }}
     union all
     -- fixed charges (Lago counts them too: decision 24)

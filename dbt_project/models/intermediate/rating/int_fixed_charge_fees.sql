@@ -15,6 +15,12 @@
 --   invoice      in arrears the invoice closing the period; in advance the one opening it: the
 --                previous period's closing invoice, or for the first period an opening
 --                invoice on the start day (`_open`), as the plan's in-advance fee
+--   unit change  in advance, units set from a day after the period's first are billed at once
+--                on an invoice of their own (invoice_kind `unit_change`, `changed_on` that day;
+--                Lago fees/build_pay_in_advance_fixed_charge_service.rb): the units above the
+--                most already billed in the period (the opening units, raised by each earlier
+--                increase), nothing back for a decrease (a 0.00 fee); the model prices the delta
+--                alone, from 0, prorated by the days left (change day to period end) / full days
 with periods as (
     select * from {{ ref('int_billing_periods') }}
 ),
@@ -152,7 +158,72 @@ priced_units as (
         and full_units.fixed_charge_id = weighted.fixed_charge_id
 ),
 
--- the charge model registry's relations, at the fee grain (one bucket, no filters or groups)
+-- in advance, each level starting after the period's first day is a unit change inside it; a
+-- level repeating the one before is none (Lago emits no event for a repeat:
+-- spec/scenarios/fixed_charges/no_op_units_update_emits_no_event_spec.rb)
+period_changes as (
+    select
+        full_units.external_subscription_id,
+        full_units.external_customer_id,
+        full_units.currency,
+        full_units.period_index,
+        full_units.period_end,
+        full_units.full_period_days,
+        full_units.fixed_charge_id,
+        full_units.charge_model,
+        full_units.prorated,
+        full_units.display_name,
+        full_units.full_units as opening_units,
+        levels.effective_on as changed_on,
+        levels.units as new_units,
+        coalesce(lag(levels.units) over (
+            partition by full_units.external_subscription_id, full_units.fixed_charge_id, full_units.period_index
+            order by levels.effective_on
+        ), full_units.full_units) as units_before,
+        -- the highest units of the earlier changes in the period (Lago sums the units of the
+        -- period's fees: the opening fee's, each increase's delta, 0 for a decrease)
+        max(levels.units) over (
+            partition by full_units.external_subscription_id, full_units.fixed_charge_id, full_units.period_index
+            order by levels.effective_on rows between unbounded preceding and 1 preceding
+        ) as earlier_highest
+    from full_units
+    inner join levels
+        on full_units.external_subscription_id = levels.external_subscription_id
+        and full_units.fixed_charge_id = levels.fixed_charge_id
+        and full_units.period_start < levels.effective_on
+        and full_units.period_end >= levels.effective_on
+    where full_units.pay_in_advance
+),
+
+paid as (
+    select
+        *,
+        case when earlier_highest > opening_units then earlier_highest else opening_units end as paid_units
+    from period_changes
+    where new_units <> units_before
+),
+
+-- the delta Lago bills: new units − units already paid, when positive; prorated, the model
+-- prices delta × days left / full days (its proration_coefficient, applied to the units)
+change_units as (
+    select
+        *,
+        case when new_units > paid_units then new_units - paid_units else 0 end as delta_units,
+        {{ dbt.datediff('changed_on', 'period_end', 'day') }} + 1 as days_left,
+        {{ tally.date_key('changed_on') }} as change_key
+    from paid
+),
+
+priced_changes as (
+    select
+        *,
+        {{ tally.to_num("""case when prorated then """ ~ tally.prorate('delta_units', 'days_left', 'full_period_days')
+            ~ """ else delta_units end""") }} as units
+    from change_units
+),
+
+-- the charge model registry's relations, at the fee grain (one bucket, no filters; the group
+-- key tells a unit change's fee, priced alone, from the period's)
 usage as (
     select
         external_subscription_id,
@@ -164,6 +235,19 @@ usage as (
         units,
         full_units
     from priced_units
+    union all
+    -- a decrease bills nothing, without pricing 0 units (a graduated first tier's flat)
+    select
+        external_subscription_id,
+        period_index,
+        fixed_charge_id,
+        0,
+        change_key,
+        charge_model,
+        units,
+        delta_units
+    from priced_changes
+    where delta_units > 0
 ),
 
 tiers as (
@@ -195,46 +279,86 @@ buckets as (
 ),
 
 amounts as (
-    select external_subscription_id, period_index, charge_id, sum(amount) as amount
+    select external_subscription_id, period_index, charge_id, group_key, sum(amount) as amount
     from (
         {{ tally.price_fees('units', 'usage', 'buckets') }}
         union all
         select external_subscription_id, period_index, charge_id, filter_index, group_key, amount
         from ({{ tally.price_tiers('usage', 'buckets', 'tiers') }}) as tiered
     ) as priced
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
+),
+
+fees as (
+    select
+        external_subscription_id,
+        external_customer_id,
+        currency,
+        fixed_charge_id,
+        charge_model,
+        display_name,
+        pay_in_advance,
+        prorated,
+        period_index,
+        case
+            when not pay_in_advance then period_index
+            when period_index = 0 then 0
+            else period_index - 1
+        end as invoice_period_index,
+        case when pay_in_advance and period_index = 0 then 'opening' else 'closing' end as invoice_kind,
+        units,
+        full_units,
+        '' as group_key,
+        cast(null as date) as changed_on
+    from priced_units
+    union all
+    -- a unit change: on its own invoice, in the period it changes
+    select
+        external_subscription_id,
+        external_customer_id,
+        currency,
+        fixed_charge_id,
+        charge_model,
+        display_name,
+        true,
+        prorated,
+        period_index,
+        period_index,
+        'unit_change',
+        units,
+        delta_units,
+        change_key,
+        changed_on
+    from priced_changes
 ),
 
 final as (
     select
-        priced_units.external_subscription_id,
-        priced_units.external_customer_id,
-        priced_units.currency,
-        priced_units.fixed_charge_id,
-        priced_units.charge_model,
-        priced_units.display_name,
-        priced_units.pay_in_advance,
-        priced_units.prorated,
-        priced_units.period_index as service_period_index,
-        case
-            when not priced_units.pay_in_advance then priced_units.period_index
-            when priced_units.period_index = 0 then 0
-            else priced_units.period_index - 1
-        end as invoice_period_index,
-        case when priced_units.pay_in_advance and priced_units.period_index = 0 then 'opening' else 'closing' end
-            as invoice_kind,
-        priced_units.units,
-        {{ tally.to_num('priced_units.full_units') }} as full_units,
+        fees.external_subscription_id,
+        fees.external_customer_id,
+        fees.currency,
+        fees.fixed_charge_id,
+        fees.charge_model,
+        fees.display_name,
+        fees.pay_in_advance,
+        fees.prorated,
+        fees.period_index as service_period_index,
+        fees.invoice_period_index,
+        fees.invoice_kind,
+        fees.units,
+        {{ tally.to_num('fees.full_units') }} as full_units,
         {{ tally.to_num('case when amounts.amount > 0 then amounts.amount else 0 end') }} as precise_amount,
         {{ tally.round_money('case when amounts.amount > 0 then amounts.amount else 0 end', 'currencies.minor_unit') }}
-            as amount
-    from priced_units
+            as amount,
+        fees.changed_on
+    from fees
     inner join currencies
-        on priced_units.currency = currencies.currency
+        on fees.currency = currencies.currency
     left join amounts
-        on priced_units.external_subscription_id = amounts.external_subscription_id
-        and priced_units.period_index = amounts.period_index
-        and priced_units.fixed_charge_id = amounts.charge_id
+        on fees.external_subscription_id = amounts.external_subscription_id
+        and fees.period_index = amounts.period_index
+        and fees.fixed_charge_id = amounts.charge_id
+        and fees.group_key = amounts.group_key
 )
 
 select * from final

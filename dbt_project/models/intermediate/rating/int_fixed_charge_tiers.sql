@@ -4,7 +4,13 @@
 -- fee rounds once (Lago fees/fixed_charge_service.rb prices fixed charges with the charge
 -- models' own services, whose amount_details these are).
 with fees as (
-    select * from {{ ref('int_fixed_charge_fees') }}
+    select
+        *,
+        -- a unit change's fee (priced alone) apart from its period's fee, as int_fixed_charge_fees
+        coalesce({{ tally.date_key('changed_on') }}, '') as group_key
+    from {{ ref('int_fixed_charge_fees') }}
+    -- a unit change that bills nothing (a decrease) is not priced, so it has no tiers
+    where not (invoice_kind = 'unit_change' and full_units <= 0)
 ),
 
 fixed_charges as (
@@ -19,7 +25,7 @@ usage as (
         service_period_index as period_index,
         fixed_charge_id as charge_id,
         0 as filter_index,
-        '' as group_key,
+        group_key,
         charge_model,
         units,
         full_units
@@ -65,6 +71,7 @@ final as (
         fees.service_period_index,
         fees.invoice_period_index,
         fees.invoice_kind,
+        fees.changed_on,
         fees.fixed_charge_id,
         cast(tiered.tier_index as integer) as tier_index,
         {{ tally.to_num('tiered.from_value') }} as from_value,
@@ -80,6 +87,7 @@ final as (
         on tiered.external_subscription_id = fees.external_subscription_id
         and tiered.period_index = fees.service_period_index
         and tiered.charge_id = fees.fixed_charge_id
+        and tiered.group_key = fees.group_key
 )
 
 select * from final

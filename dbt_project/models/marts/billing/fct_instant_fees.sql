@@ -1,7 +1,9 @@
 -- billing.instant_fees: every fee of a pay-in-advance charge, one per event (int_instant_fees,
 -- decision 23), pointing to its event (source_file, line_number as landed) and, when the charge
 -- is invoiceable, to its invoice and line in billing.invoices / billing.invoice_lines; a fee of
--- a charge with invoiceable = false is recorded here with no invoice.
+-- a charge with invoiceable = false is recorded here with no invoice. A charge on a recurring
+-- metric also has an opening fee per period (no event: event_at, source_file, line_number null;
+-- usage_date the period's first day), on the invoice closing the period before.
 with fees as (
     select * from {{ ref('int_instant_fees') }}
 ),
