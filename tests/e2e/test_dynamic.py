@@ -82,7 +82,7 @@ def run(tmp_path_factory) -> tuple[Path, str]:
                    to '{landing / "c_events.parquet"}'""")
     warehouse = root / "warehouse.duckdb"
     done = tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-                 "--period", "2026-10")
+                 "--period", "2026-10", "--publish", str(root / "published"))
     return warehouse, done.stdout
 
 

@@ -71,11 +71,11 @@ def test_daily_run_equals_a_run_from_scratch(tmp_path, catalog):
     write_api_calls_parquet(landing / "c_calls.parquet", 10_005)
     daily = tmp_path / "daily.duckdb"
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(daily),
-          "--period", "2026-10", "--no-pages")
+          "--period", "2026-10", "--no-pages", "--publish", str(tmp_path / "published"))
     before = dumps(daily)[1]["int_usage_daily"]
     (landing / "d_day.jsonl").write_text(day_file())
     args = ["--catalog", str(catalog), "--landing", str(landing), "--from", "2026-10", "--to", "2026-11",
-            "--no-pages"]
+            "--no-pages", "--publish", str(tmp_path / "published")]
     tally("run", *args, "--warehouse", str(daily))
 
     scratch_landing = shutil.copytree(landing, tmp_path / "scratch_landing")
@@ -104,7 +104,8 @@ def test_daily_run_rates_only_the_periods_its_events_touch(tmp_path, catalog):
     rated again from their meters (the planted value there is replaced)."""
     landing = copy_landing("small", tmp_path / "landing")
     warehouse = tmp_path / "w.duckdb"
-    args = ["--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse), "--no-pages"]
+    args = ["--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse), "--no-pages",
+            "--publish", str(tmp_path / "published")]
     tally("run", *args, "--period", "2026-10")
     with duckdb.connect(str(warehouse)) as con:
         for table, column in (("int_usage_by_period", "units"), ("int_progressive_invoices", "lifetime_usage_amount")):

@@ -121,7 +121,7 @@ def money(tmp_path_factory) -> Path:
     (landing / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     warehouse = root / "warehouse.duckdb"
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
-          "--from", "2026-10", "--to", "2026-11")
+          "--from", "2026-10", "--to", "2026-11", "--publish", str(root / "published"))
     return warehouse
 
 

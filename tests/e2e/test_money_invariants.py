@@ -190,7 +190,7 @@ def generated(tmp_path_factory) -> dict:
     warehouse = root / "w.duckdb"
     # the run itself also runs the dbt tests (invoice_amounts_add_up, no_credit_spent_after_expiry, ...)
     tally("run", "--catalog", str(cat), "--landing", str(land), "--warehouse", str(warehouse),
-          "--from", "2026-10", "--to", "2026-11")
+          "--from", "2026-10", "--to", "2026-11", "--publish", str(root / "published"))
     with duckdb.connect(str(warehouse), read_only=True) as con:
         subscription_invoices = dict(con.execute(
             "select external_customer_id, count(*) from billing.invoices where invoice_type = 'subscription' "

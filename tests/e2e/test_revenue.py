@@ -38,7 +38,7 @@ def two_months(tmp_path_factory, small_catalog):
         "2026-11-01,JPY,0.0068",  # none on or before 2026-10-31: October's JPY has no rate
     ])
     tally("run", "--catalog", str(base / "catalog"), "--landing", str(base / "landing"),
-          "--warehouse", str(base / "w.duckdb"), "--period", "2026-11")
+          "--warehouse", str(base / "w.duckdb"), "--period", "2026-11", "--publish", str(base / "published"))
     both = rows(base / "w.duckdb", f"select {COLUMNS} from billing.revenue_by_month order by billing_month, currency")
     return october, both
 
