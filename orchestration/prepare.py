@@ -24,10 +24,20 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 
+def _sources() -> list[Path]:
+    """The files a parse reads. dbt's output folders are never walked: target/ holds one folder
+    per warehouse billed (tens of thousands of files after a test run), and walking it cost
+    seconds on every `tally` start."""
+    found = []
+    for root, dirs, files in os.walk(DBT_PROJECT_DIR):
+        if Path(root) == DBT_PROJECT_DIR:
+            dirs[:] = [d for d in dirs if d not in ("target", "logs", "dbt_packages")]
+        found += [Path(root) / f for f in files if f.endswith((".sql", ".yml", ".csv"))]
+    return found
+
+
 def _stale(manifest: Path) -> bool:
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv")
-               and "target" not in p.parts and "logs" not in p.parts]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
+    newest = max((p.stat().st_mtime for p in _sources()), default=0)
     return not manifest.exists() or manifest.stat().st_mtime < newest
 
 

@@ -18,14 +18,14 @@ def month(year: int, m: int) -> datetime:
 
 def test_one_month_is_one_build_of_models_and_data_tests():
     build = dbt_build(month(2026, 10), month(2026, 11), WAREHOUSE, PROJECT)
-    assert build.args == ["build", "--exclude", "test_type:unit"]
+    assert build.args == ["build", "--exclude", "test_type:unit", "--log-level-file", "warn"]
     assert build.window == {"billing_from": "2026-10-01", "billing_to": "2026-11-01"}
     assert build.target_path == Path("/repo/dbt_project/target/warehouses/aa2fefdd0b591264")
 
 
 def test_a_range_over_the_year_end_is_still_one_build():
     build = dbt_build(month(2026, 11), month(2027, 2), WAREHOUSE, PROJECT)
-    assert build.args == ["build", "--exclude", "test_type:unit"]
+    assert build.args == ["build", "--exclude", "test_type:unit", "--log-level-file", "warn"]
     assert build.window == {"billing_from": "2026-11-01", "billing_to": "2027-02-01"}
 
 
@@ -37,7 +37,7 @@ def test_the_window_never_reaches_the_arguments():
     assert not any(a.startswith(("--vars", "--select", "-s")) for a in one.args)
     one.args.append("--full-refresh")  # each build has its own list
     assert dbt_build(month(2026, 9), month(2026, 10), WAREHOUSE, PROJECT).args == \
-        ["build", "--exclude", "test_type:unit"]
+        ["build", "--exclude", "test_type:unit", "--log-level-file", "warn"]
 
 
 def test_each_warehouse_keeps_its_own_target_folder():
