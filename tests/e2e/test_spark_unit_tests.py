@@ -1,12 +1,14 @@
-"""`make test-spark` (CI runs it after `make test`): two more worlds on Apache Spark, and the dbt
+"""`make test-spark` (CI runs it after `make test`): three more worlds on Apache Spark, and the dbt
 unit tests on Spark.
 
-The pay-in-advance world (tests/e2e/pay_in_advance_world.py: instant fees and their invoices)
-and the conservation world of tests/e2e/test_conservation.py, smaller (the bench's catalog:
-prorated seats, instant fees on daily invoices, dynamic amounts, fixed charges beside every
-aggregation, filters, groups and thresholds; a Parquet file with re-sends and bad rows) are
-billed on DuckDB and with `tally run --engine spark`, and publish the same (as
-test_spark_parity.py's worlds, which `make test` bills). Then every dbt unit test but those of
+The small hand-worked world (tests/fixtures/small, with its invoice pages and October closed by
+`tally finalize --force` on both engines), the pay-in-advance world
+(tests/e2e/pay_in_advance_world.py: instant fees and their invoices) and the conservation world
+of tests/e2e/test_conservation.py, smaller (the bench's catalog: prorated seats, instant fees on
+daily invoices, dynamic amounts, fixed charges beside every aggregation, filters, groups and
+thresholds; a Parquet file with re-sends and bad rows) are billed on DuckDB and with `tally run
+--engine spark`, and publish the same (as test_spark_parity.py's generated world, which `make
+test` bills). Then every dbt unit test but those of
 the models Spark builds in steps (tests/spark_build.py: unit_tests_left_out) passes on the
 `spark` target too: on DuckDB they run in `make test` (test_dbt_unit_tests.py); here they prove
 each model's SQL means the same on Spark (a unit test reads its parents' column types, hence the
@@ -19,8 +21,8 @@ import duckdb
 import pytest
 
 from tests.e2e.test_conservation import write_world as write_kinds_world
-from tests.e2e.test_spark_parity import bill_advance, check_world, run_on_spark, spark_missing
-from tests.helpers import tally
+from tests.e2e.test_spark_parity import bill_advance, bill_small, check_world, on_spark, spark_missing
+from tests.helpers import SMALL_CATALOG, tally
 
 pytestmark = pytest.mark.spark_unit
 
@@ -43,12 +45,21 @@ def advance_on_both(tmp_path_factory) -> dict:
         pytest.skip(reason)
     base = tmp_path_factory.mktemp("spark_advance")
     runs = [{"name": "advance", **bill_advance(base / "advance"), "from": "2026-09", "to": "2026-09", "pages": False},
-            {"name": "kinds", **bill_kinds(base / "kinds"), "pages": False}]
-    for run in runs:
-        run["publish_duckdb"], run["publish"] = run["publish"], str(base / run["name"] / "published_spark")
-        run["warehouse_duckdb"], run["warehouse"] = run["warehouse"], str(base / run["name"] / "spark.duckdb")
-    summary, _ = run_on_spark(base, runs, unit_tests=True)
-    return {"runs": {run["name"]: run for run in runs}, "out": base / "out", "summary": summary}
+            {"name": "kinds", **bill_kinds(base / "kinds"), "pages": False},
+            {"name": "small", **bill_small(base / "small", SMALL_CATALOG, finalize=True), "from": "2026-10",
+             "to": "2026-10", "finalize": "2026-10"}]
+    return on_spark(base, runs, unit_tests=True)
+
+
+def test_small_world_publishes_the_same_on_spark(advance_on_both):
+    """The hand-worked small world with its invoice pages, October closed on both engines."""
+    compared = check_world(advance_on_both, "small")
+    assert compared["billing"]["invoices"] == 4 and compared["billing"]["invoice_lines"] == 11
+    assert compared["billing"]["quarantined_events"] == 11 and compared["billing"]["usage"] > 0
+    assert compared["files"] > 6  # 6 month files and the pages
+    # October closed on both engines: its 4 invoices and 11 lines frozen, the month recorded
+    assert compared["finalized"]["invoices"] == 4 and compared["finalized"]["invoice_lines"] == 11
+    assert compared["finalized"]["periods"] == 1
 
 
 def test_pay_in_advance_world_publishes_the_same_on_spark(advance_on_both):
