@@ -12,8 +12,8 @@ from pathlib import Path
 from orchestration.lib.window import partition_window
 
 # unit tests run in the test suite; a billing run builds models and their data tests. dbt's log
-# file keeps warnings and errors only: at its default (debug, every statement) it is 5 MB for a
-# small run and a tenth of a small run's dbt time
+# file keeps warnings and errors only: at its default (debug, every statement) each small run
+# added 5 MB to the warehouse's target folder
 BUILD_ARGS = ("build", "--exclude", "test_type:unit", "--log-level-file", "warn")
 # dbt_project/profiles.yml reads the warehouse file from this variable
 WAREHOUSE_ENV = "TALLY_WAREHOUSE"
