@@ -251,31 +251,11 @@ usage as (
 ),
 
 tiers as (
-    select
-        fixed_charge_id as charge_id,
-        0 as filter_index,
-        tier_index,
-        from_value,
-        to_value,
-        per_unit_amount,
-        flat_amount,
-        {{ tally.to_num('0') }} as rate,
-        lag(to_value) over (partition by fixed_charge_id order by tier_index) as previous_to_value
-    from {{ ref('stg_fixed_charge_tiers') }}
+    {{ tally.fixed_charge_price_tiers() }}
 ),
 
 buckets as (
-    select
-        fixed_charges.fixed_charge_id as charge_id,
-        0 as filter_index,
-        fixed_charges.amount,
-        cast(null as bigint) as package_size,
-        {{ tally.to_num('0') }} as free_units,
-        coalesce(max(tiers.is_adjacent), false) as is_adjacent
-    from fixed_charges
-    left join {{ ref('stg_fixed_charge_tiers') }} as tiers
-        on fixed_charges.fixed_charge_id = tiers.fixed_charge_id
-    group by 1, 2, 3, 4, 5
+    {{ tally.fixed_charge_price_buckets() }}
 ),
 
 amounts as (

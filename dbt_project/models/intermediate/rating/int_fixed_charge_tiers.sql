@@ -13,12 +13,8 @@ with fees as (
     where not (invoice_kind = 'unit_change' and full_units <= 0)
 ),
 
-fixed_charges as (
-    select * from {{ ref('stg_fixed_charges') }}
-),
-
 -- the charge model registry's relations at the fee grain (one bucket, no filters or groups),
--- as int_fixed_charge_fees builds them
+-- priced as int_fixed_charge_fees prices them (macros/rating/fixed_charge_prices.sql)
 usage as (
     select
         external_subscription_id,
@@ -33,32 +29,11 @@ usage as (
 ),
 
 tiers as (
-    select
-        fixed_charge_id as charge_id,
-        0 as filter_index,
-        tier_index,
-        from_value,
-        to_value,
-        per_unit_amount,
-        flat_amount,
-        -- no rate: graduated and volume (a usage charge's graduated tiers have none either)
-        {{ tally.to_num('null') }} as rate,
-        lag(to_value) over (partition by fixed_charge_id order by tier_index) as previous_to_value
-    from {{ ref('stg_fixed_charge_tiers') }}
+    {{ tally.fixed_charge_price_tiers('null') }}
 ),
 
 buckets as (
-    select
-        fixed_charges.fixed_charge_id as charge_id,
-        0 as filter_index,
-        fixed_charges.amount,
-        cast(null as bigint) as package_size,
-        {{ tally.to_num('0') }} as free_units,
-        coalesce(max(tiers.is_adjacent), false) as is_adjacent
-    from fixed_charges
-    left join {{ ref('stg_fixed_charge_tiers') }} as tiers
-        on fixed_charges.fixed_charge_id = tiers.fixed_charge_id
-    group by 1, 2, 3, 4, 5
+    {{ tally.fixed_charge_price_buckets() }}
 ),
 
 tiered as (
