@@ -17,7 +17,8 @@ from orchestration.paths import DBT_PROJECT_DIR
 
 def dbt_executable() -> str:
     """`tally-dbt` beside this Python (dbt's command line without the interpreter's teardown:
-    orchestration/lib/dbt_entry.py), else `dbt`."""
+    orchestration/lib/dbt_entry.py), else `dbt`: for the parse below (billing runs call dbt in
+    their own process; dagster-dbt's resource still wants an executable it can find)."""
     ours = Path(sys.executable).with_name("tally-dbt")
     if ours.exists():
         return str(ours)

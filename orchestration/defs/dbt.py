@@ -65,7 +65,8 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: T
     build = dbt_build(window.start, window.end, warehouse, DBT_PROJECT_DIR)
     with warehouse_lock(warehouse):
         _store_window(warehouse, build.window)
-        # Great Expectations takes seconds to import: do it while dbt works in its own process
+        # Great Expectations takes a second or more to import: do it while dbt waits on DuckDB
+        # (dbt runs in this process, orchestration/lib/dbt_in_process.py)
         threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         with profile_env(warehouse):
             for event in dbt.cli(build.args, context=context, target_path=build.target_path).stream():

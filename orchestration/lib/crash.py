@@ -12,7 +12,7 @@ returns at once and does nothing. The points, in the order a run meets them:
   swap      a folder swap between its two renames (Data Docs, a month, the pages)
   finalize  each step of the finalize transaction, not committed; then committed
 
-The process kills its whole process group when it leads one (the run and its dbt child, as a
+The process kills its whole process group when it leads one (the run and anything it started, as a
 `kill -9` of the group), else itself; it first says where on the real stderr.
 """
 from __future__ import annotations

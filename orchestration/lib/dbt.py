@@ -43,7 +43,7 @@ def dbt_build(start: datetime, end: datetime, warehouse: Path, project_dir: Path
 
 @contextmanager
 def profile_env(warehouse: Path):
-    """dbt runs in its own process and finds the warehouse through its profile's env_var: set it
+    """dbt finds the warehouse through its profile's env_var: set it
     for the time of the call, then put back what was there."""
     before = os.environ.get(WAREHOUSE_ENV)
     os.environ[WAREHOUSE_ENV] = str(warehouse)

@@ -1,14 +1,15 @@
 """`tally-dbt` (pyproject's script): dbt's own command line, as the `dbt` script runs it, for the
-dbt builds dagster-dbt starts as subprocesses (orchestration/defs/resources.py) and the parse of
-`orchestration.prepare`, ending the process as soon as dbt has returned
-(orchestration/lib/quick_exit.py). A new warehouse starts from the parse state saved for its
-name (orchestration/lib/parse_state.py)."""
+parse of `orchestration.prepare`, ending the process as soon as dbt has returned
+(orchestration/lib/quick_exit.py). Billing runs call dbt in their own process
+(orchestration/lib/dbt_in_process.py). Given a target folder and a warehouse (DBT_TARGET_PATH,
+TALLY_WAREHOUSE), it starts from the parse state saved for the warehouse's name
+(orchestration/lib/parse_state.py)."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
-import time
 from pathlib import Path
 
 from orchestration.lib import parse_state
@@ -23,15 +24,13 @@ def main() -> None:
     if target and warehouse and "spark" not in sys.argv:
         from orchestration.paths import DBT_PROJECT_DIR
 
-        started, database = time.time(), parse_state.database_name(warehouse)
-        parse_state.seed(Path(target), DBT_PROJECT_DIR, database)
-
-        def keep() -> None:
-            state = Path(target) / parse_state.STATE_FILE
-            if state.exists() and state.stat().st_mtime >= started:  # dbt parsed (part of) it again
-                parse_state.keep(Path(target), DBT_PROJECT_DIR, database)
-
-        atexit.register(keep)
+        state = parse_state.for_warehouse(Path(target), DBT_PROJECT_DIR, warehouse)
+    else:
+        state = contextlib.nullcontext()
+    # run_and_exit ends the process without unwinding: the state is kept by an exit handler
+    stack = contextlib.ExitStack()
+    stack.enter_context(state)
+    atexit.register(stack.close)
     run_and_exit(cli)
 
 

@@ -1,4 +1,4 @@
-"""dbt's partial-parse state shared by warehouses of one name, for `tally-dbt`.
+"""dbt's partial-parse state shared by warehouses of one name, around each dbt build of a run.
 
 dbt skips parsing the project again (~4 s) when its saved state (target/partial_parse.msgpack)
 was made with the same project files, vars and profile. Its profile check hashes every connection
@@ -9,15 +9,19 @@ database name dbt-duckdb derives from it (the file's stem), which stays in the h
 Two things make a new warehouse start from a saved state:
 - `path` leaves dbt-duckdb's connection keys (`connection_info`: the profile hash and the
   connection summary in dbt's debug log), `database` stays;
-- dagster-dbt copies the project's state (dbt_project/target, from `orchestration.prepare`'s
-  parse) into every new target folder; when the warehouse's name is another one, the state last
-  saved for that name (dbt_project/target/parse_state/<name>.msgpack) replaces the copy.
+- every new target folder gets a copy of the project's state (dbt_project/target, from
+  `orchestration.prepare`'s parse; TallyDbtResource.cli, as dagster-dbt does); when the
+  warehouse's name is another one, the state last saved for that name
+  (dbt_project/target/parse_state/<name>.msgpack) replaces the copy.
 dbt still checks the state it is given and parses again what does not match, so a stale or
 foreign state costs a parse, never a wrong manifest."""
 from __future__ import annotations
 
 import os
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 STATE_FILE = "partial_parse.msgpack"
@@ -56,6 +60,20 @@ def seed(target: Path, project_dir: Path, database: str) -> None:
     if not state.exists() or (state.stat().st_size == default.stat().st_size
                               and state.read_bytes() == default.read_bytes()):
         _replace(saved.read_bytes(), state)
+
+
+@contextmanager
+def for_warehouse(target: Path, project_dir: Path, warehouse: str) -> Iterator[None]:
+    """Around one dbt command on `warehouse` with its target folder `target`: the state saved for
+    the warehouse's name goes in first; the state dbt leaves, when it parsed (part of) the project
+    again, is saved for the name after."""
+    leave_path_out_of_the_profile_hash()
+    started, database = time.time(), database_name(warehouse)
+    seed(target, project_dir, database)
+    yield
+    state = target / STATE_FILE
+    if state.exists() and state.stat().st_mtime >= started:
+        keep(target, project_dir, database)
 
 
 def keep(target: Path, project_dir: Path, database: str) -> None:

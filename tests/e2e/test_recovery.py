@@ -5,7 +5,7 @@ before it touches anything (one writer per DuckDB file); a failing Great Expecta
 blocks publishing and leaves the previous publication whole.
 
 The kills come from the crash points of orchestration/lib/crash.py (`TALLY_CRASH_AT`): the
-run SIGKILLs its own process group (itself and its dbt child) at the named point. Which point
+run SIGKILLs its own process group (itself, dbt running on one of its threads) at the named point. Which point
 of each phase is drawn per test run from a seed, printed and replayable:
 `TALLY_CRASH_SEED=<seed> pytest tests/e2e/test_recovery.py`."""
 from __future__ import annotations
