@@ -24,13 +24,25 @@ SHARED_WORLDS = {
                      "tests/e2e/test_finalize.py"),
 }
 WORLD_OF_FILE = {path: world for world, paths in SHARED_WORLDS.items() for path in paths}
-# Files that take longest after the shared worlds (`make test PYTEST_ARGS=--durations=25`), started
-# first so that no long file is left for the end while the other worker idles. Any file not named
-# here simply starts later: shared worlds, these, the other e2e files, then tests/unit.
-SLOW_FILES = ("tests/e2e/test_spark_parity.py", "tests/e2e/test_backfill.py", "tests/e2e/test_fuzz_landing.py",
-              "tests/e2e/test_revenue.py",
-              "tests/e2e/test_incremental.py",
-              "tests/e2e/test_dbt_unit_tests.py", "tests/e2e/test_extend_pricing.py")
+# The other files, longest first, by their time in `make test PYTEST_ARGS=--durations=0`
+# (2026-12-07, seconds): xdist gives each worker its unit and one queued behind it, so a long file
+# handed out late leaves the other worker idle at the end; longest first, the last units are the
+# short ones (one file of tests/unit takes a second). A file not named here starts after these.
+SLOW_FILES = ("tests/e2e/test_spark_parity.py",  # 318
+              "tests/e2e/test_backfill.py",  # 140
+              "tests/e2e/test_incremental.py",  # 112
+              "tests/e2e/test_pay_in_advance.py",  # 86
+              "tests/e2e/test_dbt_unit_tests.py",  # 75
+              "tests/oracle/test_oracle.py",  # 73
+              "tests/e2e/test_finalize_balances.py",  # 46
+              "tests/e2e/test_prorated.py",  # 44
+              "tests/e2e/test_revenue.py",  # 43
+              "tests/e2e/test_extend_pricing.py",  # 36
+              "tests/e2e/test_fuzz_landing.py",  # 32
+              "tests/e2e/test_conservation.py",  # 25
+              "tests/e2e/test_money_invariants.py",  # 24
+              "tests/e2e/test_invoice_pages.py",  # 24
+              "tests/e2e/test_money.py")  # 22
 
 
 def start_order(path: str) -> tuple[int, int]:
