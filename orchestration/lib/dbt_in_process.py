@@ -17,13 +17,13 @@ What the subprocess gave for free and is done here:
   that the gate and the publisher, which open the warehouse next, are its only users;
 - the warehouse's dbt parse state is seeded before and kept after (orchestration/lib/
   parse_state.py), as `tally-dbt` does around a dbt subprocess;
-- a terminated Dagster run: dbt has no way to be stopped from another thread, so `send_signal`
-  interrupts the query running in DuckDB (the node fails, dbt skips its dependants and ends).
-  As after a kill, nothing half-built is published: the build is marked finished only after dbt
-  returns (orchestration/lib/build_state.py)."""
+- a terminated Dagster run: dbt's Ctrl-C, a KeyboardInterrupt raised in dbt's thread, with the
+  running queries cancelled (`send_signal`). As after a kill, nothing half-built is published:
+  the build is marked finished only after dbt returns (orchestration/lib/build_state.py)."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import queue
 import sys
 import threading
@@ -110,29 +110,30 @@ class DbtInProcess:
         return self.returncode
 
     def send_signal(self, _signal) -> None:
-        _interrupt_duckdb()
-
-
-def _duckdb_environment():
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    return DuckDBConnectionManager
+        """Stop dbt as Ctrl-C stops it in its own process: a KeyboardInterrupt in the thread that
+        runs dbt (dbt then marks the build interrupted and returns), and DuckDB's running queries
+        cancelled, which is what wakes that thread. dagster-dbt calls this when the Dagster run
+        is terminated."""
+        if self._thread.is_alive() and self._thread.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident),
+                                                       ctypes.py_object(KeyboardInterrupt))
+            _cancel_queries()
 
 
 def _close_duckdb() -> None:
-    manager = _duckdb_environment()
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
     with manager._LOCK:
         if manager._ENV is not None:
             manager._ENV.close()
             manager._ENV = None
 
 
-def _interrupt_duckdb() -> None:
-    manager = _duckdb_environment()
-    with manager._LOCK:
-        conn = getattr(manager._ENV, "conn", None)
-        if conn is not None:
-            conn.interrupt()
+def _cancel_queries() -> None:
+    from dbt.adapters.factory import FACTORY
+
+    for adapter in list(FACTORY.adapters.values()):
+        adapter.cancel_open_connections()
 
 
 def _caller_module() -> str:

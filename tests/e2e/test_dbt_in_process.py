@@ -100,3 +100,28 @@ def test_the_behavior_flag_source_is_the_module_inspect_names():
     assert _caller_module() == by_inspect() == __name__
     flag = BehaviorFlagRendered({"name": "some_flag", "default": False, "description": "d"}, {})
     assert flag._behavior_change_event.flag_source == __name__
+
+
+def test_a_terminated_run_stops_dbt_within_seconds(tmp_path, warehouse):
+    """What dagster-dbt does when the Dagster run is terminated: send_signal(SIGINT), then wait.
+    A model that would run for minutes is stopped, the build fails, and the warehouse is free."""
+    import signal
+    import time
+
+    proj = project(tmp_path / "slow")
+    (proj / "models" / "c.sql").write_text("select sum(hash(i)) as x from range(100000000000) t(i)")
+    invocation = invoke(proj, ["build"])
+    signalled = None
+    with pytest.raises(DagsterDbtCliRuntimeError):
+        for event in invocation.stream_raw_events():
+            if signalled is None and "main.c" in event.raw_event["info"]["msg"] \
+                    and event.raw_event["info"]["name"] == "LogStartLine":
+                time.sleep(1)  # the query is running
+                signalled = time.monotonic()
+                invocation.process.send_signal(signal.SIGINT)
+    assert signalled is not None and time.monotonic() - signalled < 30
+    assert invocation.process.returncode == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select x from main.b").fetchall() == [(2,)]
+        assert con.execute("select count(*) from information_schema.tables where table_name = 'c'").fetchall() \
+            == [(0,)]
