@@ -261,7 +261,7 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
     insert into raw.events
     with stage as ({stage}),
     {_checked_ctes()},
-    {_dedup_ctes(name)}
+    {dedup_ctes(_sql_str(name), _same_content('k', 'coalesce(e.{c}, f.{c})'))}
     select {sequence}, {_sql_str(name)}, {_sql_str(digest)}, line_number, transaction_id, external_customer_id,
         external_subscription_id, billable_metric_code,
         case when rejection_reason is not null then event_timestamp end, event_at, properties,
@@ -339,9 +339,12 @@ def _checked_ctes() -> str:
     )"""
 
 
-def _dedup_ctes(name: str) -> str:
+def dedup_ctes(name_sql: str, same_sql: str) -> str:
     """CTEs earlier, repeated, firsts, statused over `keyed`: first seen wins, by load order then
-    line; a later copy is a duplicate (same content) or a conflicting duplicate."""
+    line; a later copy is a duplicate (same content) or a conflicting duplicate. The one SQL of both
+    engines (orchestration/engines/spark/landing.py): `name_sql` is the file's name as a literal,
+    `same_sql` the engine's test that row `k` has the content of its first copy
+    (`coalesce(e.<column>, f.<column>)`)."""
     return f"""
     -- keys landed before (accepted copies only: the first copy of a key is the accepted one)
     earlier as (
@@ -359,7 +362,7 @@ def _dedup_ctes(name: str) -> str:
         group by 1, 2 having count(*) > 1
     ),
     firsts as (
-        select k.dedup_key, k.dedup_key_2, {_sql_str(name)} as source_file, k.line_number,
+        select k.dedup_key, k.dedup_key_2, {name_sql} as source_file, k.line_number,
                k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties,
                try_cast(k.precise_total_amount_cents as {PRECISE_AMOUNT}) as precise_total_amount_cents
         from keyed as k
@@ -373,7 +376,7 @@ def _dedup_ctes(name: str) -> str:
             case
                 when k.rejection_reason is not null then null
                 when e.dedup_key is null and (f.dedup_key is null or f.line_number = k.line_number) then 'accepted'
-                when {_same_content('k', 'coalesce(e.{c}, f.{c})')} then 'duplicate'
+                when {same_sql} then 'duplicate'
                 else 'conflicting_duplicate'
             end as dedup_status
         from keyed as k

@@ -27,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.engines.spark.session import rewrite
-from orchestration.landing import FIELDS, FORMAT_NAMES, FORMATS, LandingResult, _csv_header, checksum
+from orchestration.landing import FIELDS, FORMAT_NAMES, FORMATS, LandingResult, _csv_header, checksum, dedup_ctes
 
 EVENTS_DDL = """create table if not exists raw.events (
     load_sequence bigint, source_file string, file_checksum string, line_number bigint,
@@ -311,43 +311,7 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
             case when rejection_reason is null then xxhash64(transaction_id, '|', {scope}) end as dedup_key_2
         from checked
     ),
-    earlier as (
-        select h.dedup_key, h.dedup_key_2, h.source_file, h.line_number, h.external_customer_id,
-               h.external_subscription_id, h.billable_metric_code, h.event_at, h.properties,
-               h.precise_total_amount_cents
-        from raw.events as h
-        where h.dedup_status = 'accepted'
-          and h.dedup_key in (select dedup_key from keyed where dedup_key is not null)
-    ),
-    repeated as (
-        select dedup_key, dedup_key_2, min(line_number) as first_line
-        from keyed where dedup_key is not null
-        group by 1, 2 having count(*) > 1
-    ),
-    firsts as (
-        select k.dedup_key, k.dedup_key_2, {_lit(name)} as source_file, k.line_number,
-               k.external_customer_id, k.external_subscription_id, k.billable_metric_code, k.event_at, k.properties,
-               try_cast(k.precise_total_amount_cents as {PRECISE_AMOUNT}) as precise_total_amount_cents
-        from keyed as k
-        inner join repeated as r
-            on k.dedup_key = r.dedup_key and k.dedup_key_2 = r.dedup_key_2 and k.line_number = r.first_line
-    ),
-    statused as (
-        select k.*,
-            coalesce(e.source_file, f.source_file) as first_file,
-            coalesce(e.line_number, f.line_number) as first_line,
-            case
-                when k.rejection_reason is not null then null
-                when e.dedup_key is null and (f.dedup_key is null or f.line_number = k.line_number) then 'accepted'
-                when {same} then 'duplicate'
-                else 'conflicting_duplicate'
-            end as dedup_status
-        from keyed as k
-        left join earlier as e
-            on k.dedup_key = e.dedup_key and k.dedup_key_2 = e.dedup_key_2
-        left join firsts as f
-            on e.dedup_key is null and k.dedup_key = f.dedup_key and k.dedup_key_2 = f.dedup_key_2
-    )
+    {dedup_ctes(_lit(name), same)}
     select {sequence}, {_lit(name)}, {_lit(digest)}, line_number, transaction_id, external_customer_id,
         external_subscription_id, billable_metric_code,
         case when rejection_reason is not null then event_timestamp end, event_at, properties,
