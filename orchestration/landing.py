@@ -277,6 +277,8 @@ def _typed_insert(stage: str, payload: str, sequence: int, name: str, digest: st
 def _checked_ctes() -> str:
     """CTEs trimmed, parsed, checked, keyed over `stage`: each row typed, its rejection decided
     (reason and a sentence for people), and the dedup key of an accepted row."""
+    checked = checked_cte(JSON_OBJECT.format(x="properties"),
+                          f"regexp_full_match(precise_total_amount_cents, '{PRECISE_AMOUNT_PATTERN}')")
     return f"""
     trimmed as (
         select * replace (
@@ -293,7 +295,26 @@ def _checked_ctes() -> str:
         select *, coalesce(event_at_typed, {PARSE_TIMESTAMP.format(t='event_timestamp')}) as event_at
         from trimmed
     ),
-    checked as (
+    {checked},
+    keyed as (
+        select *,
+            case when rejection_reason is null then hash(
+                coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id), transaction_id) end
+                as dedup_key,
+            case when rejection_reason is null then hash(
+                transaction_id, '|', coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)) end
+                as dedup_key_2
+        from checked
+    )"""
+
+
+def checked_cte(is_object_sql: str, is_amount_sql: str) -> str:
+    """The CTE `checked` over `parsed`: each row's rejection reason and a sentence for people. The
+    one SQL of both engines (orchestration/engines/spark/landing.py): `is_object_sql` is the
+    engine's test that `properties` is a JSON object, `is_amount_sql` that
+    `precise_total_amount_cents` is a decimal number."""
+    bad_amount = f"precise_total_amount_cents is not null and not {is_amount_sql}"
+    return f"""checked as (
         select *,
             case
                 when parse_error = 'malformed_row' then 'malformed_row'
@@ -301,11 +322,9 @@ def _checked_ctes() -> str:
                 when transaction_id is null or billable_metric_code is null
                     or (event_timestamp is null and event_at_typed is null)
                     or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
-                when not {JSON_OBJECT.format(x='properties')} then 'malformed_json'
+                when not {is_object_sql} then 'malformed_json'
                 when event_at is null then 'bad_timestamp'
-                when precise_total_amount_cents is not null
-                    and not regexp_full_match(precise_total_amount_cents, '{PRECISE_AMOUNT_PATTERN}')
-                    then 'non_numeric_value'
+                when {bad_amount} then 'non_numeric_value'
             end as rejection_reason,
             case
                 when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
@@ -316,26 +335,14 @@ def _checked_ctes() -> str:
                 when event_timestamp is null and event_at_typed is null then 'Required field timestamp is missing.'
                 when external_customer_id is null and external_subscription_id is null
                     then 'One of external_customer_id and external_subscription_id is required.'
-                when not {JSON_OBJECT.format(x='properties')}
-                    then 'properties is not a JSON object.'
+                when not {is_object_sql} then 'properties is not a JSON object.'
                 when event_at is null
                     then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'
-                when precise_total_amount_cents is not null
-                    and not regexp_full_match(precise_total_amount_cents, '{PRECISE_AMOUNT_PATTERN}')
+                when {bad_amount}
                     then 'precise_total_amount_cents ' || precise_total_amount_cents || ' is not a decimal number '
                         || '(-?digits[.digits], at most 23 digits before the point and 15 after).'
             end as rejection_detail
         from parsed
-    ),
-    keyed as (
-        select *,
-            case when rejection_reason is null then hash(
-                coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id), transaction_id) end
-                as dedup_key,
-            case when rejection_reason is null then hash(
-                transaction_id, '|', coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)) end
-                as dedup_key_2
-        from checked
     )"""
 
 

@@ -27,7 +27,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.engines.spark.session import rewrite
-from orchestration.landing import FIELDS, FORMAT_NAMES, FORMATS, LandingResult, _csv_header, checksum, dedup_ctes
+from orchestration.landing import (
+    FIELDS,
+    FORMAT_NAMES,
+    FORMATS,
+    LandingResult,
+    _csv_header,
+    checked_cte,
+    checksum,
+    dedup_ctes,
+)
 
 EVENTS_DDL = """create table if not exists raw.events (
     load_sequence bigint, source_file string, file_checksum string, line_number bigint,
@@ -254,8 +263,8 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
             " or to_json(try_parse_json(k.properties))"
             " = to_json(try_parse_json(coalesce(e.properties, f.properties))))")
     scope = "coalesce('sub:' || external_subscription_id, 'cus:' || external_customer_id)"
-    bad_amount = (f"precise_total_amount_cents is not null "
-                  f"and not (precise_total_amount_cents rlike '{PRECISE_AMOUNT_PATTERN}')")
+    checked = checked_cte(JSON_OBJECT.format(x="properties_text"),
+                          f"(precise_total_amount_cents rlike '{PRECISE_AMOUNT_PATTERN}')")
     return f"""
     insert into raw.events
     with stage as ({stage}),
@@ -275,36 +284,7 @@ def _typed_insert(stage: str, sequence: int, name: str, digest: str) -> str:
                properties_text as properties
         from trimmed
     ),
-    checked as (
-        select *,
-            case
-                when parse_error = 'malformed_row' then 'malformed_row'
-                when parse_error is not null then 'malformed_json'
-                when transaction_id is null or billable_metric_code is null
-                    or (event_timestamp is null and event_at_typed is null)
-                    or (external_customer_id is null and external_subscription_id is null) then 'missing_field'
-                when not {JSON_OBJECT.format(x='properties_text')} then 'malformed_json'
-                when event_at is null then 'bad_timestamp'
-                when {bad_amount} then 'non_numeric_value'
-            end as rejection_reason,
-            case
-                when parse_error = 'malformed_row' then 'The CSV row could not be split into columns.'
-                when parse_error = 'not_utf8' then 'The line is not UTF-8 text (its bytes are shown escaped).'
-                when parse_error is not null then 'The line is not a JSON object.'
-                when transaction_id is null then 'Required field transaction_id is missing.'
-                when billable_metric_code is null then 'Required field code is missing.'
-                when event_timestamp is null and event_at_typed is null then 'Required field timestamp is missing.'
-                when external_customer_id is null and external_subscription_id is null
-                    then 'One of external_customer_id and external_subscription_id is required.'
-                when not {JSON_OBJECT.format(x='properties_text')} then 'properties is not a JSON object.'
-                when event_at is null
-                    then 'Timestamp ' || event_timestamp || ' is neither ISO-8601 nor Unix seconds.'
-                when {bad_amount}
-                    then 'precise_total_amount_cents ' || precise_total_amount_cents || ' is not a decimal number '
-                        || '(-?digits[.digits], at most 23 digits before the point and 15 after).'
-            end as rejection_detail
-        from parsed
-    ),
+    {checked},
     keyed as (
         select *,
             case when rejection_reason is null then xxhash64({scope}, transaction_id) end as dedup_key,
