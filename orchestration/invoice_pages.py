@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestration.folders import staging_folder, swap_in
 from orchestration.page_format import FILTERS
+from orchestration.revenue_page import revenue_page
 from orchestration.usage_chart import usage_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -85,10 +86,49 @@ USAGE = """
     select external_customer_id, billable_metric_code, usage_date, cast(sum(events) as bigint) as events
     from per_subscription group by all order by all
 """
+# the open periods so far (billing.current_usage), subscription fee first, then each charge fee
+CURRENT = """
+    select u.*, m.name as metric_name from billing.current_usage u
+    left join catalog.billable_metrics m on m.code = u.billable_metric_code
+    order by u.external_customer_id, u.external_subscription_id, u.fee_type desc, u.display_name,
+             u.charge_id, u.filter_index, u.group_key
+"""
+ALERTS = """
+    select * from billing.triggered_alerts
+    order by external_customer_id, crossed_at, alert_code, threshold_value
+"""
+
+
+def _published(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return con.execute("select count(*) from information_schema.tables where table_schema = 'billing' "
+                       "and table_name = ?", [table]).fetchone()[0] > 0
+
+
+def open_periods(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """Per customer, each subscription's open period so far: its fees, totals and the alerts fired
+    in it (none before current usage or alerts were first published)."""
+    fees = _dicts(con, CURRENT) if _published(con, "current_usage") else []
+    alerts = _dicts(con, ALERTS) if _published(con, "triggered_alerts") else []
+    periods: dict[tuple, dict] = {}
+    for fee in fees:
+        key = (fee["external_subscription_id"], fee["period_start"])
+        period = periods.setdefault(key, {
+            "external_customer_id": fee["external_customer_id"], "external_subscription_id": key[0],
+            "plan_code": fee["plan_code"], "currency": fee["currency"], "period_start": fee["period_start"],
+            "period_end": fee["period_end"], "as_of": fee["as_of"], "fees": [], "alerts": [],
+            "amount": 0, "projected_amount": 0})
+        period["fees"].append(fee)
+        period["amount"] += fee["amount"]
+        period["projected_amount"] += fee["projected_amount"]
+    for alert in alerts:
+        period = periods.get((alert["external_subscription_id"], alert["period_start"]))
+        if period is not None:
+            period["alerts"].append(alert)
+    return _group(list(periods.values()), "external_customer_id")
 
 
 def render_pages(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
-    """Write out_dir/pages/{index.html, invoices/*.html, customers/*.html}; returns the page count."""
+    """Write out_dir/pages/{index.html, revenue.html, invoices/*.html, customers/*.html}; returns the page count."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = _env()
@@ -101,6 +141,7 @@ def render_pages(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
     usage = _group(_dicts(con, USAGE), "external_customer_id")
     metric_names = dict(con.execute("select code, name from catalog.billable_metrics").fetchall())
     invoices_of = _group(invoices, "external_customer_id")
+    current = open_periods(con)
 
     tmp = staging_folder(out_dir / "pages")
     try:
@@ -118,12 +159,15 @@ def render_pages(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
                     for u in usage.get(cust["external_customer_id"], [])]
             page = env.get_template("customer.html.j2").render(
                 customer=cust, invoices=invoices_of.get(cust["external_customer_id"], []),
+                open_periods=current.get(cust["external_customer_id"], []),
                 chart=usage_chart(rows, metric_names))
             (tmp / "customers" / page_name(cust["external_customer_id"])).write_text(page, encoding="utf-8")
             written += 1
         index = env.get_template("index.html.j2").render(
             customers=customers, counts={k: len(v) for k, v in invoices_of.items()})
         (tmp / "index.html").write_text(index, encoding="utf-8")
+        written += 1
+        (tmp / "revenue.html").write_text(revenue_page(con, env), encoding="utf-8")
         written += 1
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

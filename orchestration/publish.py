@@ -23,9 +23,10 @@ PUBLISHED = {
     "fct_wallet_ledger": "wallet_ledger",
     "fct_revenue_by_month": "revenue_by_month",
     "fct_instant_fees": "instant_fees",
+    "fct_current_usage": "current_usage",
 }
 # tables that describe all history up to the run's horizon: replaced whole
-WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger", "instant_fees")
+WHOLE = ("usage", "quarantined_events", "credit_notes", "wallet_ledger", "instant_fees", "current_usage")
 # tables keyed by billing month (the month of period_end): fct_invoices holds only the run's
 # window, so replacing these whole would erase earlier months; the window is whole months
 # (Dagster monthly partitions), so billing_month in [start, end) is exactly its invoices.
@@ -45,6 +46,7 @@ ORDER = {
     # an opening fee has no event: its period's first day and bucket order it
     "instant_fees": "external_subscription_id, charge_id, event_at, source_file, line_number, usage_date, "
                     "filter_index, group_key",
+    "current_usage": "external_subscription_id, fee_type desc, charge_id, filter_index, group_key",
 }
 
 

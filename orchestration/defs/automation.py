@@ -1,6 +1,6 @@
 """When Tally runs by itself (SPEC §6): a daily meter refresh of the current month, the
 monthly invoicing of the previous month once its grace period for late events is over, and
-a sensor that loads new landing files as they arrive. Every run goes through the same
+a sensor that, when a landing file arrives, loads it and refreshes current usage. Every run goes through the same
 assets as `tally run`, so a scheduled month and a CLI month are the same computation."""
 import hashlib
 import os
@@ -19,8 +19,10 @@ from dagster import (
     schedule,
     sensor,
 )
+from dagster_dbt import build_dbt_asset_selection
 
 from orchestration.defs.catalog import pricing_catalog
+from orchestration.defs.current_usage import current_usage
 from orchestration.defs.dbt import billing_models
 from orchestration.defs.finalize import FINALIZED
 from orchestration.defs.landing import landed_events
@@ -45,6 +47,16 @@ meters_job = define_asset_job("daily_meters", selection=loading | AssetSelection
                               partitions_def=billing_months,
                               description="Refresh a month's meters and draft invoices from everything landed "
                                           "(nothing is published).")
+# what a landed file starts: its events, their daily meters and the open periods, nothing billed
+# before them (fct_current_usage and the models it reads), then billing/current_usage
+current_usage_job = define_asset_job(
+    "refresh_current_usage",
+    selection=(loading | build_dbt_asset_selection([billing_models], dbt_select="+fct_current_usage")
+               | AssetSelection.assets(current_usage)).without_checks()
+    | AssetSelection.checks_for_assets(current_usage),
+    partitions_def=billing_months,
+    description="Load new landing files and refresh billing.current_usage (every open period so far), "
+                "the usage alerts and the pages; invoices are not touched.")
 landing_job = define_asset_job("load_landing", selection=loading,
                                description="Validate the catalog and load new landing files.")
 
@@ -77,18 +89,25 @@ def monthly_invoicing(context: ScheduleEvaluationContext):
     return RunRequest(run_key=f"invoicing-{month}", partition_key=month)
 
 
-@sensor(job=landing_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
-        description="Load the landing folder when a file arrives or changes (checked every minute).")
+@sensor(job=current_usage_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
+        description="When a landing file arrives or changes (checked every minute): load it and refresh "
+                    "current usage, the usage alerts and the pages.")
 def new_landing_files(context: SensorEvaluationContext):
-    """Load the landing folder when a file arrives or changes."""
+    """Load the landing folder and refresh current usage when a file arrives or changes."""
     # the folder the runs it requests will load: TallyPaths as the definitions configure it
     folder = TallyPaths().landing_path()
     fingerprint = landing_fingerprint(folder)
     if fingerprint == context.cursor:
         return SkipReason(f"no new files in {folder}")
     context.update_cursor(fingerprint)
-    return RunRequest(run_key=fingerprint)
+    # the current month's window holds every open period up to now
+    return RunRequest(run_key=fingerprint, partition_key=partition_key(month_start(today())))
 
 
-defs = Definitions(jobs=[billing_job, meters_job, landing_job], schedules=[daily_meters, monthly_invoicing],
-                   sensors=[new_landing_files])
+def today():
+    from datetime import UTC, datetime
+    return datetime.now(UTC).date()
+
+
+defs = Definitions(jobs=[billing_job, meters_job, current_usage_job, landing_job],
+                   schedules=[daily_meters, monthly_invoicing], sensors=[new_landing_files])

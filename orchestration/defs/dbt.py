@@ -69,12 +69,17 @@ def billing_models(context: AssetExecutionContext, dbt: DbtCliResource, paths: T
         # (dbt runs in this process, orchestration/lib/dbt_in_process.py)
         threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         with profile_env(warehouse):
-            for event in dbt.cli(build.args, context=context, target_path=build.target_path).stream():
+            # a subset (the refresh job) runs the data tests of its own models only, not those
+            # that also read a model it leaves alone (dbt's default, eager, would run them)
+            args = [*build.args, *(["--indirect-selection", "cautious"] if context.is_subset else [])]
+            for event in dbt.cli(args, context=context, target_path=build.target_path).stream():
                 yield event
                 crash_point("dbt", type(event).__name__)
-        # only a build that finished (stream() raises on a failed one) can be published
-        with connect(warehouse) as con:
-            build_state.build_finished(con, build.window)
+        # only a build that finished (stream() raises on a failed one) can be published, and
+        # only a build of every model: the refresh job builds current usage alone
+        if not context.is_subset:
+            with connect(warehouse) as con:
+                build_state.build_finished(con, build.window)
 
 
 defs = Definitions(assets=[billing_models])

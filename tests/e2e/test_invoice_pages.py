@@ -4,17 +4,19 @@ Chromium to check that a real browser renders the totals and the usage chart."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import struct
 import subprocess
+from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.invoice_pages import render_pages
-from tests.helpers import copy_landing, rows, tally, write_api_calls_parquet
+from tests.helpers import REPO, copy_landing, rows, tally, write_api_calls_parquet
 
 NASTY_NAME = 'Acme <b>"Bold"</b> & Sons'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -116,7 +118,7 @@ def test_rerender_is_identical_swapped_whole_and_leaves_no_temp_folders(site, tm
     assert not [p.name for p in site["published"].iterdir() if p.name.startswith(".")]
     first = {p.relative_to(site["pages"]): p.read_bytes() for p in site["pages"].rglob("*") if p.is_file()}
     second = {p.relative_to(out / "pages"): p.read_bytes() for p in (out / "pages").rglob("*") if p.is_file()}
-    assert first == second and len(first) == 4 + 3 + 1
+    assert first == second and len(first) == 4 + 3 + 2   # invoices, customers, index and revenue
 
 
 # --- a real browser -------------------------------------------------------------------------
@@ -165,3 +167,42 @@ def test_customer_page_in_headless_chromium(chromium, site, tmp_path):
     assert_plausible_png(png)
     assert "€88.20" in dom and "€15.48" in dom
     assert re.search(r"<svg\b", dom) and 'data-metric="storage_gb"' in dom
+
+
+def dom_figures(dom: str, table: str, field: str) -> dict[tuple[str, str], D]:
+    """(data-month or data-rank, data-currency) -> data-value of one column of a revenue-page table."""
+    body = re.search(rf'<table id="{table}".*?</table>', dom, re.DOTALL)
+    assert body, f"no #{table}"
+    out = {}
+    for attrs, row in re.findall(r"<tr (data-[^>]*)>(.*?)</tr>", body.group(0), re.DOTALL):
+        key = dict(re.findall(r'data-(\w+)="([^"]*)"', attrs))
+        cell = re.search(rf'data-field="{field}" data-value="([^"]*)"', row)
+        if cell and cell.group(1):
+            out[(key.get("month") or key.get("rank"), key["currency"])] = D(cell.group(1))
+    return out
+
+
+def test_revenue_page_in_headless_chromium(chromium, site, tmp_path):
+    """pages/revenue.html as Chromium renders it holds the figures of billing.revenue_by_month and
+    billing.invoices. TALLY_UPDATE_SCREENSHOTS=1 keeps its picture for the README."""
+    png, dom = browse(chromium, site["pages"] / "revenue.html", tmp_path)
+    assert_plausible_png(png)
+    if os.environ.get("TALLY_UPDATE_SCREENSHOTS"):
+        (REPO / "docs" / "screenshots" / "revenue.png").write_bytes(png)
+    by_month = rows(site["warehouse"], "select strftime(billing_month, '%Y-%m'), currency, sub_total_excluding_taxes, "
+                                       "total_amount from billing.revenue_by_month")
+    revenue = dom_figures(dom, "revenue-by-currency", "sub_total_excluding_taxes")
+    # the small fixture's October (test_revenue.py): 62.77 USD, 15.48 + 88.20 EUR, 724 JPY
+    assert revenue == {(m, c): s for m, c, s, _ in by_month} == {
+        ("2026-10", "EUR"): D("103.68"), ("2026-10", "JPY"): D("724"), ("2026-10", "USD"): D("62.77")}
+    assert dom_figures(dom, "revenue-by-currency", "total_amount") == {(m, c): t for m, c, _, t in by_month}
+    assert dom_figures(dom, "revenue-by-type", "revenue") == revenue
+    # no fx rates in the fixture: only USD, the reporting currency, is converted
+    assert dom_figures(dom, "revenue-reporting-total", "sub_total_excluding_taxes_reporting") == {
+        ("2026-10", "USD"): D("62.77")}
+    per_customer = rows(site["warehouse"], "select currency, external_customer_id, sum(sub_total_excluding_taxes) "
+                                           "from billing.invoices where invoice_type <> 'credit' group by all")
+    top = dom_figures(dom, "top-customers", "revenue")
+    assert sorted((c, r) for (_, c), r in top.items()) == sorted((c, r) for c, _, r in per_customer)
+    assert "€103.68" in dom and "¥724" in dom and "$62.77" in dom
+    assert "Acme &lt;b&gt;" in dom and "<b>" not in dom

@@ -135,3 +135,15 @@ select
 from {{ ref('int_billing_periods') }} as periods
 where periods.is_billable
 {%- endmacro %}
+
+{#- the billable periods a per-period model rates in this build (every one on a full build) -#}
+{% macro billable_periods_to_rate() -%}
+select periods.*
+from {{ ref('int_billing_periods') }} as periods
+{%- if is_incremental() %}
+inner join ({{ tally.periods_to_rate() }}) as to_rate
+    on periods.external_subscription_id = to_rate.external_subscription_id
+    and periods.period_index = to_rate.period_index
+{%- endif %}
+where periods.is_billable
+{%- endmacro %}

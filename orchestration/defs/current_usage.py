@@ -1,0 +1,61 @@
+"""billing/current_usage: every open period's usage and amount so far, published by the small
+`refresh_current_usage` job the `new_landing_files` sensor starts when a file lands: the new
+events, their daily meters and the open periods only (fct_current_usage and what it reads),
+then the usage alerts, shown as the `usage_alerts` check."""
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    Definitions,
+    MaterializeResult,
+    asset,
+)
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration import current_usage as current
+from orchestration.defs.dbt import billing_models
+from orchestration.defs.resources import TallyPaths
+from orchestration.invoice_pages import render_pages
+from orchestration.lib.warehouse import connect, warehouse_lock
+
+CURRENT_USAGE = AssetKey(["billing", "current_usage"])
+
+
+class CurrentUsageConfig(Config):
+    # the customer pages show the open period: render them again (they cost time per customer)
+    pages: bool = True
+
+
+@asset(
+    key=CURRENT_USAGE,
+    deps=[get_asset_key_for_model([billing_models], "fct_current_usage")],
+    group_name="publish",
+    check_specs=[AssetCheckSpec(
+        name="usage_alerts", asset=CURRENT_USAGE,
+        description="Warns when usage alerts (alerts.csv) fired on this refresh: each threshold once per "
+                    "period; the alerts are in billing.triggered_alerts and <publish>/alerts/*.jsonl.")],
+)
+def current_usage(context: AssetExecutionContext, config: CurrentUsageConfig, paths: TallyPaths) -> MaterializeResult:
+    """billing.current_usage replaced whole from fct_current_usage; then the usage alerts and the pages."""
+    warehouse, out_dir = paths.warehouse_path(), paths.publish_path()
+    with warehouse_lock(warehouse), connect(warehouse) as con:
+        rows = current.replace_current_usage(con)
+        as_of = con.execute(f"select max(as_of) from {current.TABLE}").fetchone()[0]
+        fired = current.after_current_usage(con, out_dir)
+        # the pages are the published site: once a billing run has published it, the customer
+        # pages follow current usage
+        if config.pages and current.site_published(con):
+            render_pages(con, out_dir)
+    shown = [f"{a['alert_code']} {a['external_subscription_id']}: {a['threshold_value']} "
+             f"(value {a['value']})" for a in fired]
+    check = AssetCheckResult(
+        check_name="usage_alerts", passed=not fired, severity=AssetCheckSeverity.WARN,
+        description=f"{len(fired)} alert(s) fired" if fired else "no alert fired",
+        metadata={"fired": len(fired), "alerts": "\n".join(shown) or "-"})
+    return MaterializeResult(metadata={"rows": rows, "as_of": str(as_of)}, check_results=[check])
+
+
+defs = Definitions(assets=[current_usage])
