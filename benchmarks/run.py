@@ -13,7 +13,10 @@ Prints, from one run:
   Spark session, `local[*]`), its time, events/s and peak RSS (JVM included) beside DuckDB's;
 - the daily run: one more day of events landed after the month was billed, `tally run` of the
   next month, after 1 month and after 3 months of history (--daily-history-events sets the
-  monthly volume of that history; default: the same N), and its share of the month's run.
+  monthly volume of that history; default: the same N), and its share of the month's run;
+- the current-usage refresh (`tally refresh`, the job the new_landing_files sensor starts): 30
+  days of a month of N events billed, then its last day (N/31 events) lands and is refreshed:
+  its time, events/s and peak RSS (BENCH_REFRESH=0 skips it; BENCH_REFRESH_EVENTS sets N).
 """
 from __future__ import annotations
 
@@ -152,6 +155,25 @@ def daily(tmp: Path, catalog: Path, history_months: int, per_month: int, custome
     return seconds, model_timings(warehouse)
 
 
+def refresh(tmp: Path, catalog: Path, per_month: int, customers: int) -> tuple[float, int, int]:
+    """A month's first 30 days billed, then its last day landed: time `tally refresh` of that day."""
+    landing = tmp / "landing_refresh"
+    landing.mkdir()
+    day = date(MONTH.year, MONTH.month, 31)
+    generate.events(landing / f"events_{MONTH:%Y-%m}_1-30.parquet", MONTH, 30, per_month - per_month // 31,
+                    customers, seed=7)
+    warehouse = tmp / "refresh.duckdb"
+    exe = str(Path(sys.executable).with_name("tally"))
+    timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(warehouse),
+           "--period", f"{MONTH:%Y-%m}", "--no-pages"])
+    day_file = landing / f"events_{day}.parquet"
+    generate.events(day_file, day, 1, per_month // 31, customers, seed=98)
+    sent = duckdb.execute(f"select count(*) from read_parquet('{day_file}')").fetchone()[0]
+    seconds, rss = timed([exe, "refresh", "--catalog", str(catalog), "--landing", str(landing),
+                          "--warehouse", str(warehouse), "--publish", str(tmp / "pub_refresh"), "--no-pages"])
+    return seconds, rss, sent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
@@ -159,6 +181,11 @@ def main() -> None:
     parser.add_argument("--daily-history-events", type=int,
                         default=int(os.environ.get("BENCH_DAILY_EVENTS", "0")) or None)
     parser.add_argument("--no-daily", action="store_true", default=os.environ.get("BENCH_DAILY") == "0")
+    parser.add_argument("--no-refresh", action="store_true", default=os.environ.get("BENCH_REFRESH") == "0")
+    parser.add_argument("--refresh-only", action="store_true", default=os.environ.get("BENCH_REFRESH") == "only",
+                        help="only the current-usage refresh (BENCH_REFRESH=only)")
+    parser.add_argument("--refresh-events", type=int,
+                        default=int(os.environ.get("BENCH_REFRESH_EVENTS", "0")) or None)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (warehouse, logs)")
     parser.add_argument("--engine", choices=("duckdb", "spark", "both"),
                         default=os.environ.get("BENCH_ENGINE", "duckdb"),
@@ -174,6 +201,15 @@ def main() -> None:
         catalog, landing = tmp / "catalog", tmp / "landing"
         landing.mkdir()
         generate.catalog(catalog, args.customers)
+        if not args.no_refresh:
+            month_n = args.refresh_events or n
+            r_s, r_rss, r_sent = refresh(tmp, catalog, month_n, args.customers)
+            print(f"current-usage refresh of one day ({r_sent:,} events) of a {month_n:,}-event month after its "
+                  f"first 30 days were billed: {r_s:.2f} s, {r_sent / r_s:,.0f} events/s, peak RSS "
+                  f"{r_rss / 2**30:.2f} GiB; slowest dbt nodes (s): "
+                  + ", ".join(f"{name} {sec:.1f}" for name, sec in model_timings(tmp / "refresh.duckdb")[:6]))
+            if args.refresh_only:
+                return
         t0 = time.perf_counter()
         month_file = landing / f"events_{MONTH:%Y-%m}.parquet"
         generate.events(month_file, MONTH, 31, n, args.customers)

@@ -72,6 +72,47 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
 
 
 @main.command()
+@click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
+              help="Pricing catalog folder (CSV files).")
+@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True,
+              help="Folder of event files (JSON Lines, CSV, Parquet).")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
+              help="The DuckDB file.")
+@click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
+              help="Where the pages and the alerts outbox go.")
+@click.option("--pages/--no-pages", default=True, show_default=True,
+              help="Render the pages again (once a billing run has published them).")
+def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages: bool) -> None:
+    """Load new events and refresh billing.current_usage: every open period so far, the usage
+    alerts and the pages (what the new_landing_files sensor runs); invoices are not touched."""
+    from datetime import date
+
+    import duckdb
+
+    from orchestration import runner
+    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
+    try:
+        quiet_dagster()
+        log_path = Path(warehouse).resolve().with_suffix(".run.log")
+        with warehouse_lock(Path(warehouse).resolve()), log_path.open("w") as log, \
+                contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            runner.refresh(catalog, landing, warehouse, publish, date.today(), pages=pages, locked=True)
+    except (runner.RunError, WarehouseInUse) as exc:
+        console.print(f"[bold red]tally refresh failed:[/] {exc}", highlight=False)
+        sys.exit(1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select currency, count(distinct external_subscription_id), sum(amount), sum(projected_amount),
+                   max(as_of)
+            from billing.current_usage group by all order by all""").fetchall()
+    if not rows:
+        console.print("current usage: no open period (no billable event landed yet)")
+    for currency, subscriptions, amount, projected, as_of in rows:
+        console.print(f"current usage as of {as_of:%Y-%m-%d %H:%M:%S} UTC: {currency} {_money(amount)} so far "
+                      f"over {subscriptions} subscription(s), {_money(projected)} projected")
+
+
+@main.command()
 @click.option("--period", required=True, help="The billing month to finalize, YYYY-MM.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
               help="The DuckDB file.")

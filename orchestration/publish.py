@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.current_usage import after_current_usage
 from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
 from orchestration.lib.crash import crash_point
@@ -97,6 +98,9 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
         raise
     stats = {"invoices": con.execute(f"select count(*) from billing.invoices where {in_window}",
                                      [start, end]).fetchone()[0]}
+    # current usage was published with the rest: the usage alerts follow it (before the pages,
+    # which show them)
+    stats["alerts"] = len(after_current_usage(con, out_dir))
     if out_dir is not None:
         stats["files"] = write_files(con, start, end, Path(out_dir), pages=pages)
     return stats

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.catalog import CatalogError
-from orchestration.lib.months import months_between, next_month
+from orchestration.lib.months import month_start, months_between, next_month
 from orchestration.lib.warehouse import connect, warehouse_lock
 from orchestration.lib.window import RANGE_END_TAG, RANGE_START_TAG, partition_key
 from orchestration.summary import Summary, summarize
@@ -83,6 +83,30 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
             _bill(instance, resources, first, last, pages)
         with connect(warehouse) as con:
             return summarize(con, first, last)
+
+
+def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path | None, today: date,
+            pages: bool = True, locked: bool = False) -> None:
+    """The refresh_current_usage job in process (what the new_landing_files sensor starts): new
+    files, their daily meters, every open period so far, the usage alerts, the pages."""
+    from dagster import materialize
+
+    from orchestration.defs.current_usage import REFRESH_ASSETS, REFRESH_SELECTION, current_usage
+    catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
+    for name, folder in (("catalog", catalog), ("landing", landing)):
+        if not folder.is_dir():
+            raise RunError(f"{name} folder {folder} does not exist")
+    with nullcontext() if locked else warehouse_lock(warehouse):
+        run_config = {**QUIET, "ops": {current_usage.op.name: {"config": {"pages": pages}}}}
+        try:
+            result = materialize(list(REFRESH_ASSETS), selection=REFRESH_SELECTION,
+                                 partition_key=partition_key(month_start(today)), instance=_instance(),
+                                 resources=_resources(catalog, landing, warehouse, publish), run_config=run_config,
+                                 raise_on_error=False)
+        except Exception as exc:
+            raise RunError(f"refresh failed: {_unwrap(exc)}") from exc
+        if not result.success:
+            raise RunError(failure_message(result))
 
 
 def _resources(catalog: Path, landing: Path, warehouse: Path, publish: Path | None) -> dict:

@@ -19,10 +19,9 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster_dbt import build_dbt_asset_selection
 
 from orchestration.defs.catalog import pricing_catalog
-from orchestration.defs.current_usage import current_usage
+from orchestration.defs.current_usage import REFRESH_SELECTION
 from orchestration.defs.dbt import billing_models
 from orchestration.defs.finalize import FINALIZED
 from orchestration.defs.landing import landed_events
@@ -47,14 +46,8 @@ meters_job = define_asset_job("daily_meters", selection=loading | AssetSelection
                               partitions_def=billing_months,
                               description="Refresh a month's meters and draft invoices from everything landed "
                                           "(nothing is published).")
-# what a landed file starts: its events, their daily meters and the open periods, nothing billed
-# before them (fct_current_usage and the models it reads), then billing/current_usage
 current_usage_job = define_asset_job(
-    "refresh_current_usage",
-    selection=(loading | build_dbt_asset_selection([billing_models], dbt_select="+fct_current_usage")
-               | AssetSelection.assets(current_usage)).without_checks()
-    | AssetSelection.checks_for_assets(current_usage),
-    partitions_def=billing_months,
+    "refresh_current_usage", selection=REFRESH_SELECTION, partitions_def=billing_months,
     description="Load new landing files and refresh billing.current_usage (every open period so far), "
                 "the usage alerts and the pages; invoices are not touched.")
 landing_job = define_asset_job("load_landing", selection=loading,

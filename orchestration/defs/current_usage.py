@@ -8,15 +8,18 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
     Config,
     Definitions,
     MaterializeResult,
     asset,
 )
-from dagster_dbt import get_asset_key_for_model
+from dagster_dbt import build_dbt_asset_selection, get_asset_key_for_model
 
 from orchestration import current_usage as current
+from orchestration.defs.catalog import pricing_catalog
 from orchestration.defs.dbt import billing_models
+from orchestration.defs.landing import landed_events
 from orchestration.defs.resources import TallyPaths
 from orchestration.invoice_pages import render_pages
 from orchestration.lib.warehouse import connect, warehouse_lock
@@ -57,5 +60,14 @@ def current_usage(context: AssetExecutionContext, config: CurrentUsageConfig, pa
         metadata={"fired": len(fired), "alerts": "\n".join(shown) or "-"})
     return MaterializeResult(metadata={"rows": rows, "as_of": str(as_of)}, check_results=[check])
 
+
+# what a landed file starts: its events, their daily meters and the open periods, nothing billed
+# before them (fct_current_usage and the models it reads), then billing/current_usage and its check
+REFRESH_ASSETS = (pricing_catalog, landed_events, billing_models, current_usage)
+REFRESH_SELECTION = (
+    (AssetSelection.assets(pricing_catalog, landed_events)
+     | build_dbt_asset_selection([billing_models], dbt_select="+fct_current_usage")
+     | AssetSelection.assets(current_usage)).without_checks()
+    | AssetSelection.checks_for_assets(current_usage))
 
 defs = Definitions(assets=[current_usage])

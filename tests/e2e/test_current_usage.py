@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, build_sensor_context
 
-from tests.helpers import rows, tally
+from tests.helpers import REPO, rows, tally
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -104,6 +106,20 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
         # the customer's page shows the open period
         page = (paths["published"] / "pages" / "customers" / "cus_a.html").read_text()
         assert "Usage so far" in page and f"{small_amount + large_amount + 49:.2f}" in page
+
+    # the customer's page with its open period, as Chromium renders it (TALLY_UPDATE_SCREENSHOTS=1
+    # keeps the picture for the README): 1.50 + 0.90 + 49 so far, 15.50 + 9.30 + 49 projected
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser:
+        from tests.e2e.test_invoice_pages import assert_plausible_png, browse
+        png, dom = browse(browser, paths["published"] / "pages" / "customers" / "cus_a.html", paths["landing"].parent)
+        assert_plausible_png(png)
+        if os.environ.get("TALLY_UPDATE_SCREENSHOTS"):
+            (REPO / "docs" / "screenshots" / "customer-open-period.png").write_bytes(png)
+        section = re.search(r'<section class="open-period" id="open-sub_a">.*?</section>', dom, re.DOTALL).group(0)
+        assert re.search(r'class="num current-total">\$51\.40<', section)
+        assert re.search(r'class="num projected-total">\$73\.80<', section)
+        assert "2026-10-01 – 2026-10-31" in section and "as of 2026-10-03 10:02:00 UTC" in section
 
     # October closes: the invoice bills exactly what current usage showed for those events
     tally("run", "--catalog", str(paths["catalog"]), "--landing", str(paths["landing"]),

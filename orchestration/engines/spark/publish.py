@@ -15,6 +15,7 @@ from orchestration.engines.spark.session import rewrite, to_local
 # what the files and the pages read (orchestration/publish.py write_files, invoice_pages.py)
 FILE_TABLES = ("billing.invoices", "billing.invoice_lines", "billing.fee_tiers")
 PAGE_TABLES = ("billing.credit_notes", "billing.wallet_ledger", "billing.usage", "billing.revenue_by_month",
+               "billing.current_usage",
                "catalog.customers", "catalog.billable_metrics")
 
 
