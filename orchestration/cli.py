@@ -152,6 +152,24 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool, engine: s
                   "adjustments (credit notes or adjustment invoices) instead of changing them.")
 
 
+@main.command()
+@click.argument("line_id")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
+              help="The DuckDB file (opened read-only).")
+@click.option("--events", "first_events", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many of the line's events to list (all are counted).")
+def explain(line_id: str, warehouse: Path, first_events: int) -> None:
+    """How a published invoice line was computed: its events, aggregation, prices, rounding and
+    its way to the invoice total (LINE_ID: billing.invoice_lines.line_id)."""
+    from orchestration.explain import UnknownLine, explain_text
+    try:
+        text = explain_text(warehouse, line_id, first_events)
+    except UnknownLine as exc:
+        click.echo(f"tally explain: {exc}", err=True)
+        sys.exit(2)
+    click.echo(text, nl=False)
+
+
 def _finalize_on_spark(warehouse: Path, month, publish: Path, force: bool):
     from datetime import date
 

@@ -29,10 +29,7 @@ def replace_current_usage(con: duckdb.DuckDBPyConnection) -> int:
 
 def after_current_usage(con: duckdb.DuckDBPyConnection, out_dir: Path | None) -> list:
     """The usage alerts on the current usage just published; returns those that fired."""
-    try:
-        from orchestration import alerts
-    except ImportError:  # the alerts module lands separately
-        return []
+    from orchestration import alerts
     return alerts.evaluate(con, out_dir)
 
 

@@ -25,6 +25,7 @@ OPTIONAL_CELLS: dict[str, frozenset[str]] = {name: frozenset(cols) for name, col
     "add_ons.csv": ["invoice_display_name", "tax_codes"],
     "fixed_charges.csv": ["units", "pay_in_advance", "prorated", "invoice_display_name", "tax_codes"],
     "one_off_invoices.csv": ["units", "unit_amount", "invoice_display_name"],
+    "alerts.csv": ["name", "billable_metric_code"],
 }.items()}
 
 

@@ -12,6 +12,7 @@ from orchestration.current_usage import after_current_usage
 from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
 from orchestration.lib.crash import crash_point
+from orchestration.line_events import create_view as create_line_events_view
 
 # dbt mart -> published table
 PUBLISHED = {
@@ -91,6 +92,7 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
                 con.execute(f"delete from billing.{table}")
             con.execute(f"insert into billing.{table} by name select * from marts.{mart} order by {ORDER[table]}")
             crash_point("publish", f"billing.{table} merged, not committed")
+        create_line_events_view(con)  # billing.invoice_line_events, over the files this run rated
         con.execute("commit")
         crash_point("publish", "committed")
     except Exception:

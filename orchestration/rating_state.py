@@ -18,6 +18,9 @@ STATE_VERSION = "10"
 # catalog tables that decide how an event is rated (not prices: those are applied per period)
 RATING_TABLES = ["customers", "subscriptions", "billable_metrics", "charges", "charge_buckets",
                  "charge_filter_values"]
+# catalog tables that change no figure (usage alerts, read by orchestration/alerts.py after the
+# build): editing them rates nothing again and leaves the built marts publishable
+NOT_BILLED = ("alerts", "alert_thresholds")
 STATE_MODELS = ["int_charge_events", "int_usage_daily", "int_unique_ids_daily", "int_events_unresolved"]
 # per-period models (macros/incremental/periods_to_rate.sql): any catalog change rebuilds them
 PERIOD_MODELS = ["int_usage_by_period", "int_prorated_steps", "int_progressive_events",
@@ -39,7 +42,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None)
 def _catalog_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'catalog' "
-        "order by table_name").fetchall()]
+        "order by table_name").fetchall() if r[0] not in NOT_BILLED]
 
 
 def _drop(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:

@@ -21,7 +21,7 @@ E2E = Path(__file__).resolve().parent / "e2e"
 # per worker process). Every other file is a unit of its own, as with `--dist loadfile`.
 SHARED_WORLDS = {
     "small_billed": ("tests/e2e/test_end_to_end.py", "tests/e2e/test_recovery.py",
-                     "tests/e2e/test_finalize.py"),
+                     "tests/e2e/test_finalize.py", "tests/e2e/test_explain.py"),
 }
 WORLD_OF_FILE = {path: world for world, paths in SHARED_WORLDS.items() for path in paths}
 # The other files, longest first, by their time in `make test PYTEST_ARGS=--durations=0`

@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.catalog import (
     add_ons,
+    alerts,
     applied_coupons,
     charges,
     coupons,
@@ -45,6 +46,7 @@ ROW_TYPES: tuple[type, ...] = (
     wallets.Wallet, wallet_transactions.WalletTransaction, coupons.Coupon, applied_coupons.AppliedCoupon,
     fx_rates.FxRate, add_ons.AddOn, add_ons.AddOnTax, fixed_charges.FixedCharge, fixed_charges.FixedChargeTier,
     fixed_charges.FixedChargeTax, fixed_charges.FixedChargeUnits, one_off_invoices.OneOffInvoice,
+    alerts.Alert, alerts.AlertThreshold,
 )
 # table name -> [(column, SQL type)], derived from the typed rows
 SCHEMAS: dict[str, list[tuple[str, str]]] = {t.table: columns(t) for t in ROW_TYPES}
@@ -73,6 +75,7 @@ def validate(folder: Path) -> Catalog:
     fixed_charge_ids = fixed_charges.check(c, plan_codes, add_on_codes, tax_codes)
     fixed_charges.check_units(c, fixed_charge_ids)
     one_off_invoices.check(c, customer_ids, add_on_codes)
+    alerts.check(c, metric_codes)
     if problems:
         raise CatalogError(problems)
     return Catalog({name: (SCHEMAS[name], rows) for name, rows in c.tables.items()}, warnings)

@@ -35,6 +35,8 @@ OPTIONAL_FILES = {
                           "prorated"],
     "fixed_charge_units.csv": ["external_subscription_id", "fixed_charge_id", "units", "effective_on"],
     "one_off_invoices.csv": ["external_customer_id", "add_on_code", "units", "unit_amount", "issuing_date"],
+    # Lago's usage alerts, evaluated on current usage (orchestration/alerts.py, docs/decisions.md 26)
+    "alerts.csv": ["code", "external_subscription_id", "alert_type", "billable_metric_code", "thresholds"],
 }
 # Columns a file may leave out (an absent column is empty on every row): extensions of SPEC §3.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -44,6 +46,7 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "add_ons.csv": ["tax_codes"],
     "fixed_charges.csv": ["invoice_display_name", "tax_codes"],
     "one_off_invoices.csv": ["invoice_display_name"],
+    "alerts.csv": ["name"],
 }
 # Lago options Tally knows but cannot bill yet, each an optional column: unset (empty, `null`)
 # or its Lago default loads; any other value is refused as not supported yet (README "Every
@@ -81,6 +84,7 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {name: frozenset(cols) | {"descript
     "fixed_charges.csv": [],
     "fixed_charge_units.csv": [],
     "one_off_invoices.csv": [],
+    "alerts.csv": [],
 }.items()}
 # Lago files Tally knows but cannot bill yet: refused when they hold rows (they would bill
 # nothing), a warning when empty. (fixed_charges.csv, add_ons.csv and one_off_invoices.csv were

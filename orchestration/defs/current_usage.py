@@ -52,8 +52,8 @@ def current_usage(context: AssetExecutionContext, config: CurrentUsageConfig, pa
         # pages follow current usage
         if config.pages and current.site_published(con):
             render_pages(con, out_dir)
-    shown = [f"{a['alert_code']} {a['external_subscription_id']}: {a['threshold_value']} "
-             f"(value {a['value']})" for a in fired]
+    shown = [f"{a.alert_code} on {a.external_subscription_id}: {a.threshold_value} crossed at {a.value} "
+             f"({a.crossed_at:%Y-%m-%d %H:%M:%S} UTC)" for a in fired]
     check = AssetCheckResult(
         check_name="usage_alerts", passed=not fired, severity=AssetCheckSeverity.WARN,
         description=f"{len(fired)} alert(s) fired" if fired else "no alert fired",

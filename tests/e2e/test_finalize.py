@@ -243,3 +243,48 @@ def test_a_later_close_freezes_the_adjustments_and_a_new_difference_is_a_new_rou
     # sub_b's credit note stays as frozen and no new one comes: its invoice did not change again
     assert rows(warehouse, notes) == frozen["notes"]
     assert [r[0] for r in frozen["notes"]] == ["cn_inv_sub_b_20261016_adj"]
+    # the events behind each round (billing.invoice_line_events, issue 15): the frozen first round
+    # keeps tok_late as its late event; the second round adds tok_later, landed after it
+    assert rows(warehouse, "select line_id, transaction_id, arrived_late from billing.invoice_line_events "
+                           "where line_id like 'inv_sub_a_20261001:c_tokens:1:adj%' order by all") == [
+        ("inv_sub_a_20261001:c_tokens:1:adj", "tok_2", False),
+        ("inv_sub_a_20261001:c_tokens:1:adj", "tok_late", True),
+        ("inv_sub_a_20261001:c_tokens:1:adj2", "tok_2", False),
+        ("inv_sub_a_20261001:c_tokens:1:adj2", "tok_late", False),
+        ("inv_sub_a_20261001:c_tokens:1:adj2", "tok_later", True)]
+    from orchestration.explain import explain_text
+    # 2,835 × 0.003 = 8.505 → 8.51, less 2.51 (frozen) and 3.00 (first round) = 3.00
+    assert ("  difference: rated now 8.505 → 8.51 − billed before 5.51 = 3.00 (1 event landed late)"
+            in explain_text(warehouse, "inv_sub_a_20261001:c_tokens:1:adj2").splitlines())
+
+
+def test_explain_adjustment_line(world):
+    """`tally explain` on an adjustment line (issue 15 audit trail): c_tokens:1 (large tokens at
+    0.003) was frozen with tok_2's 835 tokens = 2.505 → 2.51; tok_late (1,000, d_late.jsonl)
+    landed after the close: rated now 1,835 × 0.003 = 5.505 → 5.51, difference 5.51 − 2.51 = 3.00."""
+    from orchestration.explain import explain_text
+    out = explain_text(world["warehouse"], "inv_sub_a_20261001:c_tokens:1:adj").splitlines()
+    assert "Events: 2" in out
+    assert [line for line in out if "tok_" in line] == [
+        "  2026-10-09 10:00:00  a_events.jsonl            2  tok_2                835",
+        "  2026-10-10 08:00:00  d_late.jsonl              1  tok_late             1000 late",
+    ]
+    assert out[out.index("Pricing") + 1:out.index("Pricing") + 8] == [
+        ("  adjusts line inv_sub_a_20261001:c_tokens:1 of invoice inv_sub_a_20261001 (late_events); events "
+         "marked late landed after it was frozen"),
+        "    billed on inv_sub_a_20261001: 835 units, 1 events, 2.51",
+        "    rated now: 1835 units, 2 events",
+        "  standard: 1835 units × 0.003 = 5.505",
+        "  difference: rated now 5.505 → 5.51 − billed before 2.51 = 3.00 (1 event landed late)",
+        "  unrounded amount  3",
+        "  rounded amount    3.00 (USD, 2 decimals, half away from zero)",
+    ]
+    assert "  total                                 3.00" in out
+    # the frozen line keeps the event it was billed for; the late one is only behind the adjustment
+    frozen = explain_text(world["warehouse"], "inv_sub_a_20261001:c_tokens:1").splitlines()
+    assert "Events: 1" in frozen and "  rounded amount    2.51 (USD, 2 decimals, half away from zero)" in frozen
+    assert rows(world["warehouse"], "select line_id, transaction_id, arrived_late from billing.invoice_line_events "
+                                    "where line_id like 'inv_sub_a_20261001:c_tokens:1%' order by all") == [
+        ("inv_sub_a_20261001:c_tokens:1", "tok_2", False),
+        ("inv_sub_a_20261001:c_tokens:1:adj", "tok_2", False),
+        ("inv_sub_a_20261001:c_tokens:1:adj", "tok_late", True)]

@@ -272,3 +272,30 @@ def test_progressive_excess_becomes_a_credit_note(money):
     # ... and November's 5.00 (plan fee, no seats) with the last 5.00.
     assert invoice(money, "inv_s_h_20261101") == (
         D("5"), D("0"), D("0"), D("5"), D("0"), D("5"), D("5"), D("0"), D("0"))
+
+
+def test_explain_progressive_invoice_line(money):
+    """`tally explain` on a progressive invoice's line (issue 15 audit trail): s_c's calls at 1.00,
+    one an hour from Oct 2 00:00 UTC; lifetime usage reaches the recurring level 25 at call 25
+    (s_c_10_24, Oct 3 00:00): pb2 bills the period so far, 25 × 1.00 = 25.00, less pb1's 10.00."""
+    from orchestration.explain import explain_text
+    out = explain_text(money, "inv_s_c_20261001_pb2:ch_c:0", 25).splitlines()
+    assert "  invoice       inv_s_c_20261001_pb2 (progressive_billing, draft), issued 2026-10-03, USD" in out
+    # the events behind it: the first 25 calls of the period, up to the crossing one (events.jsonl:
+    # s_a's 30 and s_b's 170 calls come first, so s_c's first call is line 201)
+    assert "Events: 25" in out
+    events = [line for line in out if "events.jsonl" in line]
+    assert events[0] == "  2026-10-02 00:00:00  events.jsonl            201  s_c_10_0             "
+    assert events[-1] == "  2026-10-03 00:00:00  events.jsonl            225  s_c_10_24            "
+    assert len(events) == 25
+    assert ("  progressive billing: usage from the period start through the event that crossed the threshold "
+            "at 2026-10-03 00:00:00 (events at that instant included)") in out
+    assert "  standard: 25 units × 1 = 25" in out
+    assert "  rounded amount    25.00 (USD, 2 decimals, half away from zero)" in out
+    # to the total: fees 25.00 − 10.00 already billed by pb1 = 15.00 (customer c_c: tax0)
+    assert "  fees                                 25.00   this line 25.00" in out
+    assert ("  progressive billing credit          -10.00   what the period's progressive invoices already billed"
+            in out)
+    assert "  taxes                                 0.00   this line 0.00: (25.00 − 10 of credit and coupons) × 0 %" \
+        in out
+    assert "  total                                15.00" in out

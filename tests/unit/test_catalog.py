@@ -153,6 +153,9 @@ def expected_counts(folder: Path) -> dict[str, int]:
         "fixed_charge_taxes": sum(len(codes(f.get("tax_codes"))) for f in fixed),
         "fixed_charge_units": len(optional_csv(folder, "fixed_charge_units.csv")),
         "one_off_invoices": len(optional_csv(folder, "one_off_invoices.csv")),
+        # usage alerts (tests/unit/test_catalog_alerts.py)
+        "alerts": len(optional_csv(folder, "alerts.csv")),
+        "alert_thresholds": sum(len(json.loads(a["thresholds"])) for a in optional_csv(folder, "alerts.csv")),
     }
 
 
@@ -334,6 +337,7 @@ def test_missing_file(tmp_path):
     folder = copy_catalog(tmp_path)
     (folder / "subscriptions.csv").unlink()
     (folder / "fixed_charge_units.csv").unlink()  # it names subscriptions too
+    (folder / "alerts.csv").unlink()  # and so does it
     assert problems(folder) == [(f"subscriptions.csv: file is missing from {folder} (rule: the catalog needs "
                                 f"customers.csv, billable_metrics.csv, plans.csv, charges.csv, subscriptions.csv)")]
 
