@@ -46,16 +46,41 @@ EXPECTED = [
 ]
 
 
+# two alerts on sub_a. budget: its charges' amount so far reaches $1 after f1 (1.00 + 0.60 =
+# 1.60) and $2 after f2 (1.50 + 0.60 = 2.10); tokens: every 500 tokens, 1,200 after f1 (500 and
+# 1,000 fire), 1,700 after f2 (1,500), 1,800 after f3 (nothing: 2,000 is not reached)
+ALERTS = """code,name,external_subscription_id,alert_type,billable_metric_code,thresholds
+budget,Usage budget,sub_a,current_usage_amount,,"[{""code"": ""one"", ""value"": ""1"", ""recurring"": false}, \
+{""code"": ""two"", ""value"": ""2"", ""recurring"": false}]"
+tokens,Tokens,sub_a,billable_metric_current_usage_units,tokens,"[{""code"": ""every_500"", ""value"": ""500"", \
+""recurring"": true}]"
+""".replace("\\\n", "")
+FIRED = [  # per file: (alert, threshold, value, crossed at)
+    {("budget", D("1"), D("1.60"), "2026-10-03 10:00:30"), ("tokens", D("500"), D("1200"), "2026-10-03 10:00:30"),
+     ("tokens", D("1000"), D("1200"), "2026-10-03 10:00:30")},
+    {("budget", D("2"), D("2.10"), "2026-10-03 10:01:10"), ("tokens", D("1500"), D("1700"), "2026-10-03 10:01:10")},
+    set(),
+]
+
+
 @pytest.fixture()
 def paths(tmp_path, small_catalog, monkeypatch) -> dict:
     landing = tmp_path / "landing"
     landing.mkdir()
-    env = {"TALLY_WAREHOUSE": tmp_path / "w.duckdb", "TALLY_CATALOG": small_catalog, "TALLY_LANDING": landing,
+    catalog = tmp_path / "catalog"
+    shutil.copytree(small_catalog, catalog)
+    (catalog / "alerts.csv").write_text(ALERTS)
+    env = {"TALLY_WAREHOUSE": tmp_path / "w.duckdb", "TALLY_CATALOG": catalog, "TALLY_LANDING": landing,
            "TALLY_PUBLISH": tmp_path / "published"}
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
     return {"landing": landing, "warehouse": tmp_path / "w.duckdb", "published": tmp_path / "published",
-            "catalog": small_catalog}
+            "catalog": catalog}
+
+
+def _fired(warehouse: Path) -> set:
+    return {(code, threshold, value, str(at)) for code, threshold, value, at in rows(warehouse, """
+        select alert_code, threshold_value, value, crossed_at from billing.triggered_alerts""")}
 
 
 def _land(landing: Path, name: str, events: list[dict], minute: int) -> None:
@@ -82,7 +107,8 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
     job = defs.resolve_job_def("refresh_current_usage")
     instance = DagsterInstance.ephemeral()
     cursor = None
-    for minute, ((name, events), expected) in enumerate(zip(FILES, EXPECTED, strict=True)):
+    fired_before: set = set()
+    for minute, ((name, events), expected, fired) in enumerate(zip(FILES, EXPECTED, FIRED, strict=True)):
         _land(paths["landing"], name, events, minute)
         context = build_sensor_context(instance=instance, cursor=cursor)
         request = new_landing_files(context)
@@ -91,6 +117,12 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
         assert type(new_landing_files(build_sensor_context(instance=instance, cursor=cursor))).__name__ == "SkipReason"
         result = job.execute_in_process(partition_key=request.partition_key, instance=instance, run_config=QUIET)
         assert result.success
+        # each threshold fires once, when the file that crosses it lands; the check lists them
+        assert _fired(paths["warehouse"]) - fired_before == fired
+        fired_before = _fired(paths["warehouse"])
+        (check,) = result.get_asset_check_evaluations()
+        assert (check.check_name, check.passed, check.metadata["fired"].value) == \
+            ("usage_alerts", not fired, len(fired))
         usage = _usage(paths["warehouse"])
         (small_units, small_amount, small_projected), (large_units, large_amount, large_projected), calls, as_of = \
             expected
@@ -124,6 +156,25 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
     # October closes: the invoice bills exactly what current usage showed for those events
     tally("run", "--catalog", str(paths["catalog"]), "--landing", str(paths["landing"]),
           "--warehouse", str(paths["warehouse"]), "--period", "2026-10", "--publish", str(paths["published"]))
+    # that run published current usage again: no alert fires twice; the outbox has one file per
+    # refresh that fired, one Lago alert.triggered line per alert
+    assert _fired(paths["warehouse"]) == fired_before
+    outbox = sorted((paths["published"] / "alerts").iterdir())
+    assert [f.name[:16] for f in outbox] == ["20261003T100030-", "20261003T100110-"]
+    first = [json.loads(line) for line in outbox[0].read_text().splitlines()]
+    assert [(w["webhook_type"], w["triggered_alert"]["alert_code"], w["triggered_alert"]["current_value"],
+             w["triggered_alert"]["previous_value"], w["triggered_alert"]["crossed_thresholds"],
+             w["triggered_alert"]["triggered_at"]) for w in first] == [
+        # amounts in cents, as Lago's alerts compare them
+        ("alert.triggered", "budget", "160.0", "0.0", [{"code": "one", "value": "100.0", "recurring": False}],
+         "2026-10-03T10:00:30Z"),
+        ("alert.triggered", "tokens", "1200.0", "0.0", [{"code": "every_500", "value": "500.0", "recurring": True},
+                                                          {"code": "every_500", "value": "1000.0", "recurring": True}],
+         "2026-10-03T10:00:30Z")]
+    second = [json.loads(line)["triggered_alert"] for line in outbox[1].read_text().splitlines()]
+    assert [(w["alert_code"], w["current_value"], w["previous_value"]) for w in second] == [
+        ("budget", "210.0", "160.0"), ("tokens", "1700.0", "1200.0")]
+
     billed = {(charge, line_id.rsplit(":", 1)[1]): (units, events, amount)
               for line_id, charge, units, events, amount in rows(paths["warehouse"], """
                   select line_id, charge_id, units, events_count, amount from billing.invoice_lines
