@@ -22,6 +22,23 @@ ENGINE_OPTION = click.option(
     help="duckdb: the warehouse is the DuckDB file. spark: a local Spark session (dbt-spark, pip install "
          "-e '.[spark]', Java 17) whose metastore and tables live in WAREHOUSE.spark/.")
 
+PDF_OPTION = click.option(
+    "--pdf/--no-pdf", default=False, show_default=True,
+    help="Also print each invoice page to PUBLISH/pdf/<invoice_id>.pdf (A4, one page for an ordinary "
+         "invoice) with headless Chromium (`make browser`); without Chromium: a warning and no PDFs.")
+
+
+def check_pdf(pdf: bool, pages: bool) -> None:
+    """--pdf prints the pages this command renders; say now (the run's own output goes to its log)
+    when there is no Chromium to print them."""
+    if not pdf:
+        return
+    if not pages:
+        raise click.UsageError("--pdf prints the invoice pages: it cannot go with --no-pages")
+    from orchestration.invoice_pdf import missing_chromium
+    if (why := missing_chromium()) is not None:
+        console.print(f"[bold yellow]warning:[/] {why}", highlight=False)
+
 
 @click.group()
 def main() -> None:
@@ -43,10 +60,12 @@ def main() -> None:
 @click.option("--pages/--no-pages", default=True, show_default=True,
               help="Render the HTML invoice and customer pages into PUBLISH/pages (they cost time per "
                    "customer, not per event: large runs may render them apart).")
+@PDF_OPTION
 @ENGINE_OPTION
 def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_: str | None, to: str | None,
-        publish: Path, pages: bool, engine: str) -> None:
+        publish: Path, pages: bool, pdf: bool, engine: str) -> None:
     """Load the catalog and new events, bill the months, publish, print a summary."""
+    check_pdf(pdf, pages)
     from orchestration import runner
     if engine == "spark":
         from orchestration.engines.spark import runner as spark_runner
@@ -62,7 +81,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         # dbt's and Dagster's own output goes to that log file next to the warehouse
         with warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
                 log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            summary = bill(catalog, landing, warehouse, months, publish, locked=True, pages=pages,
+            summary = bill(catalog, landing, warehouse, months, publish, locked=True, pages=pages, pdf=pdf,
                            progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
     except (runner.RunError, WarehouseInUse) as exc:
@@ -120,9 +139,11 @@ def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages:
               help="Where the published files go (the month's files are rewritten with status finalized).")
 @click.option("--force", is_flag=True, default=False,
               help="Finalize even if the month's grace period (TALLY_GRACE_DAYS after it ends) has not passed.")
+@PDF_OPTION
 @ENGINE_OPTION
-def finalize(period: str, warehouse: Path, publish: Path, force: bool, engine: str) -> None:
+def finalize(period: str, warehouse: Path, publish: Path, force: bool, pdf: bool, engine: str) -> None:
     """Mark a month's invoices finalized: they never change again; re-rating adds adjustments."""
+    check_pdf(pdf, pages=True)
     from datetime import date
 
     from orchestration import finalize as finalizer
@@ -131,12 +152,12 @@ def finalize(period: str, warehouse: Path, publish: Path, force: bool, engine: s
     try:
         month = runner.parse_month(period)
         if engine == "spark":
-            done = _finalize_on_spark(Path(warehouse).resolve(), month, Path(publish).resolve(), force)
+            done = _finalize_on_spark(Path(warehouse).resolve(), month, Path(publish).resolve(), force, pdf)
         else:
             if not Path(warehouse).exists():
                 raise runner.RunError(f"warehouse {warehouse} does not exist: run `tally run` first")
             with warehouse_lock(Path(warehouse).resolve()), connect(Path(warehouse)) as con:
-                done = finalizer.finalize(con, month, date.today(), publish, force=force)
+                done = finalizer.finalize(con, month, date.today(), publish, force=force, pdf=pdf)
                 if os.environ.get("DAGSTER_HOME"):  # the Dagster instance the UI reads records it too
                     from orchestration.defs.finalize import record_cli_finalize
                     record_cli_finalize(con, month, done)
@@ -170,7 +191,7 @@ def explain(line_id: str, warehouse: Path, first_events: int) -> None:
     click.echo(text, nl=False)
 
 
-def _finalize_on_spark(warehouse: Path, month, publish: Path, force: bool):
+def _finalize_on_spark(warehouse: Path, month, publish: Path, force: bool, pdf: bool = False):
     from datetime import date
 
     from orchestration import runner
@@ -183,7 +204,7 @@ def _finalize_on_spark(warehouse: Path, month, publish: Path, force: bool):
     with warehouse_lock(warehouse), log_path.open("w") as log, contextlib.redirect_stdout(log), \
             contextlib.redirect_stderr(log):
         spark = SparkDbt(warehouse).open_session()
-        return spark_finalizer.finalize(spark, month, date.today(), publish, force=force)
+        return spark_finalizer.finalize(spark, month, date.today(), publish, force=force, pdf=pdf)
 
 
 def quiet_dagster() -> None:

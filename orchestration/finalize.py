@@ -131,8 +131,9 @@ def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None
 
 
 def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
-             publish_dir: Path | None = None, force: bool = False) -> Finalized:
-    """Finalize `month` on `finalized_on`; refused during its grace period unless `force`."""
+             publish_dir: Path | None = None, force: bool = False, pdf: bool = False) -> Finalized:
+    """Finalize `month` on `finalized_on`; refused during its grace period unless `force`;
+    `pdf`: the invoice pages printed too (orchestration/invoice_pdf.py)."""
     start, end = month, next_month(month)
     in_month = "period_end >= ? and period_end < ?"
     if not _exists(con, "billing", "invoices"):
@@ -143,7 +144,7 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         # bytes the last run or finalize wrote, or should have (a finalize killed after its
         # commit wrote none: tests/e2e/test_recovery.py)
         if publish_dir is not None:
-            publish.write_files(con, start, end, Path(publish_dir))
+            publish.write_files(con, start, end, Path(publish_dir), pdf=pdf)
         return Finalized(month, 0, [], already=True)
     if not force:
         check_grace(month, finalized_on, grace_days())
@@ -184,5 +185,5 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
     totals = con.execute(f"select currency, sum(total_amount) from billing.invoices where {in_month} "
                          "group by 1 order by 1", [start, end]).fetchall()
     if publish_dir is not None:
-        publish.write_files(con, start, end, Path(publish_dir))
+        publish.write_files(con, start, end, Path(publish_dir), pdf=pdf)
     return Finalized(month, count, totals)

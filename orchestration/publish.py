@@ -11,6 +11,7 @@ import duckdb
 from orchestration.current_usage import after_current_usage
 from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
+from orchestration.invoice_pdf import remove_pdfs, render_pdfs
 from orchestration.lib.crash import crash_point
 from orchestration.line_events import create_view as create_line_events_view
 
@@ -59,7 +60,7 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
 
 
 def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path | None,
-            pages: bool = True) -> dict:
+            pages: bool = True, pdf: bool = False) -> dict:
     """Months [start, end) of the marts replace the same months of `billing`; other months stay."""
     in_window = "period_end >= ? and period_end < ?"
     con.execute("begin transaction")
@@ -104,12 +105,14 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
     # which show them)
     stats["alerts"] = len(after_current_usage(con, out_dir))
     if out_dir is not None:
-        stats["files"] = write_files(con, start, end, Path(out_dir), pages=pages)
+        stats["files"] = write_files(con, start, end, Path(out_dir), pages=pages, pdf=pdf)
     return stats
 
 
-def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path, pages: bool = True) -> int:
-    """One folder per month (YYYY-MM) with Parquet and CSV of invoices, lines and tiers."""
+def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Path, pages: bool = True,
+                pdf: bool = False) -> int:
+    """One folder per month (YYYY-MM) with Parquet and CSV of invoices, lines and tiers; the pages;
+    `pdf`: the invoice pages printed (out_dir/pdf), which pages rendered without it remove (stale)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     months = [m for (m,) in con.execute(
         "select distinct strftime(period_end, '%Y-%m') from billing.invoices "
@@ -131,4 +134,8 @@ def write_files(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir:
         crash_point("files", f"{month} swapped in")
     if pages:
         render_pages(con, out_dir)
+        if pdf:
+            render_pdfs(out_dir / "pages", out_dir)
+        else:
+            remove_pdfs(out_dir)
     return written

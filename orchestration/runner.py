@@ -54,7 +54,7 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None, publish: Path | None,
         progress=lambda msg: None, today: date | None = None, locked: bool = False,
-        pages: bool = True) -> Summary:
+        pages: bool = True, pdf: bool = False) -> Summary:
     """Bill the months; `locked` when the caller already holds the warehouse lock."""
     catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
     if not catalog.is_dir():
@@ -70,7 +70,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
             first, last = months[0], months[-1]
             progress(f"Validating catalog {catalog}, landing new files from {landing}, billing "
                      f"{first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
-            _bill(instance, resources, first, last, pages, with_inputs=True)
+            _bill(instance, resources, first, last, pages, with_inputs=True, pdf=pdf)
         else:
             progress(f"Validating catalog {catalog} and landing new files from {landing}")
             _load_inputs(instance, resources)
@@ -80,7 +80,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
                 raise RunError(f"no events in {landing} and no --period given: nothing to bill")
             first, last = wanted[0], wanted[-1]
             progress(f"Billing {first:%Y-%m} to {last:%Y-%m}: dbt build, tests, publish")
-            _bill(instance, resources, first, last, pages)
+            _bill(instance, resources, first, last, pages, pdf=pdf)
         with connect(warehouse) as con:
             return summarize(con, first, last)
 
@@ -138,7 +138,8 @@ def _load_inputs(instance, resources: dict) -> None:
         raise RunError(f"loading failed: {root}") from exc
 
 
-def _bill(instance, resources: dict, first: date, last: date, pages: bool, with_inputs: bool = False) -> None:
+def _bill(instance, resources: dict, first: date, last: date, pages: bool, with_inputs: bool = False,
+          pdf: bool = False) -> None:
     """The billing months [first, last] as one partition range: dbt build, checks, publish;
     `with_inputs`: the catalog and the landing first, in the same run."""
     from dagster import AssetSelection, materialize
@@ -152,7 +153,7 @@ def _bill(instance, resources: dict, first: date, last: date, pages: bool, with_
     if partition_key(first) < FIRST_MONTH:
         raise RunError(f"{first:%Y-%m} is before the first billing month, TALLY_FIRST_MONTH={FIRST_MONTH}")
     tags = {RANGE_START_TAG: partition_key(first), RANGE_END_TAG: partition_key(last)}
-    run_config = {**QUIET, "ops": {published_billing.op.name: {"config": {"pages": pages}}}}
+    run_config = {**QUIET, "ops": {published_billing.op.name: {"config": {"pages": pages, "pdf": pdf}}}}
     inputs = (pricing_catalog, landed_events) if with_inputs else ()
     try:
         result = materialize([billing_models, published_billing, pricing_catalog, landed_events,

@@ -27,6 +27,8 @@ FINALIZED = AssetKey(["billing", "finalized"])
 class FinalizeConfig(Config):
     # as `tally finalize --force`: finalize before the grace period (TALLY_GRACE_DAYS) has passed
     force: bool = False
+    # as `tally finalize --pdf`: the month's invoice pages printed to PDF (headless Chromium)
+    pdf: bool = False
 
 
 def closed_month_metadata(con, month: date, done: finalizer.Finalized) -> dict:
@@ -44,7 +46,8 @@ def finalized_month(context: AssetExecutionContext, paths: TallyPaths, config: F
     month = partition_month(context.partition_key)
     warehouse = paths.warehouse_path()
     with warehouse_lock(warehouse), connect(warehouse) as con:
-        done = finalizer.finalize(con, month, date.today(), paths.publish_path(), force=config.force)
+        done = finalizer.finalize(con, month, date.today(), paths.publish_path(), force=config.force,
+                                   pdf=config.pdf)
         meta = closed_month_metadata(con, month, done)
     totals = ", ".join(v for k, v in meta.items() if k.startswith("total "))
     context.log.info(f"{month:%Y-%m} already finalized" if done.already

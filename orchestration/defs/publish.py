@@ -26,6 +26,8 @@ from orchestration.month_totals import month_totals
 class PublishConfig(Config):
     # the pages cost time per customer, not per event: large runs may render them apart
     pages: bool = True
+    # the invoice pages printed to PDF by headless Chromium (orchestration/invoice_pdf.py)
+    pdf: bool = False
 
 
 @asset(
@@ -48,7 +50,7 @@ def published_billing(context: AssetExecutionContext, config: PublishConfig,
     with warehouse_lock(warehouse), connect(warehouse) as con:
         build_state.require_publishable(con, partition_window(window.start, window.end))
         stats = publisher.publish(con, window.start.date(), window.end.date(), paths.publish_path(),
-                                  pages=config.pages)
+                                  pages=config.pages, pdf=config.pdf)
         months = month_totals(con, window.start.date(), previous_day(window.end).date())
     for month in months:
         context.add_asset_metadata(month.metadata(), partition_key=partition_key(month.month))

@@ -63,7 +63,7 @@ def _set_status(spark, ids_sql: str) -> None:
 
 
 def finalize(spark, month: date, finalized_on: date, publish_dir: Path | None = None,
-             force: bool = False) -> Finalized:
+             force: bool = False, pdf: bool = False) -> Finalized:
     start, end = month, next_month(month)
     in_month = f"period_end >= date '{start}' and period_end < date '{end}'"
     exists = spark.catalog.tableExists
@@ -72,7 +72,7 @@ def finalize(spark, month: date, finalized_on: date, publish_dir: Path | None = 
     if exists("finalized.periods") and spark.sql(
             f"select count(*) from finalized.periods where billing_month = date '{month}'").first()[0]:
         if publish_dir is not None:
-            spark_publish.write_files(spark, start, end, Path(publish_dir))
+            spark_publish.write_files(spark, start, end, Path(publish_dir), pdf=pdf)
         return Finalized(month, 0, [], already=True)
     if not force:
         check_grace(month, finalized_on, grace_days())
@@ -107,7 +107,7 @@ def finalize(spark, month: date, finalized_on: date, publish_dir: Path | None = 
     totals = [tuple(r) for r in spark.sql(f"select currency, sum(total_amount) from billing.invoices where {in_month} "
                                           "group by 1 order by 1").collect()]
     if publish_dir is not None:
-        spark_publish.write_files(spark, start, end, Path(publish_dir))
+        spark_publish.write_files(spark, start, end, Path(publish_dir), pdf=pdf)
     return Finalized(month, count, totals)
 
 

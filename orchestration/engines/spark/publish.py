@@ -23,7 +23,7 @@ def columns(spark, table: str) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in spark.table(table).schema.fields]
 
 
-def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = True) -> dict:
+def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = True, pdf: bool = False) -> dict:
     in_window = f"(period_end >= date '{start}' and period_end < date '{end}')"
     replaced = f"({in_window} or (invoice_type = 'adjustment' and period_end < date '{end}'))"
     keep = {
@@ -56,11 +56,11 @@ def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = T
                               f"union all select {names} from marts.{mart}")
     stats = {"invoices": spark.sql(f"select count(*) from billing.invoices where {in_window}").first()[0]}
     if out_dir is not None:
-        stats["files"] = write_files(spark, start, end, Path(out_dir), pages)
+        stats["files"] = write_files(spark, start, end, Path(out_dir), pages, pdf)
     return stats
 
 
-def write_files(spark, start: date, end: date, out_dir: Path, pages: bool = True) -> int:
+def write_files(spark, start: date, end: date, out_dir: Path, pages: bool = True, pdf: bool = False) -> int:
     tables = FILE_TABLES + (PAGE_TABLES if pages else ())
     with to_local(spark, {t: f"select * from {t}" for t in tables if spark.catalog.tableExists(t)}) as con:
-        return duck_publish.write_files(con, start, end, out_dir, pages=pages)
+        return duck_publish.write_files(con, start, end, out_dir, pages=pages, pdf=pdf)

@@ -33,7 +33,7 @@ def dbt_failures(result) -> str:
 
 def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None, publish: Path | None,
         progress=lambda msg: None, today: date | None = None, locked: bool = False,
-        pages: bool = True) -> Summary:
+        pages: bool = True, pdf: bool = False) -> Summary:
     catalog, landing, warehouse = Path(catalog).resolve(), Path(landing).resolve(), Path(warehouse).resolve()
     if not catalog.is_dir():
         raise RunError(f"catalog folder {catalog} does not exist")
@@ -74,7 +74,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, months: list[date] | None
         except NotBuilt as exc:
             raise RunError(str(exc)) from None
         progress(f"Publishing to {publish_dir}")
-        spark_publish.publish(spark, first, next_month(last), publish_dir, pages=pages)
+        spark_publish.publish(spark, first, next_month(last), publish_dir, pages=pages, pdf=pdf)
         return summarize(sql, first, last)
 
 
