@@ -40,18 +40,39 @@ def check_pdf(pdf: bool, pages: bool) -> None:
         console.print(f"[bold yellow]warning:[/] {why}", highlight=False)
 
 
+
+
+def INPUT_OPTIONS(command):  # a decorator, named like the options above
+    """--catalog, --landing and --warehouse, as `run` and `refresh` take them."""
+    for option in reversed((
+            click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
+                         help="Pricing catalog folder (CSV files)."),
+            click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True,
+                         help="Folder of event files (JSON Lines, CSV, Parquet)."),
+            click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE,
+                         show_default=True, help="The DuckDB file."))):
+        command = option(command)
+    return command
+
+
+@contextlib.contextmanager
+def locked_with_log(warehouse: Path):
+    """The warehouse's lock, then dbt's and Dagster's own output sent to <warehouse>.run.log (the
+    lock first: a command turned away must not truncate the log of the run in progress)."""
+    from orchestration.lib.warehouse import warehouse_lock
+    log_path = Path(warehouse).resolve().with_suffix(".run.log")
+    with warehouse_lock(Path(warehouse).resolve()), log_path.open("w") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        yield log_path
+
+
 @click.group()
 def main() -> None:
     """Tally: usage-based billing on dbt + DuckDB + Dagster."""
 
 
 @main.command()
-@click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
-              help="Pricing catalog folder (CSV files).")
-@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True,
-              help="Folder of event files (JSON Lines, CSV, Parquet).")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
-              help="The DuckDB file.")
+@INPUT_OPTIONS
 @click.option("--period", help="One billing month to (re)compute, YYYY-MM.")
 @click.option("--from", "from_", help="First billing month of a range, YYYY-MM.")
 @click.option("--to", help="Last billing month of a range, YYYY-MM (inclusive).")
@@ -72,15 +93,11 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
         bill = spark_runner.run
     else:
         bill = runner.run
-    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
+    from orchestration.lib.warehouse import WarehouseInUse
     try:
         months = _months(period, from_, to)
         quiet_dagster()
-        log_path = Path(warehouse).resolve().with_suffix(".run.log")
-        # the lock first: a run turned away must not truncate the log of the run in progress;
-        # dbt's and Dagster's own output goes to that log file next to the warehouse
-        with warehouse_lock(Path(warehouse).resolve()), console.status("starting") as status, \
-                log_path.open("w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        with locked_with_log(warehouse) as log_path, console.status("starting") as status:
             summary = bill(catalog, landing, warehouse, months, publish, locked=True, pages=pages, pdf=pdf,
                            progress=lambda msg: (status.update(msg), console.log(msg)))
         console.print(f"dbt and Dagster logs: {log_path}")
@@ -91,12 +108,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
 
 
 @main.command()
-@click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
-              help="Pricing catalog folder (CSV files).")
-@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True,
-              help="Folder of event files (JSON Lines, CSV, Parquet).")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
-              help="The DuckDB file.")
+@INPUT_OPTIONS
 @click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
               help="Where the pages and the alerts outbox go.")
 @click.option("--pages/--no-pages", default=True, show_default=True,
@@ -109,12 +121,10 @@ def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages:
     import duckdb
 
     from orchestration import runner
-    from orchestration.lib.warehouse import WarehouseInUse, warehouse_lock
+    from orchestration.lib.warehouse import WarehouseInUse
     try:
         quiet_dagster()
-        log_path = Path(warehouse).resolve().with_suffix(".run.log")
-        with warehouse_lock(Path(warehouse).resolve()), log_path.open("w") as log, \
-                contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        with locked_with_log(warehouse):
             runner.refresh(catalog, landing, warehouse, publish, date.today(), pages=pages, locked=True)
     except (runner.RunError, WarehouseInUse) as exc:
         console.print(f"[bold red]tally refresh failed:[/] {exc}", highlight=False)
