@@ -21,7 +21,7 @@ from dagster import (
 )
 
 from orchestration.defs.catalog import pricing_catalog
-from orchestration.defs.current_usage import REFRESH_SELECTION
+from orchestration.defs.current_usage import CURRENT_USAGE, REFRESH_SELECTION
 from orchestration.defs.dbt import billing_models
 from orchestration.defs.finalize import FINALIZED
 from orchestration.defs.landing import landed_events
@@ -37,8 +37,9 @@ GRACE_DAYS = int(os.environ.get("TALLY_GRACE_DAYS", "3"))
 loading = AssetSelection.assets(pricing_catalog, landed_events)
 # what finance launches: catalog, landing, every dbt model, the checks and publishing, for the
 # months picked (one run: the partitioned assets have a single-run backfill policy)
+# (billing/current_usage is the refresh job's: billing/published publishes current usage too)
 billing_job = define_asset_job(
-    "bill_months", selection=AssetSelection.all() - AssetSelection.assets(FINALIZED),
+    "bill_months", selection=AssetSelection.all() - AssetSelection.assets(FINALIZED, CURRENT_USAGE),
     partitions_def=billing_months,
     description="Bill the months picked: load the catalog and new landing files, run every dbt model "
                 "and its tests, the data checks, and publish the invoices (as `tally run --from --to`).")
