@@ -104,10 +104,11 @@ final as (
         cast(units as {{ tally.num_type() }}) as units,
         cast(events_count as bigint) as events_count,
         cast(amount as {{ tally.money_type() }}) as amount,
-        cast(case
-            when is_recurring or days_passed >= total_days then units
-            else round({{ tally.divide('units * total_days', 'days_passed') }}, 2)
-        end as {{ tally.num_type() }}) as projected_units,
+        -- each branch cast on its own: DuckDB gives a CASE over decimals the smaller scale
+        case
+            when is_recurring or days_passed >= total_days then {{ tally.to_num('units') }}
+            else {{ tally.to_num("round(" ~ tally.divide('units * total_days', 'days_passed') ~ ", 2)") }}
+        end as projected_units,
         cast(case
             when is_recurring or days_passed >= total_days then amount
             else {{ tally.round_money(tally.divide('amount * total_days', 'days_passed'), 'minor_unit') }}
