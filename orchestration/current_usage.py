@@ -3,6 +3,7 @@ then the usage alerts evaluated on it and, when asked, the pages rendered again.
 refresh job (orchestration/defs/current_usage.py) and by every billing run (publish.py)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -33,7 +34,22 @@ def after_current_usage(con: duckdb.DuckDBPyConnection, out_dir: Path | None) ->
     return alerts.evaluate(con, out_dir)
 
 
-def site_published(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a billing run has published the `billing` schema the pages are made of."""
-    return con.execute("select count(*) from information_schema.tables where table_schema = 'billing' "
-                       "and table_name = 'invoices'").fetchone()[0] > 0
+def ensure_published_tables(con: duckdb.DuckDBPyConnection, published: dict[str, str]) -> list[str]:
+    """Create, empty, the published tables a refresh finds missing (nothing billed yet), with the
+    columns of their marts' contracts (dbt's manifest), so that the pages show the open periods
+    before the first invoice; the first billing run fills them. `published`: mart -> table
+    (publish.PUBLISHED). Returns the tables created."""
+    from orchestration.prepare import ensure_manifest
+    present = {t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'billing'").fetchall()}
+    missing = {mart: table for mart, table in published.items() if table not in present}
+    if not missing:
+        return []
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    columns = {n["name"]: n["columns"] for n in nodes if n["resource_type"] == "model" and n["name"] in missing}
+    con.execute("begin transaction")
+    for mart, table in missing.items():
+        spec = ", ".join(f'"{name}" {c["data_type"]}' for name, c in columns[mart].items())
+        con.execute(f"create table billing.{table} ({spec})")
+    con.execute("commit")
+    return sorted(missing.values())

@@ -23,6 +23,7 @@ from orchestration.defs.landing import landed_events
 from orchestration.defs.resources import TallyPaths
 from orchestration.invoice_pages import render_pages
 from orchestration.lib.warehouse import connect, warehouse_lock
+from orchestration.publish import PUBLISHED
 
 CURRENT_USAGE = AssetKey(["billing", "current_usage"])
 
@@ -48,9 +49,8 @@ def current_usage(context: AssetExecutionContext, config: CurrentUsageConfig, pa
         rows = current.replace_current_usage(con)
         as_of = con.execute(f"select max(as_of) from {current.TABLE}").fetchone()[0]
         fired = current.after_current_usage(con, out_dir)
-        # the pages are the published site: once a billing run has published it, the customer
-        # pages follow current usage
-        if config.pages and current.site_published(con):
+        if config.pages:
+            current.ensure_published_tables(con, PUBLISHED)  # before the first billing run
             render_pages(con, out_dir)
     shown = [f"{a.alert_code} on {a.external_subscription_id}: {a.threshold_value} crossed at {a.value} "
              f"({a.crossed_at:%Y-%m-%d %H:%M:%S} UTC)" for a in fired]
