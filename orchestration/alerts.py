@@ -7,8 +7,8 @@ fired: appended to billing.triggered_alerts and announced in an append-only outb
   current_usage_amount the amount of its charge fees (Lago's current usage has no subscription
   fee); billable_metric_current_usage_amount / _units the amount / units of the metric's charge
   fees; lifetime_usage_amount the usage already invoiced (Lago's invoiced_usage_amount: charge
-  lines of subscription invoices, and here of their adjustments, before the open period; the
-  open period's pay-in-advance fees, which current usage leaves out) plus the current amount.
+  lines of subscription invoices, and here of their adjustments, before the open period) plus the
+  current amount (the open period's pay-in-advance fees included).
 - The fired set is the state: a threshold fires once it is at or below the value and is not in
   billing.triggered_alerts for the same alert and scope; the scope is the open period for the
   current-usage types, the whole subscription for lifetime. A recurring step s fires at
@@ -143,8 +143,8 @@ alert_values as (
 # Lago's invoiced usage (lifetime_usages/calculate_service.rb): the charge fees of the
 # subscription's subscription invoices (not progressive_billing: the closing invoice carries the
 # period's full usage). Tally adds its adjustment invoices (the corrections of those fees) and
-# stops before the open period, whose closing invoice a refresh may draft: current usage is that
-# period's usage, except its pay-in-advance fees, invoiced as they happen (billing.instant_fees).
+# stops before the open period, whose closing invoice a refresh may draft and whose
+# pay-in-advance fees are invoiced as they happen: current usage is all that period's usage.
 INVOICED = """
     select invoices.external_subscription_id, sum(lines.amount) as amount
     from billing.invoice_lines as lines
@@ -154,10 +154,9 @@ INVOICED = """
         on invoices.external_subscription_id = open_periods.external_subscription_id
     where lines.fee_type = 'charge'
         and invoices.invoice_type in ('subscription', 'adjustment')
-        and (invoices.period_end < open_periods.period_start{instant})
+        and invoices.period_end < open_periods.period_start
     group by invoices.external_subscription_id
 """
-INSTANT = " or lines.line_id in (select line_id from billing.instant_fees where line_id is not null)"
 NOTHING_INVOICED = "select cast(null as varchar) as external_subscription_id, 0 as amount where false"
 
 # The thresholds at or below the value not fired yet in their scope, with the highest value
@@ -273,7 +272,7 @@ def new_crossings(con: duckdb.DuckDBPyConnection) -> list[TriggeredAlert]:
         return []
     con.execute(DDL)
     if _exists(con, "billing.invoices") and _exists(con, "billing.invoice_lines"):
-        invoiced = INVOICED.format(instant=INSTANT if _exists(con, "billing.instant_fees") else "")
+        invoiced = INVOICED
     else:
         invoiced = NOTHING_INVOICED
     rows = con.execute(NEW_CROSSINGS.format(values=VALUES.format(invoiced=invoiced))).fetchall()

@@ -76,8 +76,8 @@ def check(c: Check, metrics: dict[str, Row]) -> None:
 
 def _check_metric(c: Check, r: Row, subscription: Row | None, metrics: dict[str, Row]) -> None:
     """A metric for the billable_metric_* types only, one that exists; a warning when the
-    subscription's plan does not charge it in arrears (its current usage has no such fee: the
-    alert never fires)."""
+    subscription's plan does not charge it (its current usage has no such fee: the alert never
+    fires)."""
     d, problems = r.data, c.problems
     kind, metric = d["alert_type"], d["billable_metric_code"]
     if kind in METRIC_TYPES and not metric:
@@ -94,10 +94,9 @@ def _check_metric(c: Check, r: Row, subscription: Row | None, metrics: dict[str,
         plan = subscription.data["plan_code"]
         charges = [h for h in c.rows["charges.csv"]
                    if h.data["plan_code"] == plan and h.data["billable_metric_code"] == metric]
-        if not any(h.data["pay_in_advance"].lower() not in ("true", "t", "1", "yes") for h in charges):
-            how = "charges it only in advance (not in current usage)" if charges else "does not charge it"
+        if not charges:
             c.warnings.append(f"{r.where()}: plan {plan!r} of subscription {d['external_subscription_id']!r} "
-                              f"{how}: the alert on {metric!r} never fires (Lago skips it too)")
+                              f"does not charge it: the alert on {metric!r} never fires (Lago skips it too)")
 
 
 def _thresholds(r: Row, problems: list[str]) -> list[tuple[str | None, Decimal, bool]]:

@@ -17,6 +17,7 @@ pay-in-advance one, the conservation one) and runs the dbt unit tests on Spark: 
 here keeps `make test` within its budget."""
 from __future__ import annotations
 
+import csv
 import importlib.util
 import io
 import json
@@ -75,11 +76,34 @@ def bill_small(base: Path, catalog: Path, finalize: bool = False) -> dict:
             "publish": str(base / "published")}
 
 
+# usage alerts on three of the generated world's subscriptions (plan p006: m_count_f charged in
+# arrears): every type, one-time and recurring thresholds, low enough to fire
+ALERTS = [
+    ("spend", "sub_00001", "current_usage_amount", "", [("a", "0.01", False), ("b", "1", False),
+                                                        ("every_5", "5", True)]),
+    ("calls", "sub_00002", "billable_metric_current_usage_units", "m_count_f", [("one", "1", False),
+                                                                                ("every_2", "2", True)]),
+    ("lifetime", "sub_00003", "lifetime_usage_amount", "", [("1", "1", False), ("10", "10", False),
+                                                            ("100", "100", False)]),
+]
+
+
+def write_alerts(path: Path) -> None:
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["code", "name", "external_subscription_id", "alert_type", "billable_metric_code", "thresholds"])
+        for code, sub, kind, metric, thresholds in ALERTS:
+            out.writerow([code, code.title(), sub, kind, metric,
+                          json.dumps([{"code": c, "value": v, "recurring": r} for c, v, r in thresholds])])
+
+
 def bill_generated(base: Path, world, finalize: str | None = None) -> dict:
     """A generated world (tests/oracle/world.py, fixed seed): every aggregation and charge model,
     filters, pricing groups, commitments, progressive billing, wallets, coupons, taxes, JPY/KWD/USD,
-    resends and bad events, January to May 2026; with `finalize`, that month is then closed."""
+    resends and bad events, usage alerts, January to May 2026; with `finalize`, that month is then
+    closed."""
     catalog, landing = write_world(world, base)
+    write_alerts(catalog / "alerts.csv")
     tally("run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse", str(base / "w.duckdb"),
           "--from", world.months[0], "--to", world.months[1], "--no-pages", "--publish", str(base / "published"))
     if finalize:
@@ -228,13 +252,25 @@ def check_world(both: dict, name: str) -> dict:
     duck_files, spark_files = published_files(Path(run["publish_duckdb"])), published_files(Path(run["publish"]))
     assert sorted(spark_files) == sorted(duck_files)
     assert [f for f in duck_files if duck_files[f] != spark_files[f]] == []
-    billing = compare_tables(Path(run["warehouse_duckdb"]), out / name, "billing", sorted(set(PUBLISHED.values())))
+    # the usage alerts' state, where some fired (without, DuckDB keeps an empty table, Spark none)
+    alerted = {"triggered_alerts"} if duckdb_count(Path(run["warehouse_duckdb"]), "billing.triggered_alerts") else set()
+    billing = compare_tables(Path(run["warehouse_duckdb"]), out / name, "billing",
+                             sorted(set(PUBLISHED.values()) | alerted))
     marts = compare_tables(Path(run["warehouse_duckdb"]), out / name, "marts", mart_names())
     finalized = compare_tables(Path(run["warehouse_duckdb"]), out / name, "finalized",
                                duckdb_tables(Path(run["warehouse_duckdb"]), "finalized"))
     print(f"{name}: {len(duck_files)} published files identical; billing rows compared {billing}; "
           f"finalized {finalized}")
     return {"files": len(duck_files), "billing": billing, "marts": marts, "finalized": finalized}
+
+
+def duckdb_count(warehouse: Path, table: str) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        schema, name = table.split(".")
+        if not con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                           [schema, name]).fetchone()[0]:
+            return 0
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def duckdb_tables(warehouse: Path, schema: str) -> list[str]:
@@ -249,6 +285,8 @@ def test_generated_world_publishes_the_same_on_spark(worlds_on_both):
     # world's, billed on both engines by tests/e2e/test_spark_unit_tests.py, `make test-spark`)
     assert all(count > 0 for table, count in compared["billing"].items()
                if table not in ("credit_notes", "instant_fees")), compared
+    # the usage alerts fired the same on both engines (their outbox files are compared above)
+    assert compared["billing"]["triggered_alerts"] > 0
     # January closed on both engines: its invoices and lines frozen, the month recorded
     assert compared["finalized"]["periods"] == 1, compared["finalized"]
     assert compared["finalized"]["invoices"] > 0 and compared["finalized"]["invoice_lines"] > 0

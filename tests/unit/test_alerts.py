@@ -173,6 +173,10 @@ def test_metric_alerts_read_the_metrics_charge_fees_across_filters(con, tmp_path
                           ("tokens_units", "1000.00", False, "0.00", "1300.00", OCT[0])]
 
 
+# a pay-in-advance charge's fees so far in current usage (invoiced as they happened: 4.00 in October)
+ADV = ("charge", "adv", 0, "1", "4.00")
+
+
 def lifetime_world(con: duckdb.DuckDBPyConnection) -> None:
     """sub_a's September invoices and October's so far, with what Lago's invoiced usage leaves out."""
     invoice(con, "inv_a_20260901", "sub_a", "subscription", SEP,
@@ -193,11 +197,12 @@ def test_lifetime_usage_is_the_usage_invoiced_before_plus_the_current_usage(con,
     set_alerts(con, ("sub_a", "lifetime", "lifetime_usage_amount", None,
                      [("100", "100", False), ("108", "108", False), ("115", "115", False)]))
     lifetime_world(con)
-    # invoiced: September's charge lines 50 + 21, its adjustment 5, October's instant fee 4 = 80
-    # (not the subscription fee 49, commitment 7, fixed charge 10, progressive invoice 20, sub_b's 500,
-    # nor October's draft closing invoice 30: that is the current usage); + current 30 = 110:
-    # 100 and 108 fire, 115 does not (any line left out wrongly would add at least 4 or 5 more)
-    set_usage(con, "sub_a", OCT, [SUB_FEE, ("charge", "api_calls", 0, "3000", "30.00")])
+    # invoiced: September's charge lines 50 + 21, its adjustment 5 = 76 (not the subscription fee 49,
+    # commitment 7, fixed charge 10, progressive invoice 20, sub_b's 500, nor October's instant fee 4
+    # and draft closing invoice 30: they are the current usage); + current 30 + 4 (the pay-in-advance
+    # charge's fees so far) = 110: 100 and 108 fire, 115 does not (any line counted wrongly would add
+    # at least 4 or 5 more)
+    set_usage(con, "sub_a", OCT, [SUB_FEE, ("charge", "api_calls", 0, "3000", "30.00"), ADV])
     assert [t.value for t in alerts.evaluate(con, tmp_path)] == [Decimal("110"), Decimal("110")]
     assert fired(con) == [("lifetime", "100.00", False, "0.00", "110.00", OCT[0]),
                           ("lifetime", "108.00", False, "0.00", "110.00", OCT[0])]
@@ -208,17 +213,17 @@ def test_a_new_period_fires_current_usage_thresholds_again_but_not_lifetime_ones
                      [("100", "100", False), ("108", "108", False)]),
                ("sub_a", "monthly", "current_usage_amount", None, [("10", "10", False)]))
     lifetime_world(con)
-    set_usage(con, "sub_a", OCT, [("charge", "api_calls", 0, "3000", "30.00")])
+    set_usage(con, "sub_a", OCT, [("charge", "api_calls", 0, "3000", "30.00"), ADV])
     alerts.evaluate(con, tmp_path)
-    # November: October's closing invoice (30) is now before the open period; current 12.00.
-    # lifetime = 76 + 4 + 30 + 12 = 122: 100 and 108 fired in October, once for the subscription;
-    # monthly = 12.00: 10 fires again, in November's scope (previous 0: nothing fired in November)
+    # November: October's instant (4) and closing (30) invoices are now before the open period;
+    # current 12.00. lifetime = 76 + 4 + 30 + 12 = 122: 100 and 108 fired in October, once for the
+    # subscription; monthly = 12.00: 10 fires again, in November's scope (previous 0)
     set_usage(con, "sub_a", NOV, [("charge", "api_calls", 0, "1200", "12.00")], as_of=datetime(2026, 11, 3))
     assert [(t.alert_code, t.threshold_value, t.value) for t in alerts.evaluate(con, tmp_path)] == [
         ("monthly", Decimal("10"), Decimal("12"))]
     assert fired(con) == [("lifetime", "100.00", False, "0.00", "110.00", OCT[0]),
                           ("lifetime", "108.00", False, "0.00", "110.00", OCT[0]),
-                          ("monthly", "10.00", False, "0.00", "30.00", OCT[0]),
+                          ("monthly", "10.00", False, "0.00", "34.00", OCT[0]),
                           ("monthly", "10.00", False, "0.00", "12.00", NOV[0])]
 
 

@@ -175,15 +175,14 @@ def test_an_unknown_column_is_refused(tmp_path):
                               "'thresholds', 'name']")
 
 
-def test_an_alert_on_a_metric_its_plan_does_not_charge_in_arrears_loads_with_a_warning(tmp_path):
-    # starter_usd (sub_001) has no seats charge; team_seats_usd (sub_104) charges images only in advance
+def test_an_alert_on_a_metric_its_plan_does_not_charge_loads_with_a_warning(tmp_path):
+    # starter_usd (sub_001) has no seats charge; team_seats_usd (sub_104) charges images in advance,
+    # which current usage shows as Lago's does: no warning
     folder = catalog(tmp_path, f"a1,,sub_001,billable_metric_current_usage_units,seats,{WARN}",
                      f"a2,,sub_104,billable_metric_current_usage_amount,images,{WARN}")
     assert validate(folder).warnings == [
         ("alerts.csv row 2: plan 'starter_usd' of subscription 'sub_001' does not charge it: the alert on 'seats' "
-        "never fires (Lago skips it too)"),
-        ("alerts.csv row 3: plan 'team_seats_usd' of subscription 'sub_104' charges it only in advance (not in current "
-        "usage): the alert on 'images' never fires (Lago skips it too)")]
+        "never fires (Lago skips it too)")]
 
 
 def test_changing_an_alert_rates_nothing_again(tmp_path):

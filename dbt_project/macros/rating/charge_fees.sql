@@ -1,14 +1,18 @@
 {#- One fee per period, charge, price bucket and pricing group of the periods `periods_sql`
     selects, from their meters `usage` and tier amounts `fee_tiers`: one body for the billed
-    periods (int_charge_fees) and the open ones (int_current_charge_fees). -#}
-{% macro charge_fees(usage, periods_sql, fee_tiers) -%}
+    periods (int_charge_fees) and the open ones (int_current_charge_fees). `in_advance_too`:
+    price pay-in-advance charges too (current usage shows them, as Lago's; an invoice bills them
+    per event, int_instant_fees). -#}
+{% macro charge_fees(usage, periods_sql, fee_tiers, in_advance_too=false) -%}
 with usage as (
     select * from {{ usage }}
+    {%- if not in_advance_too %}
     -- pay-in-advance charges are billed per event (int_instant_fees)
     where charge_id not in (
         select charge_id from {{ ref('stg_charges') }}
         where pay_in_advance
     )
+    {%- endif %}
 ),
 
 buckets as (

@@ -15,8 +15,10 @@ from orchestration.engines.spark.session import rewrite, to_local
 # what the files and the pages read (orchestration/publish.py write_files, invoice_pages.py)
 FILE_TABLES = ("billing.invoices", "billing.invoice_lines", "billing.fee_tiers")
 PAGE_TABLES = ("billing.credit_notes", "billing.wallet_ledger", "billing.usage", "billing.revenue_by_month",
-               "billing.current_usage",
-               "catalog.customers", "catalog.billable_metrics")
+               "billing.current_usage", "billing.triggered_alerts", "catalog.customers", "catalog.billable_metrics")
+# what the usage alerts read (orchestration/alerts.py), their state billing.triggered_alerts included
+ALERT_TABLES = ("catalog.alerts", "catalog.alert_thresholds", "billing.current_usage", "billing.invoices",
+                "billing.invoice_lines", "billing.instant_fees", "billing.triggered_alerts")
 
 
 def columns(spark, table: str) -> list[tuple[str, str]]:
@@ -55,9 +57,25 @@ def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = T
         rewrite(spark, table, f"select {names} from {table} where {keep[duck_publish.PUBLISHED[mart]]} "
                               f"union all select {names} from marts.{mart}")
     stats = {"invoices": spark.sql(f"select count(*) from billing.invoices where {in_window}").first()[0]}
+    stats["alerts"] = evaluate_alerts(spark, out_dir)
     if out_dir is not None:
         stats["files"] = write_files(spark, start, end, Path(out_dir), pages, pdf)
     return stats
+
+
+def evaluate_alerts(spark, out_dir: Path | None) -> int:
+    """The usage alerts on the current usage just published, by the DuckDB engine's own SQL
+    (orchestration/alerts.py) on a local copy of what it reads: the outbox first, as on DuckDB,
+    then Spark's billing.triggered_alerts rewritten with the rows fired. Returns how many fired."""
+    from orchestration import alerts
+    with to_local(spark, {t: f"select * from {t}" for t in ALERT_TABLES if spark.catalog.tableExists(t)}) as con:
+        fired = alerts.evaluate(con, out_dir)
+        if not fired:
+            return 0
+        state = con.execute("select * from billing.triggered_alerts").fetch_arrow_table()
+    spark.createDataFrame(state).createOrReplaceTempView("tally_triggered_alerts")
+    rewrite(spark, "billing.triggered_alerts", "select * from tally_triggered_alerts")
+    return len(fired)
 
 
 def write_files(spark, start: date, end: date, out_dir: Path, pages: bool = True, pdf: bool = False) -> int:

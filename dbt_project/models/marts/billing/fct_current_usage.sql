@@ -2,8 +2,8 @@
 -- per charge fee (charge × price bucket × pricing group, as the closing invoice's lines) and
 -- one for the subscription fee due for the period, with the amount so far rated and rounded
 -- exactly as the invoice closing the period will, and Lago's projection to the period's end.
--- Pay-in-advance charges are not here: their fees are invoiced as events land
--- (billing.instant_fees).
+-- Pay-in-advance charges are here too, as in Lago's current usage (pay_in_advance: their fees
+-- are invoiced as events land, billing.instant_fees, not by the closing invoice).
 with periods as (
     select * from {{ ref('int_current_periods') }}
 ),
@@ -18,6 +18,10 @@ subscription_fees as (
 
 metrics as (
     select * from {{ ref('stg_billable_metrics') }}
+),
+
+charges as (
+    select * from {{ ref('stg_charges') }}
 ),
 
 currencies as (
@@ -38,10 +42,13 @@ fees as (
         charge_fees.units,
         charge_fees.events_count,
         charge_fees.amount,
+        coalesce(charges.pay_in_advance, false) as pay_in_advance,
         metrics.is_recurring
     from charge_fees
     inner join metrics
         on charge_fees.billable_metric_code = metrics.billable_metric_code
+    inner join charges
+        on charge_fees.charge_id = charges.charge_id
     union all
     select
         periods.external_subscription_id,
@@ -56,6 +63,8 @@ fees as (
         {{ tally.to_num('1') }} as units,
         0 as events_count,
         subscription_fees.amount,
+        -- the plan's own setting: the fee due in advance or in arrears
+        periods.pay_in_advance,
         -- a fixed fee: known in full, nothing to project
         true as is_recurring
     from periods
@@ -101,6 +110,7 @@ final as (
         group_key,
         display_name,
         charge_model,
+        pay_in_advance,
         cast(units as {{ tally.num_type() }}) as units,
         cast(events_count as bigint) as events_count,
         cast(amount as {{ tally.money_type() }}) as amount,
