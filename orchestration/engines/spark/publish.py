@@ -72,7 +72,7 @@ def evaluate_alerts(spark, out_dir: Path | None) -> int:
         fired = alerts.evaluate(con, out_dir)
         if not fired:
             return 0
-        state = con.execute("select * from billing.triggered_alerts").fetch_arrow_table()
+        state = con.sql("select * from billing.triggered_alerts").to_arrow_table()
     spark.createDataFrame(state).createOrReplaceTempView("tally_triggered_alerts")
     rewrite(spark, "billing.triggered_alerts", "select * from tally_triggered_alerts")
     return len(fired)
