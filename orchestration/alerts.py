@@ -16,9 +16,10 @@ fired: appended to billing.triggered_alerts and announced in an append-only outb
   refresh can fire several thresholds, a value that went down fires nothing, and a re-run over
   the same tables fires nothing new.
 - Crossed at: the refresh's as_of (the latest event time included); Lago stamps the processing time.
-- Order: the outbox file first (named by its content, written whole, then renamed in), then the
-  rows in one transaction. A crash between the two computes the same rows again, hence the
-  same file name: the relay never sees a line twice.
+- Order (a transactional outbox): the rows first, in one transaction, each naming its outbox
+  file (`<sequence>-<as_of>-<hash>.jsonl`, the sequence sorting files in firing order); then the
+  file, written whole and renamed in. A file the rows name but the folder lacks (a crash after
+  the commit) is written from them at the next evaluation: each threshold is announced once.
 """
 from __future__ import annotations
 
@@ -99,10 +100,16 @@ open_periods as (
     group by external_subscription_id
 ),
 
+-- a metric's amount is all its fees'; its units are one charge's (its buckets and groups added):
+-- two charges of a plan on one metric each count the same events
 metric_usage as (
-    select external_subscription_id, billable_metric_code, sum(amount) as amount, sum(units) as units
-    from billing.current_usage
-    where fee_type = 'charge'
+    select external_subscription_id, billable_metric_code, sum(amount) as amount, max(units) as units
+    from (
+        select external_subscription_id, billable_metric_code, charge_id, sum(amount) as amount, sum(units) as units
+        from billing.current_usage
+        where fee_type = 'charge'
+        group by external_subscription_id, billable_metric_code, charge_id
+    ) as per_charge
     group by external_subscription_id, billable_metric_code
 ),
 
@@ -280,16 +287,21 @@ def new_crossings(con: duckdb.DuckDBPyConnection) -> list[TriggeredAlert]:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, publish_dir: Path | None) -> list[TriggeredAlert]:
-    """Fire what the current usage crosses: the outbox file (when publish_dir is given), then
-    the rows of billing.triggered_alerts in one transaction. Returns the rows fired (none when
-    billing.current_usage or the catalog's alerts do not exist yet)."""
-    if publish_dir is not None:
-        _clear_leftovers(Path(publish_dir) / OUTBOX)
+    """Fire what the current usage crosses: the rows of billing.triggered_alerts, each naming the
+    outbox file that announces it, in one transaction; then that file (when publish_dir is given).
+    A transactional outbox: a file named by rows but missing (a crash after the commit) is written
+    first, from its rows, so every fired threshold is announced exactly once whatever lands
+    between a crash and the retry. Returns the rows fired (none when billing.current_usage or
+    the catalog's alerts do not exist yet)."""
+    folder = Path(publish_dir) / OUTBOX if publish_dir is not None else None
+    if folder is not None:
+        _clear_leftovers(folder)
+        _write_missing(con, folder)
     fired = new_crossings(con)
     if not fired:
         return []
-    if publish_dir is not None:
-        name = write_outbox(Path(publish_dir) / OUTBOX, fired)
+    if folder is not None:
+        name = outbox_name(fired, _files_named(con) + 1)
         fired = [t._replace(outbox_file=name) for t in fired]
     con.execute("begin transaction")
     try:
@@ -299,7 +311,25 @@ def evaluate(con: duckdb.DuckDBPyConnection, publish_dir: Path | None) -> list[T
     except Exception:
         con.execute("rollback")
         raise
+    if folder is not None:
+        write_outbox(folder, fired[0].outbox_file, fired)
     return fired
+
+
+def _files_named(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(distinct outbox_file) from billing.triggered_alerts").fetchone()[0]
+
+
+def _write_missing(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """The outbox files the table names but the folder lacks, written again from their rows."""
+    if not _exists(con, "billing.triggered_alerts"):
+        return
+    for (name,) in con.execute("select distinct outbox_file from billing.triggered_alerts "
+                               "where outbox_file is not null order by 1").fetchall():
+        if not (folder / name).exists():
+            rows = con.execute("select * from billing.triggered_alerts where outbox_file = ? "
+                               "order by external_subscription_id, alert_code, threshold_value", [name]).fetchall()
+            write_outbox(folder, name, [TriggeredAlert(*row) for row in rows])
 
 
 # ---------------------------------------------------------------- the outbox
@@ -367,20 +397,24 @@ def outbox_lines(fired: list[TriggeredAlert]) -> bytes:
     return b"".join(json.dumps(webhook(g), separators=(",", ":")).encode() + b"\n" for g in lines)
 
 
-def write_outbox(folder: Path, fired: list[TriggeredAlert]) -> str:
-    """Write the evaluation's lines as one new file named by its as_of and content, whole
-    (a hidden temporary file renamed in); the same rows always give the same name."""
-    content = outbox_lines(fired)
+def outbox_name(fired: list[TriggeredAlert], sequence: int) -> str:
+    """<sequence>-<as_of>-<content hash>.jsonl: the sequence (the files named before + 1) sorts
+    the files in the order they were fired, whatever their as_of; the same rows, fired after the
+    same files, always get the same name."""
     as_of = max(t.crossed_at for t in fired)
-    name = f"{as_of:%Y%m%dT%H%M%S}-{hashlib.sha256(content).hexdigest()[:16]}.jsonl"
+    digest = hashlib.sha256(outbox_lines(fired)).hexdigest()[:16]
+    return f"{sequence:08d}-{as_of:%Y%m%dT%H%M%S}-{digest}.jsonl"
+
+
+def write_outbox(folder: Path, name: str, fired: list[TriggeredAlert]) -> None:
+    """The evaluation's lines as the file `name`, whole (a hidden temporary file renamed in)."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{name}.tmp"
     with tmp.open("wb") as fh:
-        fh.write(content)
+        fh.write(outbox_lines(fired))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, folder / name)
-    return name
 
 
 def _clear_leftovers(folder: Path) -> None:

@@ -11,6 +11,15 @@ import duckdb
 from orchestration.lib.crash import crash_point
 
 MART, TABLE = "marts.fct_current_usage", "billing.current_usage"
+# events at or after a run's window end (UTC): a run of earlier months, whose open periods are not
+# today's, leaves billing.current_usage as the last refresh or run left it
+LATER_EVENTS = """
+    select count(*) from (
+        select 1 from intermediate.int_usage_daily where latest_event_at >= cast('{end}' as timestamp)
+        union all
+        select 1 from intermediate.int_unique_ids_daily where last_event_at >= cast('{end}' as timestamp)
+    ) as later
+"""
 ORDER = "external_subscription_id, fee_type desc, charge_id, filter_index, group_key"
 
 

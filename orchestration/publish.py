@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.current_usage import after_current_usage
+from orchestration.current_usage import LATER_EVENTS, after_current_usage
 from orchestration.folders import staging_folder, swap_in
 from orchestration.invoice_pages import render_pages
 from orchestration.invoice_pdf import remove_pdfs, render_pdfs
@@ -63,6 +63,11 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
             pages: bool = True, pdf: bool = False) -> dict:
     """Months [start, end) of the marts replace the same months of `billing`; other months stay."""
     in_window = "period_end >= ? and period_end < ?"
+    # a window that ends before the latest events (an earlier month re-run) is not today's: it
+    # leaves current usage, and its alerts, as the last refresh or run published them
+    current = con.execute(LATER_EVENTS.format(end=end)).fetchone()[0] == 0
+    keep_current_usage = not current and _columns(con, "billing", "current_usage") == _columns(
+        con, "marts", "fct_current_usage")
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists billing")
@@ -83,6 +88,8 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
         for table in BY_MONTH:
             con.execute(f"delete from billing.{table} where billing_month >= ? and billing_month < ?", [start, end])
         for mart, table in PUBLISHED.items():
+            if table == "current_usage" and keep_current_usage:
+                continue
             if table == "credit_notes":
                 # adjustment credit notes of finalized months after the run's window are not
                 # re-rated by it (it stops at its last month): they stay as published
@@ -103,7 +110,7 @@ def publish(con: duckdb.DuckDBPyConnection, start: date, end: date, out_dir: Pat
                                      [start, end]).fetchone()[0]}
     # current usage was published with the rest: the usage alerts follow it (before the pages,
     # which show them)
-    stats["alerts"] = len(after_current_usage(con, out_dir))
+    stats["alerts"] = len(after_current_usage(con, out_dir)) if current else 0
     if out_dir is not None:
         stats["files"] = write_files(con, start, end, Path(out_dir), pages=pages, pdf=pdf)
     return stats

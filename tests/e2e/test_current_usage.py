@@ -157,7 +157,7 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
     # refresh that fired, one Lago alert.triggered line per alert
     assert _fired(paths["warehouse"]) == fired_before
     outbox = sorted((paths["published"] / "alerts").iterdir())
-    assert [f.name[:16] for f in outbox] == ["20261003T100030-", "20261003T100110-"]
+    assert [f.name[:25] for f in outbox] == ["00000001-20261003T100030-", "00000002-20261003T100110-"]
     first = [json.loads(line) for line in outbox[0].read_text().splitlines()]
     assert [(w["webhook_type"], w["triggered_alert"]["alert_code"], w["triggered_alert"]["current_value"],
              w["triggered_alert"]["previous_value"], w["triggered_alert"]["crossed_thresholds"],
@@ -181,3 +181,11 @@ def test_current_usage_moves_with_each_file_and_equals_the_closing_invoice(paths
     assert billed == shown
     assert billed[("c_tokens", "0")] == (D("1500"), 2, D("1.50"))
     assert billed[("c_tokens", "1")] == (D("300"), 2, D("0.90"))
+
+    # re-running an earlier month (September, before the latest events) is not today: current
+    # usage and the alerts stay as October's run left them
+    before = rows(paths["warehouse"], "select * from billing.current_usage order by all")
+    tally("run", "--catalog", str(paths["catalog"]), "--landing", str(paths["landing"]),
+          "--warehouse", str(paths["warehouse"]), "--period", "2026-09", "--publish", str(paths["published"]))
+    assert rows(paths["warehouse"], "select * from billing.current_usage order by all") == before
+    assert _fired(paths["warehouse"]) == fired_before

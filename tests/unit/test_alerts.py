@@ -173,6 +173,23 @@ def test_metric_alerts_read_the_metrics_charge_fees_across_filters(con, tmp_path
                           ("tokens_units", "1000.00", False, "0.00", "1300.00", OCT[0])]
 
 
+def test_two_charges_on_one_metric_count_its_units_once_and_its_amounts_both(con, tmp_path):
+    set_alerts(con, ("sub_a", "calls_units", "billable_metric_current_usage_units", "api_calls",
+                     [("1k", "1000", False)]),
+               ("sub_a", "calls_spend", "billable_metric_current_usage_amount", "api_calls", [("8", "8", False)]))
+    set_usage(con, "sub_a", OCT, [("charge", "api_calls", 0, "600", "6.00")])
+    # a second charge of the plan prices the same 600 events (in two groups, 250 + 350): the
+    # metric's units are 600, not 1,200 (1k does not fire); its amount is 6.00 + 1.00 + 2.00 = 9.00
+    con.executemany(
+        "insert into billing.current_usage (external_customer_id, external_subscription_id, plan_code, currency, "
+        "period_start, period_end, fee_type, charge_id, billable_metric_code, filter_index, group_key, units, "
+        "events_count, amount, as_of) values ('cus_sub_a', 'sub_a', 'plan', 'USD', ?, ?, 'charge', 'ch_volume', "
+        "'api_calls', 0, ?, ?, 1, ?, ?)",
+        [[*OCT, "eu", Decimal("250"), Decimal("1.00"), AS_OF], [*OCT, "us", Decimal("350"), Decimal("2.00"), AS_OF]])
+    alerts.evaluate(con, tmp_path)
+    assert fired(con) == [("calls_spend", "8.00", False, "0.00", "9.00", OCT[0])]
+
+
 # a pay-in-advance charge's fees so far in current usage (invoiced as they happened: 4.00 in October)
 ADV = ("charge", "adv", 0, "1", "4.00")
 
@@ -238,17 +255,24 @@ def test_a_rerun_fires_nothing_new(con, tmp_path):
     assert fired(con) == table and outbox(tmp_path) == files
 
 
-def test_a_crash_between_the_outbox_and_the_insert_leaves_one_file(con, tmp_path):
-    set_alerts(con, ("sub_a", "budget", "current_usage_amount", None, [("warn", "10", False)]))
+def test_a_crash_after_the_commit_writes_the_file_once_whatever_lands_before_the_retry(con, tmp_path):
+    set_alerts(con, ("sub_a", "budget", "current_usage_amount", None, [("warn", "10", False), ("limit", "20", False)]))
     set_usage(con, "sub_a", OCT, [("charge", "api_calls", 0, "1500", "15.00")])
-    # the killed evaluation: its file written, its rows never inserted, and a temporary file left over
-    written = alerts.write_outbox(tmp_path / "alerts", alerts.new_crossings(con))
+    [warn] = alerts.evaluate(con, tmp_path)
+    # the killed evaluation: its rows committed, its file never renamed in (a temporary one left)
+    (tmp_path / "alerts" / warn.outbox_file).rename(tmp_path / "alerts" / f".{warn.outbox_file}.tmp")
+    # more usage lands before the retry (15 → 25): warn is announced once, in its own file, and
+    # limit in the next one, whose sequence sorts after it
+    set_usage(con, "sub_a", OCT, [("charge", "api_calls", 0, "2500", "25.00")])
+    [limit] = alerts.evaluate(con, tmp_path)
     files = outbox(tmp_path)
-    (tmp_path / "alerts" / f".{written}.tmp").write_bytes(b"half")
-    [again] = alerts.evaluate(con, tmp_path)
-    assert outbox(tmp_path) == files == {written: files[written]}
-    assert again.outbox_file == written
-    assert con.execute("select outbox_file from billing.triggered_alerts").fetchall() == [(written,)]
+    assert sorted(files) == [warn.outbox_file, limit.outbox_file]
+    assert warn.outbox_file.startswith("00000001-20261020T123456-") and limit.outbox_file.startswith("00000002-")
+    announced = [json.loads(line)["triggered_alert"] for name in sorted(files) for line in files[name].splitlines()]
+    assert [[t["code"] for t in a["crossed_thresholds"]] for a in announced] == [["warn"], ["limit"]]
+    assert [a["current_value"] for a in announced] == ["1500.0", "2500.0"]
+    # nothing more to write, nothing more to fire
+    assert alerts.evaluate(con, tmp_path) == [] and outbox(tmp_path) == files
 
 
 def webhook(key: str, sub: str, code: str, metric: str | None, kind: str, current: str,
@@ -283,7 +307,7 @@ def test_the_outbox_lines_are_lagos_alert_triggered_webhooks(con, tmp_path):
                 "2600.0", [("2k", "2000.0", False)]),
     ]
     content = b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in expected)
-    assert outbox(tmp_path) == {f"20261020T123456-{hashlib.sha256(content).hexdigest()[:16]}.jsonl": content}
+    assert outbox(tmp_path) == {f"00000001-20261020T123456-{hashlib.sha256(content).hexdigest()[:16]}.jsonl": content}
 
 
 # ---------------------------------------------------------------- before the first refresh

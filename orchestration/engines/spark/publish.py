@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration import publish as duck_publish
+from orchestration.current_usage import LATER_EVENTS
 from orchestration.engines.spark.session import rewrite, to_local
 
 # what the files and the pages read (orchestration/publish.py write_files, invoice_pages.py)
@@ -18,7 +19,7 @@ PAGE_TABLES = ("billing.credit_notes", "billing.wallet_ledger", "billing.usage",
                "billing.current_usage", "billing.triggered_alerts", "catalog.customers", "catalog.billable_metrics")
 # what the usage alerts read (orchestration/alerts.py), their state billing.triggered_alerts included
 ALERT_TABLES = ("catalog.alerts", "catalog.alert_thresholds", "billing.current_usage", "billing.invoices",
-                "billing.invoice_lines", "billing.instant_fees", "billing.triggered_alerts")
+                "billing.invoice_lines", "billing.triggered_alerts")
 
 
 def columns(spark, table: str) -> list[tuple[str, str]]:
@@ -51,13 +52,18 @@ def publish(spark, start: date, end: date, out_dir: Path | None, pages: bool = T
                           + ", ".join(f"`{n}` {t}" for n, t in built[len(published):]) + ")")
         if not spark.catalog.tableExists(table):
             spark.sql(f"create table {table} using parquet as select * from marts.{mart} limit 0")
+    # a window that ends before the latest events leaves current usage and its alerts as they were
+    current = spark.sql(LATER_EVENTS.format(end=end)).first()[0] == 0
     for mart in order:
+        if duck_publish.PUBLISHED[mart] == "current_usage" and not current and spark.sql(
+                "select count(*) from billing.current_usage").first()[0] > 0:
+            continue
         table, built = f"billing.{duck_publish.PUBLISHED[mart]}", columns(spark, f"marts.{mart}")
         names = ", ".join(f"`{n}`" for n, _ in built)
         rewrite(spark, table, f"select {names} from {table} where {keep[duck_publish.PUBLISHED[mart]]} "
                               f"union all select {names} from marts.{mart}")
     stats = {"invoices": spark.sql(f"select count(*) from billing.invoices where {in_window}").first()[0]}
-    stats["alerts"] = evaluate_alerts(spark, out_dir)
+    stats["alerts"] = evaluate_alerts(spark, out_dir) if current else 0
     if out_dir is not None:
         stats["files"] = write_files(spark, start, end, Path(out_dir), pages, pdf)
     return stats
