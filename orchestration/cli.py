@@ -116,7 +116,7 @@ def run(catalog: Path, landing: Path, warehouse: Path, period: str | None, from_
 def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages: bool) -> None:
     """Load new events and refresh billing.current_usage: every open period so far, the usage
     alerts and the pages (what the new_landing_files sensor runs); invoices are not touched."""
-    from datetime import date
+    from datetime import UTC, datetime
 
     import duckdb
 
@@ -125,7 +125,8 @@ def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages:
     try:
         quiet_dagster()
         with locked_with_log(warehouse):
-            runner.refresh(catalog, landing, warehouse, publish, date.today(), pages=pages, locked=True)
+            # the UTC date, as the new_landing_files sensor's: the window is the current month
+            runner.refresh(catalog, landing, warehouse, publish, datetime.now(UTC).date(), pages=pages, locked=True)
     except (runner.RunError, WarehouseInUse) as exc:
         console.print(f"[bold red]tally refresh failed:[/] {exc}", highlight=False)
         sys.exit(1)

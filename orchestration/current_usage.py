@@ -57,8 +57,12 @@ def ensure_published_tables(con: duckdb.DuckDBPyConnection, published: dict[str,
     nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
     columns = {n["name"]: n["columns"] for n in nodes if n["resource_type"] == "model" and n["name"] in missing}
     con.execute("begin transaction")
-    for mart, table in missing.items():
-        spec = ", ".join(f'"{name}" {c["data_type"]}' for name, c in columns[mart].items())
-        con.execute(f"create table billing.{table} ({spec})")
-    con.execute("commit")
+    try:
+        for mart, table in missing.items():
+            spec = ", ".join(f'"{name}" {c["data_type"]}' for name, c in columns[mart].items())
+            con.execute(f"create table billing.{table} ({spec})")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
     return sorted(missing.values())
