@@ -35,6 +35,7 @@ from typing import NamedTuple
 import duckdb
 
 from orchestration.lib.money import minor_unit
+from orchestration.lib.warehouse import table_exists
 
 OUTBOX = "alerts"
 LIFETIME = "lifetime_usage_amount"
@@ -267,18 +268,13 @@ order by scoped.external_subscription_id, scoped.alert_code, scoped.threshold_va
 """
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name]).fetchone()[0] > 0
-
-
 def new_crossings(con: duckdb.DuckDBPyConnection) -> list[TriggeredAlert]:
     """The thresholds the current usage crosses that have not fired yet (nothing is written)."""
-    if not all(_exists(con, t) for t in ("billing.current_usage", "catalog.alerts", "catalog.alert_thresholds")):
+    if not all(table_exists(con, *t.split(".")) for t in ("billing.current_usage", "catalog.alerts",
+                                                       "catalog.alert_thresholds")):
         return []
     con.execute(DDL)
-    if _exists(con, "billing.invoices") and _exists(con, "billing.invoice_lines"):
+    if table_exists(con, "billing", "invoices") and table_exists(con, "billing", "invoice_lines"):
         invoiced = INVOICED
     else:
         invoiced = NOTHING_INVOICED
@@ -322,7 +318,7 @@ def _files_named(con: duckdb.DuckDBPyConnection) -> int:
 
 def _write_missing(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     """The outbox files the table names but the folder lacks, written again from their rows."""
-    if not _exists(con, "billing.triggered_alerts"):
+    if not table_exists(con, "billing", "triggered_alerts"):
         return
     for (name,) in con.execute("select distinct outbox_file from billing.triggered_alerts "
                                "where outbox_file is not null order by 1").fetchall():

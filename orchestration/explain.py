@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from orchestration.lib.warehouse import table_exists
 from orchestration.line_events import VIEW, events_sql
 
 
@@ -96,14 +97,9 @@ def _one(con, sql: str, params=()) -> dict | None:
     return found[0] if found else None
 
 
-def _exists(con, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
-
-
 def _events_source(con) -> str:
     """The view, or (a warehouse published before it existed) its query over what is landed."""
-    if _exists(con, "billing", VIEW.split(".")[1]):
+    if table_exists(con, "billing", VIEW.split(".")[1]):
         return VIEW
     landed = con.execute("select coalesce(max(load_sequence), 0) from raw.landing_files").fetchone()[0]
     return f"({events_sql(landed)})"
@@ -112,7 +108,7 @@ def _events_source(con) -> str:
 # --- building --------------------------------------------------------------------------------
 
 def explain(con: duckdb.DuckDBPyConnection, line_id: str, first_events: int = 10) -> Explanation:
-    if not _exists(con, "billing", "invoice_lines"):
+    if not table_exists(con, "billing", "invoice_lines"):
         raise UnknownLine("nothing is published in this warehouse: run `tally run` first")
     line = _one(con, "select * from billing.invoice_lines where line_id = ?", [line_id])
     if line is None:
@@ -390,7 +386,7 @@ def _price_adjustment(con, ex: Explanation, source: str) -> None:
         now = _charge_amount(con, ex, source, line["line_id"], units, full_units, events_count)
     if now is None:
         rated = _one(con, "select precise_amount from intermediate.int_invoice_lines where line_id = ?",
-                     [base_line_id]) if _exists(con, "intermediate", "int_invoice_lines") else None
+                     [base_line_id]) if table_exists(con, "intermediate", "int_invoice_lines") else None
         now = rated and rated["precise_amount"]
     if now is None:
         ex.precise_amount = line["amount"]
@@ -411,15 +407,15 @@ def _totals(con, ex: Explanation) -> None:
     inv, line, m = ex.invoice, ex.line, ex.minor_unit
     coupons = _rows(con, "select coupon_code, amount from intermediate.int_invoice_coupons where invoice_id = ? "
                          "order by coupon_rank", [inv["invoice_id"]]) \
-        if _exists(con, "intermediate", "int_invoice_coupons") else []
+        if table_exists(con, "intermediate", "int_invoice_coupons") else []
     tax = _one(con, "select precise_credits_amount, taxable_amount, tax_rate from intermediate.int_invoice_line_taxes "
                     "where line_id = ?", [line["line_id"]]) \
-        if _exists(con, "intermediate", "int_invoice_line_taxes") else None
+        if table_exists(con, "intermediate", "int_invoice_line_taxes") else None
     issued = _rows(con, "select credit_note_id, reason, total_amount from billing.credit_notes where invoice_id = ? "
                         "order by credit_note_id", [inv["invoice_id"]])
     wallets = _rows(con, "select wallet_id, amount from billing.wallet_ledger where invoice_id = ? "
                          "and entry_type = 'consumed' order by wallet_id", [inv["invoice_id"]]) \
-        if _exists(con, "billing", "wallet_ledger") else []
+        if table_exists(con, "billing", "wallet_ledger") else []
     line_tax = f"this line {money(line['taxes_amount'], m)}"
     if tax is not None:
         line_tax += (f": ({money(line['amount'], m)} − {num(tax['precise_credits_amount'])} of credit and coupons) "

@@ -20,6 +20,7 @@ import duckdb
 from orchestration import publish
 from orchestration.lib.crash import crash_point
 from orchestration.lib.months import next_month
+from orchestration.lib.warehouse import table_exists
 
 FROZEN = ("invoices", "invoice_lines", "fee_tiers")
 
@@ -53,11 +54,6 @@ def check_grace(month: date, today: date, days: int) -> None:
             f"{month:%Y-%m} is still open: its grace period ({days} day{'s' * (days != 1)} after the month, "
             f"TALLY_GRACE_DAYS) ends on {closes_on:%Y-%m-%d}, late events may still land in it. "
             "Use --force to finalize it anyway.")
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
 
 
 # finalized.adjustment_lines: the per-line differences of the frozen adjustments (full_units last:
@@ -106,9 +102,9 @@ def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None
                 f"billable_metric_code varchar, units decimal(38, 10), events_count bigint, amount {money}, "
                 f"taxes_amount {money}, currency varchar, full_units decimal(38, 10))")
     add_new_columns(con)
-    if _exists(con, "billing", "credit_notes"):
+    if table_exists(con, "billing", "credit_notes"):
         con.execute("create table if not exists finalized.credit_notes as select * from billing.credit_notes limit 0")
-    if not _exists(con, "intermediate", "int_invoice_adjustment_lines"):
+    if not table_exists(con, "intermediate", "int_invoice_adjustment_lines"):
         return
     con.execute(f"insert into finalized.adjustments select invoice_id, adjustment_round, adjustment_kind, ?, "
                 f"{', '.join(ADJUSTMENT_DELTAS)}, events_delta from intermediate.int_invoice_adjustments "
@@ -123,7 +119,7 @@ def _freeze_adjustments(con: duckdb.DuckDBPyConnection, frozen_on: date) -> None
         con.execute(f"insert into finalized.{table} by name select * from billing.{table} "
                     f"where invoice_id in (select * from newly_frozen) order by {publish.ORDER[table]}")
     con.execute("drop table newly_frozen")
-    if _exists(con, "billing", "credit_notes"):
+    if table_exists(con, "billing", "credit_notes"):
         con.execute("insert into finalized.credit_notes by name select * from billing.credit_notes "
                     "where reason in ('late_events', 'catalog_change') "
                     "and credit_note_id not in (select credit_note_id from finalized.credit_notes) "
@@ -136,9 +132,9 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
     `pdf`: the invoice pages printed too (orchestration/invoice_pdf.py)."""
     start, end = month, next_month(month)
     in_month = "period_end >= ? and period_end < ?"
-    if not _exists(con, "billing", "invoices"):
+    if not table_exists(con, "billing", "invoices"):
         raise FinalizeError("nothing is published in this warehouse yet: run `tally run` first")
-    if _exists(con, "finalized", "periods") and con.execute(
+    if table_exists(con, "finalized", "periods") and con.execute(
             "select count(*) from finalized.periods where billing_month = ?", [month]).fetchone()[0]:
         # nothing changes in the warehouse; the month's files are written again from it: the
         # bytes the last run or finalize wrote, or should have (a finalize killed after its
@@ -169,7 +165,7 @@ def finalize(con: duckdb.DuckDBPyConnection, month: date, finalized_on: date,
         # what the month's invoices took from each wallet, as published: later runs spend it as is
         con.execute("create table if not exists finalized.wallet_allocations "
                     "(wallet_id varchar, invoice_id varchar, amount decimal(20, 4))")
-        if _exists(con, "intermediate", "int_wallet_allocations"):
+        if table_exists(con, "intermediate", "int_wallet_allocations"):
             con.execute(f"insert into finalized.wallet_allocations select wallet_id, invoice_id, amount "
                         f"from intermediate.int_wallet_allocations where invoice_id in ({month_invoices}) "
                         f"order by invoice_id, wallet_id", [start, end])

@@ -15,6 +15,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestration.folders import staging_folder, swap_in
+from orchestration.lib.warehouse import table_exists
 from orchestration.page_format import FILTERS
 from orchestration.revenue_page import revenue_page
 from orchestration.usage_chart import usage_chart
@@ -99,16 +100,11 @@ ALERTS = """
 """
 
 
-def _published(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = 'billing' "
-                       "and table_name = ?", [table]).fetchone()[0] > 0
-
-
 def open_periods(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     """Per customer, each subscription's open period so far: its fees, totals and the alerts fired
     in it (none before current usage or alerts were first published)."""
-    fees = _dicts(con, CURRENT) if _published(con, "current_usage") else []
-    alerts = _dicts(con, ALERTS) if _published(con, "triggered_alerts") else []
+    fees = _dicts(con, CURRENT) if table_exists(con, "billing", "current_usage") else []
+    alerts = _dicts(con, ALERTS) if table_exists(con, "billing", "triggered_alerts") else []
     periods: dict[tuple, dict] = {}
     for fee in fees:
         key = (fee["external_subscription_id"], fee["period_start"])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.charge_models import DBT_PROJECT_FILE
+from orchestration.lib.warehouse import table_exists
 
 VIEW = "billing.invoice_line_events"
 
@@ -216,12 +217,7 @@ def view_sql(landed_through: int) -> str:
 
 def create_view(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the view over what this publication rated: the files landed so far."""
-    if not _exists(con, "intermediate", "int_charge_events") or not _exists(con, "billing", "instant_fees"):
+    if not table_exists(con, "intermediate", "int_charge_events") or not table_exists(con, "billing", "instant_fees"):
         return
     landed = con.execute("select coalesce(max(load_sequence), 0) from raw.landing_files").fetchone()[0]
     con.execute(view_sql(landed))
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, table]).fetchone()[0] > 0

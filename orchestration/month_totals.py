@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 
 from orchestration.lib.months import months_between, next_month
+from orchestration.lib.warehouse import table_exists
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,6 @@ class MonthTotals:
         return meta
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
-
-
 def month_totals(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[MonthTotals]:
     """Each month in [first, last]: the invoices whose period ends in it (billing.invoices, as
     the month's published files), their total_amount per currency, and whether it is finalized."""
@@ -40,9 +36,9 @@ def month_totals(con: duckdb.DuckDBPyConnection, first: date, last: date) -> lis
         select date_trunc('month', period_end)::date, currency, count(*), sum(total_amount)
         from billing.invoices where period_end >= ? and period_end < ?
         group by all order by 1, 2
-    """, [months[0], next_month(months[-1])]).fetchall() if _exists(con, "billing", "invoices") else []
+    """, [months[0], next_month(months[-1])]).fetchall() if table_exists(con, "billing", "invoices") else []
     closed = {m for (m,) in con.execute("select billing_month from finalized.periods").fetchall()} \
-        if _exists(con, "finalized", "periods") else set()
+        if table_exists(con, "finalized", "periods") else set()
     found: dict[date, tuple[int, dict]] = {}
     for month, currency, count, total in rows:
         invoices, totals = found.get(month, (0, {}))

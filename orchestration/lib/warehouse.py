@@ -60,3 +60,10 @@ def connect(warehouse: Path, *, bounded_memory: bool = False) -> duckdb.DuckDBPy
     then spill to <warehouse>.tmp instead of taking the machine."""
     config = {"memory_limit": memory_limit()} if bounded_memory else {}
     return duckdb.connect(str(warehouse), config=config)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether schema.table (a table or a view) exists: steps that read what an earlier step or an
+    earlier version may not have written yet ask first."""
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
