@@ -95,5 +95,7 @@ def aggregate(metric: Metric, events: list[Event], period: Period) -> tuple[Deci
             acc += level * _seconds(e.at - t)
             level, t = level + v, e.at
         acc += level * _seconds(period.to_at - t)
-        return acc / (period.full_days * 86400), count, values, own
+        # Lago's weighted_sum_service: result.ceil(20)
+        units = (acc / (period.full_days * 86400)).quantize(Decimal('1e-20'), rounding=ROUND_CEILING)
+        return units, count, values, own
     raise ValueError(agg)

@@ -33,6 +33,24 @@ cast(
   as decimal(38, 12))
 {%- endmacro %}
 
+{#- num / den rounded UP (toward +infinity) to 10 decimals, exact: Lago's weighted sum is
+    `.ceil(20)` and we keep 10 decimals, so a level of 556.98333... is 556.9833333334, never the
+    truncation's ...3333, which would price an exact half of the minor unit (289.98333... units
+    at 2.43 = 704.6595 KWD) a hair below it and round it down. From divide's truncation q (12
+    decimals): ceil(q) at 10, plus 1e-10 when q is already a multiple of 1e-10 but short of
+    the positive quotient (q * den <> num); for a negative quotient truncation is already up. -#}
+{% macro divide_ceil(num, den) -%}
+{%- set q = '(' ~ tally.divide(num, den) ~ ')' -%}
+{%- set n = 'cast(' ~ num ~ ' as decimal(38, 10))' -%}
+cast(
+    ceil({{ q }} * 10000000000) * cast(0.0000000001 as decimal(11, 10))
+    + case when {{ n }} > 0
+            and ceil({{ q }} * 10000000000) = {{ q }} * 10000000000
+            and {{ q }} * ({{ den }}) <> {{ n }}
+        then cast(0.0000000001 as decimal(11, 10)) else cast(0 as decimal(11, 10)) end
+as decimal(38, 10))
+{%- endmacro %}
+
 {#- ceil(num / den) for non-negative decimals, exact (packages are billed whole). -#}
 {% macro ceil_divide(num, den) %}{{ return(adapter.dispatch('ceil_divide', 'tally')(num, den)) }}{% endmacro %}
 {% macro default__ceil_divide(num, den) %}ceil(cast({{ num }} as decimal(38, 10)) / {{ den }}){% endmacro %}
