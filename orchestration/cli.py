@@ -143,6 +143,51 @@ def refresh(catalog: Path, landing: Path, warehouse: Path, publish: Path, pages:
 
 
 @main.command()
+@click.option("--candidate", type=click.Path(path_type=Path), required=True,
+              help="The candidate catalog: a full catalog folder, or an overlay holding only the files it changes "
+                   "(rows replace current rows with the same id or are added; `_remove`=true removes one).")
+@click.option("--from", "from_", required=True, help="First billing month to simulate, YYYY-MM.")
+@click.option("--to", required=True, help="Last billing month to simulate, YYYY-MM (inclusive).")
+@click.option("--catalog", type=click.Path(path_type=Path), default=DEFAULT_CATALOG, show_default=True,
+              help="The current catalog folder an overlay is laid over.")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
+              help="The DuckDB file, billed for these months by `tally run`.")
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Write REPORT/simulation.html (charts, largest changes, per plan and month).")
+@click.option("--publish", type=click.Path(path_type=Path), default=DEFAULT_PUBLISH, show_default=True,
+              help="Where `tally run` published the pages the report links the current invoices to.")
+def simulate(candidate: Path, from_: str, to: str, catalog: Path, warehouse: Path, report: Path | None,
+             publish: Path) -> None:
+    """Rate the months again under a candidate catalog, in the simulation schemas, and compare with
+    what was published (simulation.invoice_diff, line_diff, summary); billing is only read."""
+    from orchestration import runner
+    from orchestration.catalog import CatalogError
+    from orchestration.lib.warehouse import WarehouseInUse
+    from orchestration.simulation.rating import SimulationError
+    from orchestration.simulation.run import simulate as run_simulation
+    try:
+        first, last = runner.parse_month(from_), runner.parse_month(to)
+        with locked_with_log(warehouse):
+            outcome = run_simulation(candidate, catalog, warehouse, first, last, report, publish,
+                                     progress=lambda msg: console.print(msg, highlight=False, soft_wrap=True))
+    except CatalogError as exc:
+        console.print(f"[bold red]tally simulate failed:[/] the candidate catalog: {exc}", highlight=False)
+        sys.exit(1)
+    except (runner.RunError, SimulationError, WarehouseInUse) as exc:
+        console.print(f"[bold red]tally simulate failed:[/] {exc}", highlight=False)
+        sys.exit(1)
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if outcome.unbilled_months:
+        months = ", ".join(f"{m:%Y-%m}" for m in outcome.unbilled_months)
+        console.print(f"[yellow]warning:[/] nothing published for {months}: everything the candidate bills there "
+                      f"shows as new (bill them with `tally run` first)", highlight=False)
+    console.print(outcome.text, highlight=False)
+    if outcome.report:
+        console.print(f"report: {outcome.report}", highlight=False)
+
+
+@main.command()
 @click.option("--period", required=True, help="The billing month to finalize, YYYY-MM.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True,
               help="The DuckDB file.")

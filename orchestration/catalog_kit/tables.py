@@ -32,23 +32,25 @@ class Catalog:
     warnings: list[str] = field(default_factory=list)
 
 
-def write(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, int]:
+def write(con: duckdb.DuckDBPyConnection, cat: Catalog, prefix: str = "") -> dict[str, int]:
     """Replace the catalog schema, and the catalog's warnings (raw.catalog_warnings: outside the
     catalog schema, whose fingerprint decides the rating state), in one transaction: a run never
-    sees half a catalog."""
+    sees half a catalog. `prefix`: a simulation's candidate, in simulation_catalog and
+    simulation_raw."""
     counts = {}
+    raw, schema = f"{prefix}raw", f"{prefix}catalog"
     con.execute("begin transaction")
     try:
-        con.execute("create schema if not exists raw")
-        con.execute("create or replace table raw.catalog_warnings (position integer, message varchar)")
+        con.execute(f"create schema if not exists {raw}")
+        con.execute(f"create or replace table {raw}.catalog_warnings (position integer, message varchar)")
         if cat.warnings:
-            con.executemany("insert into raw.catalog_warnings values (?, ?)", list(enumerate(cat.warnings, start=1)))
-        con.execute("create schema if not exists catalog")
+            con.executemany(f"insert into {raw}.catalog_warnings values (?, ?)", list(enumerate(cat.warnings, start=1)))
+        con.execute(f"create schema if not exists {schema}")
         for name, (cols, data) in cat.tables.items():
             ddl = ", ".join(f'"{c}" {t}' for c, t in cols)
-            con.execute(f"create or replace table catalog.{name} ({ddl})")
+            con.execute(f"create or replace table {schema}.{name} ({ddl})")
             if data:
-                _insert(con, name, cols, data)
+                _insert(con, f"{schema}.{name}", cols, data)
             counts[name] = len(data)
         con.execute("commit")
     except Exception:
@@ -57,7 +59,7 @@ def write(con: duckdb.DuckDBPyConnection, cat: Catalog) -> dict[str, int]:
     return counts
 
 
-def _insert(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str]], data: list[tuple]) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: list[tuple[str, str]], data: list[tuple]) -> None:
     # one bulk insert from Arrow (text, cast by DuckDB to each column's type):
     # executemany costs seconds for a catalog of 10,000 customers
     import pyarrow as pa
@@ -65,7 +67,7 @@ def _insert(con: duckdb.DuckDBPyConnection, name: str, cols: list[tuple[str, str
                                  type=pa.string()) for i in range(len(cols))}
     rows = pa.table(columns)  # noqa: F841 (read by DuckDB's replacement scan)
     casts = ", ".join(f"cast(c{i} as {t})" for i, (_, t) in enumerate(cols))
-    con.execute(f"insert into catalog.{name} select {casts} from rows")
+    con.execute(f"insert into {table} select {casts} from rows")
 
 
 def _text(value: Any) -> str:

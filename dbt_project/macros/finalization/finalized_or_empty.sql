@@ -7,7 +7,7 @@
     (orchestration/finalize.py add_new_columns), and until then it reads null; the model says what
     a frozen row without the value shows. -#}
 {% macro finalized_or_empty(identifier, like, columns) %}
-    {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
+    {%- set relation = adapter.get_relation(database=target.database, schema=tally.schema_prefix() ~ 'finalized', identifier=identifier)
         if execute else none -%}
     {%- if relation is not none -%}
         {%- set present = tally.column_names(relation) %}
@@ -54,7 +54,7 @@
 {#- A table of the `finalized` schema that `tally finalize` writes (not dbt), as `columns`
     [(name, type), ...]; before it exists, the same columns with no rows. -#}
 {% macro finalized_table(identifier, columns) %}
-    {%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier=identifier)
+    {%- set relation = adapter.get_relation(database=target.database, schema=tally.schema_prefix() ~ 'finalized', identifier=identifier)
         if execute else none -%}
     {%- set present = tally.column_names(relation) if relation is not none else [] %}
     select

@@ -3,9 +3,9 @@
     before `dbt build`), not as --vars, so that a new window never invalidates dbt's partial
     parsing. A bare `dbt build` bills everything: the table starts as [2000-01-01, 2100-01-01). -#}
 {% macro billing_from() -%}
-(select billing_from from {{ source('raw', 'billing_window') }})
+(select billing_from from {{ source('run', 'billing_window') }})
 {%- endmacro %}
 
 {% macro billing_to() -%}
-(select billing_to from {{ source('raw', 'billing_window') }})
+(select billing_to from {{ source('run', 'billing_window') }})
 {%- endmacro %}

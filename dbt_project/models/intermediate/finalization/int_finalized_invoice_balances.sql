@@ -2,7 +2,7 @@
 -- the balances models spend those as they are. Read from finalized.invoices directly, not
 -- through int_finalized_invoices, whose empty form is shaped after int_invoices_rated, which
 -- the balances feed.
-{%- set relation = adapter.get_relation(database=target.database, schema='finalized', identifier='invoices')
+{%- set relation = adapter.get_relation(database=target.database, schema=tally.schema_prefix() ~ 'finalized', identifier='invoices')
     if execute else none %}
 {% if relation is not none %}
 select
