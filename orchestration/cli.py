@@ -182,7 +182,7 @@ def simulate(candidate: Path, from_: str, to: str, catalog: Path, warehouse: Pat
         months = ", ".join(f"{m:%Y-%m}" for m in outcome.unbilled_months)
         console.print(f"[yellow]warning:[/] nothing published for {months}: everything the candidate bills there "
                       f"shows as new (bill them with `tally run` first)", highlight=False)
-    console.print(outcome.text, highlight=False)
+    console.print(outcome.text, highlight=False, soft_wrap=True)
     if outcome.report:
         console.print(f"report: {outcome.report}", highlight=False)
 

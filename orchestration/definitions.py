@@ -9,16 +9,27 @@ upstream to downstream:
   publish      billing/published: the marts merged into `billing` and written out per month
   current_usage billing/current_usage: the open periods so far, usage alerts (the refresh job)
   finalize     the finalize_month job
+  simulation   the simulate_pricing job (`tally simulate`)
   automation   the billing jobs, schedules and the landing sensor
 """
 from dagster import Definitions, in_process_executor
 
-from orchestration.defs import automation, catalog, checks, current_usage, dbt, finalize, landing, publish
+from orchestration.defs import (
+    automation,
+    catalog,
+    checks,
+    current_usage,
+    dbt,
+    finalize,
+    landing,
+    publish,
+    simulation,
+)
 from orchestration.defs.resources import resources
 
 defs = Definitions.merge(
     catalog.defs, landing.defs, dbt.defs, checks.defs, publish.defs, current_usage.defs, finalize.defs,
-    automation.defs,
+    simulation.defs, automation.defs,
     # one process per run: every step writes the one DuckDB warehouse under its lock, so steps
     # in processes of their own would only wait for each other, each re-importing the definitions
     Definitions(resources=resources(), executor=in_process_executor),

@@ -69,8 +69,9 @@ def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> Non
         key = _key(name, key_header, row)
         if row.get(REMOVE, "").strip().lower() in TRUE:
             if key not in merged:
-                raise CandidateError(f"{overlay} row {line}: {REMOVE} names {dict(zip(KEYS.get(name, key_header), key))}, "
-                                     f"which the current {name} does not hold (rule: an overlay removes current rows only)")
+                named = dict(zip(KEYS.get(name, key_header), key))
+                raise CandidateError(f"{overlay} row {line}: {REMOVE} names {named}, which the current {name} "
+                                     f"does not hold (rule: an overlay removes current rows only)")
             del merged[key]
         else:
             merged[key] = {c: v for c, v in row.items() if c != REMOVE}

@@ -149,10 +149,12 @@ by_plan as (
         cast(count(*) filter (where difference_amount > 0) as bigint) as customers_up,
         cast(count(*) filter (where difference_amount < 0) as bigint) as customers_down,
         cast(count(*) filter (where difference_amount = 0) as bigint) as customers_unchanged,
-        max(case when up_rank = 1 and difference_amount > 0 then external_customer_id end) as largest_increase_customer,
+        max(case when up_rank = 1 and difference_amount > 0 then external_customer_id end)
+            as largest_increase_customer,
         cast(max(case when up_rank = 1 and difference_amount > 0 then difference_amount end) as {MONEY})
             as largest_increase_amount,
-        max(case when down_rank = 1 and difference_amount < 0 then external_customer_id end) as largest_decrease_customer,
+        max(case when down_rank = 1 and difference_amount < 0 then external_customer_id end)
+            as largest_decrease_customer,
         cast(min(case when down_rank = 1 and difference_amount < 0 then difference_amount end) as {MONEY})
             as largest_decrease_amount
     from ranked

@@ -47,6 +47,13 @@ where d.difference_amount <> 0 and d.invoice_type <> 'credit'
 order by abs(coalesce(d.difference_amount * r.fx_rate, d.difference_amount)) desc, d.invoice_id
 limit ?
 """
+# prepaid-credit purchases: not revenue, but money the candidate asks for
+CREDITS = """
+select currency, sum(current_total_amount), sum(candidate_total_amount), count(*) filter (where in_current),
+    count(*) filter (where in_candidate)
+from simulation.invoice_diff where invoice_type = 'credit'
+group by 1 having sum(difference_amount) <> 0 or count(*) filter (where change <> 'unchanged') > 0 order by 1
+"""
 BY_MONTH = """
 select billing_month, currency, sum(current_revenue) as now, sum(candidate_revenue) as candidate
 from simulation.summary group by 1, 2 order by 1, 2
@@ -94,9 +101,13 @@ def summary_text(con: duckdb.DuckDBPyConnection, reporting: str) -> str:
                      f"{_signed(t['difference_amount'], t['currency'])}")
     cur, now, cand, dif, missing = con.execute(REPORTING).fetchone()
     if cur is not None and not missing:
-        lines.append(f"  all in {cur}: now {money(now, cur)}, candidate {money(cand, cur)}, difference {_signed(dif, cur)}")
+        lines.append(f"  all in {cur}: now {money(now, cur)}, candidate {money(cand, cur)}, "
+                     f"difference {_signed(dif, cur)}")
     elif missing:
         lines.append(f"  ({missing} plan-month rows have no fx rate to {reporting}: no total in {reporting})")
+    for cur_, now_, cand_, n_now, n_cand in con.execute(CREDITS).fetchall():
+        lines.append(f"  prepaid credits bought ({cur_}, not revenue): now {money(now_, cur_)} in {n_now} invoices, "
+                     f"candidate {money(cand_, cur_)} in {n_cand}")
     largest = _dicts(con, LARGEST, [5])
     if largest:
         lines.append("Largest changes:")
