@@ -17,6 +17,9 @@ Prints, from one run:
 - the current-usage refresh (`tally refresh`, the job the new_landing_files sensor starts): 30
   days of a month of N events billed, then its last day (N/31 events) lands and is refreshed:
   its time, events/s and peak RSS (BENCH_REFRESH=0 skips it; BENCH_REFRESH_EVENTS sets N).
+- with BENCH_SIMULATE=only (--simulate-only): three months of N events each billed by one `tally
+  run`, then `tally simulate` of a price cut over the same three months: both times, peak RSS
+  and the ratio (issue 16: a simulation costs about one run of its months).
 """
 from __future__ import annotations
 
@@ -174,6 +177,37 @@ def refresh(tmp: Path, catalog: Path, per_month: int, customers: int) -> tuple[f
     return seconds, rss, sent
 
 
+def simulate(tmp: Path, catalog: Path, per_month: int, customers: int) -> None:
+    """Three months billed, then a candidate (one price, the Pro plan's tokens, cut by a quarter)
+    simulated over the same months."""
+    landing = tmp / "landing_simulate"
+    landing.mkdir()
+    months = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+    for i, month in enumerate(months):
+        generate.events(landing / f"events_{month:%Y-%m}.parquet", month, 31 if month.month in (8, 10) else 30,
+                        per_month, customers, seed=200 + i)
+    sent = duckdb.execute(f"select count(*) from read_parquet('{landing}/*.parquet')").fetchone()[0]
+    warehouse = tmp / "simulate.duckdb"
+    exe = str(Path(sys.executable).with_name("tally"))
+    run_s, run_rss = timed([exe, "run", "--catalog", str(catalog), "--landing", str(landing), "--warehouse",
+                            str(warehouse), "--from", "2026-08", "--to", "2026-10", "--no-pages"])
+    candidate = tmp / "candidate"
+    candidate.mkdir()
+    with (catalog / "charges.csv").open(encoding="utf-8") as fh:
+        header, *rows = fh.read().splitlines()
+    cut = [r.replace('""0.000002""', '""0.0000015""') for r in rows if r.startswith("ch_pro_tokens,")]
+    (candidate / "charges.csv").write_text("\n".join([header, *cut]) + "\n", encoding="utf-8")
+    sim_s, sim_rss = timed([exe, "simulate", "--candidate", str(candidate), "--catalog", str(catalog),
+                            "--warehouse", str(warehouse), "--from", "2026-08", "--to", "2026-10"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        changed, total = con.execute(
+            "select count(*) filter (where change <> 'unchanged'), count(*) from simulation.invoice_diff").fetchone()
+    print(f"three months of {per_month:,} events ({sent:,} sent), {customers:,} customers: tally run --from 2026-08 "
+          f"--to 2026-10 {run_s:.2f} s ({sent / run_s:,.0f} events/s, peak RSS {run_rss / 2**30:.2f} GiB); "
+          f"tally simulate of a price cut over the same months {sim_s:.2f} s ({sim_s / run_s:.2f}x the run, peak RSS "
+          f"{sim_rss / 2**30:.2f} GiB), {changed:,} of {total:,} invoices changed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
@@ -186,6 +220,8 @@ def main() -> None:
                         help="only the current-usage refresh (BENCH_REFRESH=only)")
     parser.add_argument("--refresh-events", type=int,
                         default=int(os.environ.get("BENCH_REFRESH_EVENTS", "0")) or None)
+    parser.add_argument("--simulate-only", action="store_true", default=os.environ.get("BENCH_SIMULATE") == "only",
+                        help="only the simulation bench (BENCH_SIMULATE=only)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (warehouse, logs)")
     parser.add_argument("--engine", choices=("duckdb", "spark", "both"),
                         default=os.environ.get("BENCH_ENGINE", "duckdb"),
@@ -201,6 +237,9 @@ def main() -> None:
         catalog, landing = tmp / "catalog", tmp / "landing"
         landing.mkdir()
         generate.catalog(catalog, args.customers)
+        if args.simulate_only:
+            simulate(tmp, catalog, n, args.customers)
+            return
         if not args.no_refresh:
             month_n = args.refresh_events or n
             r_s, r_rss, r_sent = refresh(tmp, catalog, month_n, args.customers)
