@@ -41,8 +41,11 @@ def simulate(candidate: Path, catalog: Path, warehouse: Path, first: date, last:
     if not warehouse.exists():
         raise SimulationError(f"warehouse {warehouse} does not exist: bill the months with `tally run` first")
     with connect(warehouse) as con:
-        if not table_exists(con, "billing", "invoices"):
-            raise SimulationError(f"{warehouse} has no billing.invoices: bill the months with `tally run` first")
+        if not table_exists(con, "billing", "invoices") or not table_exists(con, "raw", "events"):
+            # a warehouse billed with --engine spark keeps its tables in WAREHOUSE.spark/: the
+            # simulation rates on DuckDB (decision 33)
+            raise SimulationError(f"{warehouse} has no billing.invoices or raw.events: bill the months with "
+                                  f"`tally run` (DuckDB engine) first")
         billed = {r[0] for r in con.execute(
             "select distinct cast(date_trunc('month', period_end) as date) from billing.invoices").fetchall()}
     try:
