@@ -8,8 +8,10 @@ catalog, so a broken candidate is refused with its file, row and rule."""
 from __future__ import annotations
 
 import csv
+import io
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.catalog_kit.files import FILES, OPTIONAL_FILES
@@ -45,6 +47,17 @@ class Candidate:
     folder: Path      # the catalog to validate and rate: the candidate itself or the merged overlay
     overlay: bool
     changed: tuple[str, ...]   # the files the candidate holds
+    # merged file -> its line -> where the row came from ("<overlay file> row N", "current <file> row M")
+    origins: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    def locate(self, problem: str) -> str:
+        """A problem found in the merged catalog, naming the row the user wrote instead."""
+        def where(m: re.Match) -> str:
+            return self.origins.get(m[1], {}).get(int(m[2]), m[0])
+        return _ROW.sub(where, problem, count=1)
+
+
+_ROW = re.compile(r"^([\w.-]+\.csv) row (\d+)")
 
 
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -58,13 +71,15 @@ def _key(name: str, header: list[str], row: dict[str, str]) -> tuple:
     return tuple(row.get(c, "").strip() for c in cols)
 
 
-def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> None:
-    """current's rows with overlay's laid over them, in current's order, new rows last."""
+def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> dict[int, str]:
+    """current's rows with overlay's laid over them, in current's order, new rows last; returns
+    where each row of the merged file (by the line it ends on) came from."""
     cur_header, cur_rows = _read(current) if current and current.exists() else ([], [])
     ov_header, ov_rows = _read(overlay)
     header = cur_header + [c for c in ov_header if c not in cur_header and c != REMOVE]
     key_header = [c for c in (cur_header or ov_header) if c != REMOVE]
     merged = {_key(name, key_header, r): r for r in cur_rows}
+    origin = {_key(name, key_header, r): f"current {name} row {line}" for line, r in enumerate(cur_rows, start=2)}
     for line, row in enumerate(ov_rows, start=2):
         key = _key(name, key_header, row)
         if row.get(REMOVE, "").strip().lower() in TRUE:
@@ -75,11 +90,19 @@ def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> Non
             del merged[key]
         else:
             merged[key] = {c: v for c, v in row.items() if c != REMOVE}
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="raise")
-        writer.writeheader()
-        for row in merged.values():
-            writer.writerow({c: row.get(c, "") for c in header})
+            origin[key] = f"{overlay} row {line}"
+    lines, line = {}, 1
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="raise", lineterminator="\n")
+    writer.writeheader()
+    for key, row in merged.items():
+        before = buffer.tell()
+        writer.writerow({c: row.get(c, "") for c in header})
+        # the catalog reader names a row by the line it ends on (a quoted cell may hold newlines)
+        line += buffer.getvalue()[before:].count("\n")
+        lines[line] = origin[key]
+    out.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    return lines
 
 
 def prepare(candidate: Path, current: Path, work: Path) -> Candidate:
@@ -107,6 +130,5 @@ def prepare(candidate: Path, current: Path, work: Path) -> Candidate:
     for path in sorted(current.iterdir()):
         if path.name in known and path.name not in files:
             shutil.copyfile(path, work / path.name)
-    for name in files:
-        merge_file(name, current / name, candidate / name, work / name)
-    return Candidate(work, overlay=True, changed=tuple(files))
+    origins = {name: merge_file(name, current / name, candidate / name, work / name) for name in files}
+    return Candidate(work, overlay=True, changed=tuple(files), origins=origins)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.catalog import CatalogError
 from orchestration.lib.months import months_between
 from orchestration.lib.warehouse import connect, table_exists
 from orchestration.paths import DBT_PROJECT_DIR
@@ -54,8 +55,12 @@ def simulate(candidate: Path, catalog: Path, warehouse: Path, first: date, last:
         raise SimulationError(str(exc)) from None
     kind = f"an overlay of {', '.join(cand.changed)} on {catalog}" if cand.overlay else "a full catalog"
     progress(f"Candidate {candidate}: {kind}")
-    with connect(warehouse) as con:
-        warnings = rating.load_candidate(con, cand.folder, first, last)
+    try:
+        with connect(warehouse) as con:
+            warnings = rating.load_candidate(con, cand.folder, first, last)
+    except CatalogError as exc:
+        # the merged overlay's rows, named as the user wrote them
+        raise CatalogError([cand.locate(p) for p in exc.problems]) from None
     progress(f"Rating {first:%Y-%m} to {last:%Y-%m} under the candidate: dbt build into simulation_* schemas")
     rating.build(warehouse)
     currency = reporting_currency()

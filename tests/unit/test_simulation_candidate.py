@@ -86,3 +86,23 @@ def test_fx_rates_are_keyed_by_date_and_currency(tmp_path):
     prepare(tmp_path / "cand", current, tmp_path / "work")
     assert [(r["date"], r["currency"], r["rate"]) for r in _rows(tmp_path / "work" / "fx_rates.csv")] == [
         ("2026-09-01", "EUR", "1.08"), ("2026-10-01", "EUR", "1.10"), ("2026-10-01", "JPY", "0.0068")]
+
+
+def test_a_problem_in_the_merged_catalog_names_the_row_the_user_wrote(tmp_path):
+    # the overlay's only row (its line 2) lands on line 5 of the merged charges.csv (after c_calls,
+    # c_tokens, c_gpus... it replaces c_gpus, line 4; a new row goes after the six current ones)
+    _write(tmp_path / "cand" / "charges.csv",
+           "id,plan_code,billable_metric_code,charge_model,properties,pay_in_advance,min_amount,"
+           "invoice_display_name,filters\n"
+           'c_new,basic_usd,gpus,tiered,"{""amount"": ""1""}",false,,New,\n'
+           'c_gpus,basic_usd,gpus,standard,"{""amount"": ""8.00""}",false,,GPUs,\n')
+    cand = prepare(tmp_path / "cand", SMALL, tmp_path / "work")
+    assert cand.origins["charges.csv"][4] == f"{tmp_path / 'cand' / 'charges.csv'} row 3"
+    assert cand.origins["charges.csv"][8] == f"{tmp_path / 'cand' / 'charges.csv'} row 2"
+    assert cand.origins["charges.csv"][2] == "current charges.csv row 2"
+    with pytest.raises(Exception) as refused:
+        validate(cand.folder)
+    located = [cand.locate(p) for p in refused.value.problems]
+    assert located == [p.replace("charges.csv row 8", f"{tmp_path / 'cand' / 'charges.csv'} row 2", 1)
+                       for p in refused.value.problems]
+    assert any(p.startswith(f"{tmp_path / 'cand' / 'charges.csv'} row 2: charge_model 'tiered'") for p in located)
