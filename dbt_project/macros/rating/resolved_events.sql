@@ -77,9 +77,19 @@ matched as (
         and events.file_checksum = customer_candidates.file_checksum
         and events.line_number = customer_candidates.line_number
         and customer_candidates.candidate_rank = 1
+    -- an event names the external_id; after a plan change that is several segments back to
+    -- back (decision 34): the one active at the event, else the first (before it) or the last
+    -- (after it), so that exactly one matches and the checks below see its dates
+    left join subscriptions as named
+        on events.external_subscription_id = named.public_subscription_id
+        and (named.segment_count = 1
+            or (events.event_at >= named.started_at
+                and (named.ended_at is null or events.event_at < named.ended_at))
+            or (named.segment_number = 1 and events.event_at < named.started_at)
+            or (named.segment_number = named.segment_count and events.event_at >= named.ended_at))
     left join subscriptions
         on subscriptions.external_subscription_id
-            = coalesce(events.external_subscription_id, customer_candidates.external_subscription_id)
+            = coalesce(named.external_subscription_id, customer_candidates.external_subscription_id)
     left join customers
         on customers.external_customer_id = coalesce(events.external_customer_id, subscriptions.external_customer_id)
 ),

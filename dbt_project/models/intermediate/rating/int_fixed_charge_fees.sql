@@ -49,8 +49,10 @@ changes as (
     inner join fixed_charges
         on subscriptions.plan_code = fixed_charges.plan_code
     union all
+    -- units name the external_id; after a plan change (decision 34), the segment on the fixed
+    -- charge's plan takes them
     select
-        overrides.external_subscription_id,
+        subscriptions.external_subscription_id,
         overrides.fixed_charge_id,
         case when overrides.effective_on < subscriptions.started_on then subscriptions.started_on
             else overrides.effective_on end,
@@ -59,7 +61,10 @@ changes as (
         overrides.effective_on
     from {{ ref('stg_fixed_charge_units') }} as overrides
     inner join subscriptions
-        on overrides.external_subscription_id = subscriptions.external_subscription_id
+        on overrides.external_subscription_id = subscriptions.public_subscription_id
+    inner join fixed_charges
+        on overrides.fixed_charge_id = fixed_charges.fixed_charge_id
+        and subscriptions.plan_code = fixed_charges.plan_code
 ),
 
 -- one level per day a value starts: an override over the plan's units, the latest dated wins

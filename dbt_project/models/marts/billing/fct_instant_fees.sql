@@ -15,7 +15,7 @@ lines as (
 final as (
     select
         fees.external_customer_id,
-        fees.external_subscription_id,
+        {{ tally.public_subscription_id('fees.external_subscription_id') }} as external_subscription_id,
         fees.charge_id,
         fees.billable_metric_code,
         cast(fees.filter_index as integer) as filter_index,

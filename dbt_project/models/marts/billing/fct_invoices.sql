@@ -53,12 +53,13 @@ adjustment_invoices as (
     from adjustments
 ),
 
+-- rated rows carry a segment's key after a plan change: published under the external_id
 final as (
-    select {{ columns | join(', ') }} from rated
+    select {{ tally.columns_with_public_subscription_id('rated', columns) }} from rated
     union all
     select {{ columns | join(', ') }} from frozen
     union all
-    select {{ columns | join(', ') }} from adjustment_invoices
+    select {{ tally.columns_with_public_subscription_id('adjustment_invoices', columns) }} from adjustment_invoices
 )
 
 select * from final

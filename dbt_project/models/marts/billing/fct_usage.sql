@@ -11,7 +11,7 @@ buckets as (
 final as (
     select
         daily.external_customer_id,
-        daily.external_subscription_id,
+        {{ tally.public_subscription_id('daily.external_subscription_id') }} as external_subscription_id,
         daily.billable_metric_code,
         daily.charge_id,
         cast(daily.filter_index as integer) as filter_index,

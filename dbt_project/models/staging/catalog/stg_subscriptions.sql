@@ -1,5 +1,9 @@
 -- Subscription dates become instants (UTC) and local dates (customer timezone). A date-only
 -- started_at/ending_at is a local calendar date; ending_at is inclusive (the whole day).
+-- Rows sharing an external_id are a plan change (decision 34): each segment is rated as a
+-- subscription of its own, keyed external_subscription_id = the external_id for the first
+-- segment and `<external_id>@<start yyyymmdd>` for a later one, and published under
+-- public_subscription_id (the external_id) by the marts.
 with source as (
     select * from {{ source('catalog', 'subscriptions') }}
 ),
@@ -10,7 +14,7 @@ customers as (
 
 bounds as (
     select
-        source.external_id as external_subscription_id,
+        source.external_id as public_subscription_id,
         source.external_customer_id,
         source.plan_code,
         coalesce(nullif(source.billing_time, ''), 'calendar') as billing_time,
@@ -30,13 +34,24 @@ bounds as (
         on source.external_customer_id = customers.external_customer_id
 ),
 
-final as (
+dated as (
     select
         *,
         cast({{ tally.utc_to_local('started_at', 'timezone') }} as date) as started_on,
         -- last local day with service (inclusive), from the exclusive end instant
-        cast({{ tally.utc_to_local(dbt.dateadd('microsecond', -1, 'ended_at'), 'timezone') }} as date) as ending_on
+        cast({{ tally.utc_to_local(dbt.dateadd('microsecond', -1, 'ended_at'), 'timezone') }} as date) as ending_on,
+        row_number() over (partition by public_subscription_id order by started_at) as segment_number,
+        count(*) over (partition by public_subscription_id) as segment_count
     from bounds
+),
+
+final as (
+    select
+        case when segment_number = 1 then public_subscription_id
+            else public_subscription_id || '@' || {{ tally.date_key('started_on') }}
+        end as external_subscription_id,
+        dated.*
+    from dated
 )
 
 select * from final
