@@ -2,7 +2,9 @@
 overlay holding only the files it changes, laid over the current catalog row by row.
 
 An overlay row replaces the current row with the same key (KEYS) or is added; a row with the
-extra column `_remove` set to true removes the current row with its key instead. Files the
+extra column `_remove` set to true removes the current row with its key instead. Rows sharing a
+key (the segments of a plan change in subscriptions.csv) go together: the overlay's rows of a
+key replace every current row of it. Files the
 overlay does not hold are the current ones. The merged folder is then validated like any
 catalog, so a broken candidate is refused with its file, row and rule."""
 from __future__ import annotations
@@ -78,8 +80,12 @@ def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> dic
     ov_header, ov_rows = _read(overlay)
     header = cur_header + [c for c in ov_header if c not in cur_header and c != REMOVE]
     key_header = [c for c in (cur_header or ov_header) if c != REMOVE]
-    merged = {_key(name, key_header, r): r for r in cur_rows}
-    origin = {_key(name, key_header, r): f"current {name} row {line}" for line, r in enumerate(cur_rows, start=2)}
+    # key -> [(row, where it came from)]: several rows share a key in subscriptions.csv (the
+    # segments of a plan change); an overlay's rows of a key replace all the current ones
+    merged: dict[tuple, list[tuple[dict, str]]] = {}
+    for line, row in enumerate(cur_rows, start=2):
+        merged.setdefault(_key(name, key_header, row), []).append((row, f"current {name} row {line}"))
+    laid: set[tuple] = set()
     for line, row in enumerate(ov_rows, start=2):
         key = _key(name, key_header, row)
         if row.get(REMOVE, "").strip().lower() in TRUE:
@@ -88,19 +94,21 @@ def merge_file(name: str, current: Path | None, overlay: Path, out: Path) -> dic
                 raise CandidateError(f"{overlay} row {line}: {REMOVE} names {named}, which the current {name} "
                                      f"does not hold (rule: an overlay removes current rows only)")
             del merged[key]
-        else:
-            merged[key] = {c: v for c, v in row.items() if c != REMOVE}
-            origin[key] = f"{overlay} row {line}"
+            continue
+        if key not in laid:
+            merged[key] = []
+            laid.add(key)
+        merged[key].append(({c: v for c, v in row.items() if c != REMOVE}, f"{overlay} row {line}"))
     lines, line = {}, 1
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="raise", lineterminator="\n")
     writer.writeheader()
-    for key, row in merged.items():
+    for row, origin in (entry for entries in merged.values() for entry in entries):
         before = buffer.tell()
         writer.writerow({c: row.get(c, "") for c in header})
         # the catalog reader names a row by the line it ends on (a quoted cell may hold newlines)
         line += buffer.getvalue()[before:].count("\n")
-        lines[line] = origin[key]
+        lines[line] = origin
     out.write_text(buffer.getvalue(), encoding="utf-8", newline="")
     return lines
 

@@ -25,13 +25,13 @@ INVOICE_DIFF = f"""
 create or replace table simulation.invoice_diff as
 with current_invoices as (
     select invoice_id, external_customer_id, external_subscription_id, invoice_type, currency,
-        cast(date_trunc('month', period_end) as date) as billing_month, total_amount
+        cast(date_trunc('month', period_end) as date) as billing_month, period_start, total_amount
     from billing.invoices
     where period_end >= $first and period_end < $end
 ),
 candidate_invoices as (
     select invoice_id, external_customer_id, external_subscription_id, invoice_type, currency,
-        cast(date_trunc('month', period_end) as date) as billing_month, total_amount
+        cast(date_trunc('month', period_end) as date) as billing_month, period_start, total_amount
     from {PREFIX}marts.fct_invoices
     where period_end >= $first and period_end < $end
 ),
@@ -43,6 +43,8 @@ joined as (
         coalesce(c.invoice_type, k.invoice_type) as invoice_type,
         coalesce(c.billing_month, k.billing_month) as billing_month,
         coalesce(c.currency, k.currency) as currency,
+        c.period_start as current_period_start,
+        k.period_start as candidate_period_start,
         c.invoice_id is not null as in_current,
         k.invoice_id is not null as in_candidate,
         cast(coalesce(c.total_amount, 0) as {MONEY}) as current_total_amount,
@@ -51,14 +53,22 @@ joined as (
     full outer join candidate_invoices as k
         on c.invoice_id = k.invoice_id and c.currency = k.currency
 ),
+-- each side's plan: the subscription's segment holding the invoice's first day (a plan change
+-- is several segments of one external_id, decision 34)
 plans as (
     select
         joined.*,
         now_subs.plan_code as current_plan_code,
         cand_subs.plan_code as candidate_plan_code
     from joined
-    left join catalog.subscriptions as now_subs on joined.external_subscription_id = now_subs.external_id
-    left join {PREFIX}catalog.subscriptions as cand_subs on joined.external_subscription_id = cand_subs.external_id
+    left join staging.stg_subscriptions as now_subs
+        on joined.external_subscription_id = now_subs.public_subscription_id
+        and joined.current_period_start >= now_subs.started_on
+        and joined.current_period_start <= coalesce(now_subs.ending_on, date '9999-12-31')
+    left join {PREFIX}staging.stg_subscriptions as cand_subs
+        on joined.external_subscription_id = cand_subs.public_subscription_id
+        and joined.candidate_period_start >= cand_subs.started_on
+        and joined.candidate_period_start <= coalesce(cand_subs.ending_on, date '9999-12-31')
 )
 select
     invoice_id, external_customer_id, external_subscription_id, invoice_type, billing_month, currency,
