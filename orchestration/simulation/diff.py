@@ -54,21 +54,27 @@ joined as (
         on c.invoice_id = k.invoice_id and c.currency = k.currency
 ),
 -- each side's plan: the subscription's segment holding the invoice's first day (a plan change
--- is several segments of one external_id, decision 34)
+-- is several rows of one external_id, decision 34), read from the catalog rows as written
+-- (their date part: a segment starts and ends on whole local days but for datetimes)
+segments as (
+    select 'current' as side, external_id, plan_code, cast(left(started_at, 10) as date) as started_on,
+        coalesce(cast(left(ending_at, 10) as date), date '9999-12-31') as ending_on
+    from catalog.subscriptions
+    union all
+    select 'candidate', external_id, plan_code, cast(left(started_at, 10) as date),
+        coalesce(cast(left(ending_at, 10) as date), date '9999-12-31')
+    from {PREFIX}catalog.subscriptions
+),
 plans as (
     select
         joined.*,
-        now_subs.plan_code as current_plan_code,
-        cand_subs.plan_code as candidate_plan_code
+        (select max(s.plan_code) from segments as s
+         where s.side = 'current' and s.external_id = joined.external_subscription_id
+           and joined.current_period_start between s.started_on and s.ending_on) as current_plan_code,
+        (select max(s.plan_code) from segments as s
+         where s.side = 'candidate' and s.external_id = joined.external_subscription_id
+           and joined.candidate_period_start between s.started_on and s.ending_on) as candidate_plan_code
     from joined
-    left join staging.stg_subscriptions as now_subs
-        on joined.external_subscription_id = now_subs.public_subscription_id
-        and joined.current_period_start >= now_subs.started_on
-        and joined.current_period_start <= coalesce(now_subs.ending_on, date '9999-12-31')
-    left join {PREFIX}staging.stg_subscriptions as cand_subs
-        on joined.external_subscription_id = cand_subs.public_subscription_id
-        and joined.candidate_period_start >= cand_subs.started_on
-        and joined.candidate_period_start <= coalesce(cand_subs.ending_on, date '9999-12-31')
 )
 select
     invoice_id, external_customer_id, external_subscription_id, invoice_type, billing_month, currency,
