@@ -4,9 +4,12 @@
     the customer's events and the catalog name. A key that is no segment's (a frozen invoice
     already published) stays as it is. -#}
 {% macro public_subscription_id(column) -%}
+{#- the derived table exposes no external_subscription_id: an unqualified `column` binds outside -#}
 coalesce(
-    (select max(segments.public_subscription_id) from {{ ref('stg_subscriptions') }} as segments
-     where segments.external_subscription_id = {{ column }}),
+    (select max(segments.public_subscription_id)
+     from (select external_subscription_id as segment_key, public_subscription_id
+           from {{ ref('stg_subscriptions') }}) as segments
+     where segments.segment_key = {{ column }}),
     {{ column }})
 {%- endmacro %}
 

@@ -98,7 +98,7 @@ projected as (
 final as (
     select
         external_customer_id,
-        {{ tally.public_subscription_id('projected.external_subscription_id') }} as external_subscription_id,
+        {{ tally.public_subscription_id('external_subscription_id') }} as external_subscription_id,
         plan_code,
         currency,
         period_start,

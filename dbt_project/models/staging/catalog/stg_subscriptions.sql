@@ -50,7 +50,7 @@ final as (
         case when segment_number = 1 then public_subscription_id
             else public_subscription_id || '@' || {{ tally.date_key('started_on') }}
         end as external_subscription_id,
-        dated.*
+        *
     from dated
 )
 
