@@ -257,7 +257,10 @@ def _instants(rng: random.Random, tz: ZoneInfo, start: date, end: date) -> list[
         d += timedelta(days=1)
     # DST changes in the window: the instants where the UTC offset changes
     t = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
-    stop = datetime(end.year, end.month, end.day, tzinfo=tz).astimezone(UTC) + timedelta(days=1)
+    # the next local midnight: a day of a DST change is 23 or 25 hours long (seed 270359984: a
+    # subscription ending on 2026-03-08 in New York got events in the hour after its end)
+    after = end + timedelta(days=1)
+    stop = datetime(after.year, after.month, after.day, tzinfo=tz).astimezone(UTC)
     while t < stop:
         nxt = t + timedelta(hours=1)
         if t.astimezone(tz).utcoffset() != nxt.astimezone(tz).utcoffset():
